@@ -1,0 +1,220 @@
+"""The shared vocabulary: chats in, findings/grades/results out.
+
+Every other module speaks in these types. Field names that appear in the per-chat
+JSON result (``ChatResult.to_json()``) are a public contract read by users' scripts:
+add fields freely, never rename.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["customer", "agent", "bot", "system"]
+ROLES: tuple[str, ...] = ("customer", "agent", "bot", "system")
+Language = Literal["zh", "en"]
+Severity = Literal["fatal", "critical", "normal"]
+Status = Literal["pass", "fail", "na"]
+GradeStatus = Literal["scored", "na", "unscored"]
+
+#: Check ids, a contract (issue #2 §6). A rubric criterion of kind ``check`` names one.
+CHECK_IDS: tuple[str, ...] = (
+    "first_response",
+    "followup_response",
+    "avg_response",
+    "hold",
+    "unanswered_customer",
+    "typos",
+    "forbidden_phrase",
+    "greeting",
+    "closing",
+    "polite_address",
+)
+
+
+class SourceRef(BaseModel):
+    """Where a chat came from: the file and the 1-based line (JSONL line, or CSV row line)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    role: Role
+    ts: datetime  # always timezone-aware after ingest
+    text: str
+    author: str | None = None
+    auto: bool = False  # an automatic agent message (auto-greeting, macro) is nobody's reply
+
+    @property
+    def is_agent_reply(self) -> bool:
+        """An agent message a human agent typed: it can stop a response clock."""
+        return self.role == "agent" and not self.auto
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == "customer"
+
+
+class Chat(BaseModel):
+    """One conversation, validated and normalised: messages sorted by time, ids filled in."""
+
+    chat_id: str
+    messages: list[Message]
+    language: Language
+    agent_id: str | None = None
+    customer_id: str | None = None
+    channel: str | None = None
+    source: SourceRef | None = None
+    warnings: list[str] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    def message(self, message_id: str) -> Message | None:
+        for m in self.messages:
+            if m.id == message_id:
+                return m
+        return None
+
+    @property
+    def started_at(self) -> datetime:
+        return self.messages[0].ts
+
+    def transcript_dict(self) -> dict[str, Any]:
+        """The canonical transcript: what is hashed and stored (source/warnings excluded)."""
+        return {
+            "chat_id": self.chat_id,
+            "agent_id": self.agent_id,
+            "customer_id": self.customer_id,
+            "channel": self.channel,
+            "language": self.language,
+            "messages": [
+                {
+                    "id": m.id,
+                    "role": m.role,
+                    "author": m.author,
+                    "ts": m.ts.isoformat(),
+                    "text": m.text,
+                    "auto": m.auto,
+                }
+                for m in self.messages
+            ],
+        }
+
+    def transcript_json(self) -> bytes:
+        return orjson.dumps(self.transcript_dict(), option=orjson.OPT_SORT_KEYS)
+
+    @property
+    def transcript_hash(self) -> str:
+        return content_hash(self.transcript_json())
+
+
+class Reject(BaseModel):
+    """A chat (or line) that could not be audited, with where and why."""
+
+    source: SourceRef
+    reason: str
+    chat_id: str | None = None
+    raw: str | None = None  # the offending input, truncated
+
+    def __str__(self) -> str:
+        who = f" chat {self.chat_id!r}" if self.chat_id else ""
+        return f"{self.source}:{who} {self.reason}"
+
+
+class Evidence(BaseModel):
+    message_id: str
+    quote: str
+
+
+class Finding(BaseModel):
+    """The outcome of one deterministic check for one rubric criterion."""
+
+    criterion: str
+    check: str
+    status: Status
+    severity: Severity = "normal"
+    points_lost: float = 0.0
+    evidence: list[Evidence] = Field(default_factory=list)
+    detail: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)  # check-specific extras (e.g. typo spans)
+
+
+class Grade(BaseModel):
+    """One soft criterion graded by a grader (offline rules or an LLM).
+
+    ``status="unscored"`` means the grader failed (error recorded); it never counts as a
+    failing level and always goes to human review.
+    """
+
+    criterion: str
+    status: GradeStatus
+    level: str | None = None  # a rubric level id; None when na/unscored
+    points_lost: float = 0.0
+    severity: Severity = "normal"
+    failed: bool = False  # the level counts as a failure for the pass rules
+    evidence: list[Evidence] = Field(default_factory=list)
+    rationale: str = ""
+    confidence: float | None = None  # measured (sample agreement / logprobs / rules), 0..1
+    grader: str = ""
+    model: str | None = None
+    prompt_version: str | None = None
+    error: str | None = None
+    flags: list[str] = Field(default_factory=list)  # e.g. "suspected_injection"
+
+
+class Metrics(BaseModel):
+    first_response_s: float | None = None
+    max_followup_s: float | None = None
+    avg_response_s: float | None = None
+    followup_violations: int = 0
+    hold_count: int = 0
+    typo_count: int | None = None
+    unanswered_customer: bool = False
+
+
+class ReviewInfo(BaseModel):
+    queued: bool = False
+    reasons: list[str] = Field(default_factory=list)
+
+
+class ChatResult(BaseModel):
+    chat_id: str
+    agent_id: str | None
+    language: Language
+    rubric: str  # name@version
+    score: float
+    passed: bool
+    fatal: bool
+    metrics: Metrics
+    findings: list[Finding]
+    grades: list[Grade] = Field(default_factory=list)
+    review: ReviewInfo = Field(default_factory=ReviewInfo)
+    warnings: list[str] = Field(default_factory=list)
+    transcript_hash: str = ""
+    started_at: datetime | None = None
+    source: SourceRef | None = None
+    grader: str = ""
+    failed_criteria: list[str] = Field(default_factory=list)
+    unscored_criteria: list[str] = Field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def content_hash(data: bytes | str) -> str:
+    """Content address used for transcripts, rubrics and prompts (sha256, hex, 16 bytes)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:32]
