@@ -50,6 +50,7 @@ class Criterion(_Strict):
     scope: Literal["agent", "chat"] = "agent"  # agent: evidence must be the agent's own words
     source: str = ""  # the seed/standard this rule comes from
     review_threshold: float | None = None  # confidence under which a grade goes to review
+    offline_rules: str | None = None  # which offline-grader rule set grades it (default: its id)
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Criterion:
