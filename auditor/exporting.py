@@ -1,0 +1,69 @@
+"""Export stored results as JSONL (the full per-chat result) or CSV (one flat row per chat)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import IO, Any
+
+import orjson
+
+CSV_COLUMNS = (
+    "chat_id",
+    "agent_id",
+    "language",
+    "rubric",
+    "score",
+    "passed",
+    "fatal",
+    "first_response_s",
+    "max_followup_s",
+    "avg_response_s",
+    "followup_violations",
+    "hold_count",
+    "typo_count",
+    "unanswered_customer",
+    "failed_criteria",
+    "unscored_criteria",
+    "review_queued",
+    "review_reasons",
+)
+
+
+def flat_row(result: dict[str, Any]) -> dict[str, Any]:
+    m = result["metrics"]
+    return {
+        "chat_id": result["chat_id"],
+        "agent_id": result.get("agent_id"),
+        "language": result["language"],
+        "rubric": result["rubric"],
+        "score": result["score"],
+        "passed": int(result["passed"]),
+        "fatal": int(result["fatal"]),
+        **{k: m.get(k) for k in CSV_COLUMNS[7:14]},
+        "failed_criteria": ";".join(result.get("failed_criteria", [])),
+        "unscored_criteria": ";".join(result.get("unscored_criteria", [])),
+        "review_queued": int(result["review"]["queued"]),
+        "review_reasons": ";".join(result["review"]["reasons"]),
+    }
+
+
+def write_export(results: Iterable[dict[str, Any]], fmt: str, out: IO[bytes]) -> int:
+    n = 0
+    if fmt == "jsonl":
+        for r in results:
+            out.write(orjson.dumps(r) + b"\n")
+            n += 1
+        return n
+    text = io.TextIOWrapper(
+        out, encoding="utf-8-sig" if out.seekable() else "utf-8", newline="", write_through=True
+    )
+    writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for r in results:
+        writer.writerow(flat_row(r))
+        n += 1
+    text.flush()
+    text.detach()
+    return n

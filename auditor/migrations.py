@@ -1,0 +1,189 @@
+"""Schema migrations, applied when the store opens. Only ever ADD migrations here.
+
+Uses sqlite-utils' ``Migrations`` (each migration and its record run in one transaction).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("auditor")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["runs"].create(
+        {
+            "id": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,  # running | completed | interrupted | budget_exceeded | failed
+            "auditor_version": str,
+            "git_commit": str,
+            "command": str,
+            "rubric": str,
+            "rubrics": str,  # JSON: [{id, hash}]
+            "grader": str,
+            "model": str,
+            "grader_settings": str,
+            "options": str,  # JSON
+            "inputs": str,  # JSON: [{path, size}]
+            "counts": str,  # JSON: read, audited, skipped, rejected, failed_qa, ...
+        },
+        pk="id",
+    )
+    db["transcripts"].create({"hash": str, "chat_id": str, "body": str}, pk="hash")
+    db["rubrics"].create(
+        {"hash": str, "id": str, "name": str, "version": str, "path": str, "body": str},
+        pk="hash",
+    )
+    db["prompts"].create({"hash": str, "name": str, "body": str}, pk="hash")
+    db["chats"].create(
+        {
+            "chat_id": str,
+            "transcript_hash": str,
+            "agent_id": str,
+            "customer_id": str,
+            "channel": str,
+            "language": str,
+            "started_at": str,
+            "ended_at": str,
+            "n_messages": int,
+            "source_file": str,
+            "source_line": int,
+            "warnings": str,
+            "run_id": str,
+        },
+        pk="chat_id",
+    )
+    db["results"].create(
+        {
+            "chat_id": str,
+            "rubric_name": str,
+            "rubric": str,  # name@version
+            "rubric_hash": str,
+            "transcript_hash": str,
+            "grader": str,
+            "grader_key": str,
+            "run_id": str,
+            "agent_id": str,
+            "language": str,
+            "started_at": str,
+            "day": str,  # YYYY-MM-DD of started_at in the chat's own offset
+            "score": float,
+            "passed": int,
+            "fatal": int,
+            "first_response_s": float,
+            "max_followup_s": float,
+            "avg_response_s": float,
+            "followup_violations": int,
+            "hold_count": int,
+            "typo_count": int,
+            "unanswered_customer": int,
+            "failed_criteria": str,
+            "unscored_criteria": str,
+            "review_queued": int,
+            "review_reasons": str,
+            "audited_at": str,
+            "result": str,  # the full per-chat JSON result
+        },
+        pk=("chat_id", "rubric_name"),
+    )
+    db["findings"].create(
+        {
+            "chat_id": str,
+            "rubric_name": str,
+            "criterion": str,
+            "check": str,
+            "status": str,
+            "severity": str,
+            "points_lost": float,
+            "evidence": str,
+            "detail": str,
+            "data": str,
+        },
+        pk=("chat_id", "rubric_name", "criterion"),
+    )
+    db["grades"].create(
+        {
+            "chat_id": str,
+            "rubric_name": str,
+            "criterion": str,
+            "status": str,
+            "level": str,
+            "points_lost": float,
+            "failed": int,
+            "severity": str,
+            "confidence": float,
+            "evidence": str,
+            "rationale": str,
+            "grader": str,
+            "model": str,
+            "prompt_version": str,
+            "error": str,
+            "flags": str,
+            "run_id": str,
+        },
+        pk=("chat_id", "rubric_name", "criterion"),
+    )
+    db["rejects"].create(
+        {
+            "id": str,
+            "run_id": str,
+            "file": str,
+            "line": int,
+            "chat_id": str,
+            "reason": str,
+            "raw": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["llm_calls"].create(
+        {
+            "id": int,
+            "run_id": str,
+            "created_at": str,
+            "chat_id": str,
+            "model": str,
+            "prompt_version": str,
+            "request_hash": str,
+            "attempt": int,
+            "status": str,
+            "http_status": int,
+            "error": str,
+            "tokens_in": int,
+            "tokens_out": int,
+            "tokens_cached": int,
+            "latency_ms": float,
+            "cost_usd": float,
+            "request": str,
+            "response": str,
+        },
+        pk="id",
+    )
+    db["eval_runs"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "set_path": str,
+            "set_hash": str,
+            "grader": str,
+            "model": str,
+            "prompt_version": str,
+            "rubric": str,
+            "n_items": int,
+            "metrics": str,
+            "git_commit": str,
+            "options": str,
+        },
+        pk="id",
+    )
+    db["results"].create_index(["agent_id", "day"])
+    db["results"].create_index(["day"])
+    db["results"].create_index(["run_id"])
+    db["findings"].create_index(["criterion", "status"])
+    db["grades"].create_index(["criterion", "status"])
+    db["rejects"].create_index(["run_id"])
+    db["llm_calls"].create_index(["request_hash"])
+    db["llm_calls"].create_index(["run_id"])

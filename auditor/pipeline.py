@@ -1,0 +1,307 @@
+"""ingest -> checks -> grade -> score -> store: the bulk audit, async and resumable.
+
+Resume rule: a chat whose stored result has the same transcript hash, rubric hash and
+grader settings key is skipped (``force`` re-audits); a changed transcript replaces the old
+result. Results are saved in batches, each one transaction, so a kill at any moment loses
+at most the unsaved batch — which the next run audits again. Nothing is counted twice:
+every table is keyed by chat (and rubric).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from . import __version__
+from .checks import ChatChecker
+from .errors import BudgetExceeded, InputError
+from .grading.base import Grader
+from .grading.injection import detect_injection
+from .ingest import IngestOptions, read_chats
+from .models import Chat, ChatResult, Reject
+from .review import queue_reasons
+from .rubric import Rubric, RubricSet
+from .scoring import score_chat
+from .store import AuditedChat, Store, StoredKey
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+async def audit_chat(
+    chat: Chat, rubric: Rubric, grader: Grader, checker: ChatChecker
+) -> ChatResult:
+    """Audit one chat fully (checks, grades, score, review reasons) without touching a store."""
+    findings, metrics = checker.run(chat)
+    grades = await grader.grade(chat, rubric) if rubric.llm_criteria else []
+    result = score_chat(chat, rubric, findings, grades, metrics, grader=grader.name)
+    injection = detect_injection(chat)
+    reasons = queue_reasons(result, rubric, injection)
+    if reasons:
+        result.review.queued = True
+        result.review.reasons = reasons
+    if injection:
+        result.warnings.append(
+            "suspected prompt injection in message(s) "
+            + ", ".join(sorted({e.message_id for e in injection}))
+        )
+    return result
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    status: str = "running"
+    read: int = 0
+    audited: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    failed_qa: int = 0
+    queued: int = 0
+    unscored: int = 0
+    failed_criteria: Counter[str] = field(default_factory=Counter)
+    rejects: list[Reject] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "audited": self.audited,
+            "skipped": self.skipped,
+            "rejected": self.rejected,
+            "failed_qa": self.failed_qa,
+            "queued": self.queued,
+            "unscored": self.unscored,
+            "failed_criteria": dict(self.failed_criteria.most_common()),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _input_meta(paths: Sequence[str]) -> list[dict[str, Any]]:
+    meta = []
+    for p in paths:
+        if p == "-":
+            meta.append({"path": "-", "size": None})
+        else:
+            try:
+                meta.append({"path": str(Path(p).resolve()), "size": Path(p).stat().st_size})
+            except OSError as e:
+                raise InputError(f"cannot read {p}: {e.strerror}") from e
+    return meta
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.audited: list[AuditedChat] = []
+        self.rejects: list[Reject] = []
+        self.out_lines: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self.audited) + len(self.rejects) + len(self.out_lines)
+
+
+def run_audit(
+    inputs: Sequence[str],
+    *,
+    store: Store,
+    grader: Grader,
+    rubric_spec: str = "auto",
+    ingest_options: IngestOptions | None = None,
+    dictionaries: Sequence[Path] = (),
+    force: bool = False,
+    out: IO[bytes] | None = None,
+    batch_size: int = 500,
+    concurrency: int = 1,
+    command: str = "",
+    progress: Callable[[RunSummary], None] | None = None,
+) -> RunSummary:
+    """Audit every chat of ``inputs`` into ``store``; see the module docstring for resume."""
+    return asyncio.run(
+        _run_audit(
+            inputs,
+            store=store,
+            grader=grader,
+            rubric_spec=rubric_spec,
+            ingest_options=ingest_options or IngestOptions(),
+            dictionaries=dictionaries,
+            force=force,
+            out=out,
+            batch_size=batch_size,
+            concurrency=max(1, concurrency),
+            command=command,
+            progress=progress,
+        )
+    )
+
+
+async def _run_audit(
+    inputs: Sequence[str],
+    *,
+    store: Store,
+    grader: Grader,
+    rubric_spec: str,
+    ingest_options: IngestOptions,
+    dictionaries: Sequence[Path],
+    force: bool,
+    out: IO[bytes] | None,
+    batch_size: int,
+    concurrency: int,
+    command: str,
+    progress: Callable[[RunSummary], None] | None,
+) -> RunSummary:
+    rubrics = RubricSet(rubric_spec)
+    checkers: dict[str, ChatChecker] = {}
+    grader_key = f"{grader.name}:{grader.settings_key()}"
+    run_id = store.start_run(
+        {
+            "auditor_version": __version__,
+            "git_commit": git_commit(),
+            "command": command,
+            "rubric": rubric_spec,
+            "grader": grader.name,
+            "model": grader.model,
+            "grader_settings": grader_key,
+            "options": {
+                "force": force,
+                "tz": str(ingest_options.tz),
+                "format": ingest_options.format,
+                "dictionaries": [str(d) for d in dictionaries],
+                "concurrency": concurrency,
+            },
+            "inputs": _input_meta(inputs),
+        }
+    )
+    summary = RunSummary(run_id=run_id)
+    started = time.perf_counter()
+    batch = _Batch()
+    pending: set[asyncio.Task[tuple[Chat, Rubric, ChatResult]]] = set()
+
+    def checker_for(rubric: Rubric) -> ChatChecker:
+        if rubric.hash not in checkers:
+            checkers[rubric.hash] = ChatChecker(rubric, dictionaries=dictionaries)
+        return checkers[rubric.hash]
+
+    def tally(result: dict[str, Any] | ChatResult) -> None:
+        r = result if isinstance(result, dict) else result.model_dump(mode="json")
+        if not r["passed"]:
+            summary.failed_qa += 1
+        if r["review"]["queued"]:
+            summary.queued += 1
+        if r.get("unscored_criteria"):
+            summary.unscored += 1
+        summary.failed_criteria.update(r.get("failed_criteria") or [])
+
+    def flush() -> None:
+        if batch.audited or batch.rejects:
+            store.save_batch(run_id, batch.audited, batch.rejects)
+        if out is not None and batch.out_lines:
+            out.write(b"".join(batch.out_lines))
+            out.flush()
+        batch.__init__()  # type: ignore[misc]
+        if progress:
+            summary.seconds = time.perf_counter() - started
+            progress(summary)
+
+    def finished(chat: Chat, rubric: Rubric, result: ChatResult) -> None:
+        summary.audited += 1
+        tally(result)
+        batch.audited.append(AuditedChat(chat, rubric, result, grader_key))
+        if out is not None:
+            batch.out_lines.append(orjson.dumps(result.to_json()) + b"\n")
+        if len(batch) >= batch_size:
+            flush()
+
+    async def one(chat: Chat, rubric: Rubric) -> tuple[Chat, Rubric, ChatResult]:
+        return chat, rubric, await audit_chat(chat, rubric, grader, checker_for(rubric))
+
+    async def drain(limit: int) -> None:
+        while len(pending) > limit:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                pending.discard(task)
+                finished(*task.result())
+
+    status = "completed"
+    try:
+        items: Iterable[Chat | Reject] = read_chats(list(inputs), ingest_options)
+        for item in items:
+            summary.read += 1
+            if isinstance(item, Reject):
+                summary.rejected += 1
+                summary.rejects.append(item)
+                batch.rejects.append(item)
+                if len(batch) >= batch_size:
+                    flush()
+                continue
+            rubric = rubrics.for_language(item.language)
+            if not force:
+                key = store.stored_key(item.chat_id, rubric.name)
+                if key == StoredKey(item.transcript_hash, rubric.hash, grader_key):
+                    summary.skipped += 1
+                    stored = store.result_json(item.chat_id, rubric.name)
+                    if stored is not None:
+                        tally(stored)
+                        if out is not None:
+                            batch.out_lines.append(orjson.dumps(stored) + b"\n")
+                    continue
+            if concurrency == 1:
+                finished(*await one(item, rubric))
+            else:
+                pending.add(asyncio.create_task(one(item, rubric)))
+                await drain(concurrency - 1)
+        await drain(0)
+    except BudgetExceeded:
+        status = "budget_exceeded"
+        await _settle(pending, finished)
+        raise
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        status = "interrupted"
+        await _settle(pending, finished)
+        raise
+    except BaseException:
+        status = "failed"
+        await _settle(pending, finished)
+        raise
+    finally:
+        flush()
+        summary.status = status
+        summary.seconds = time.perf_counter() - started
+        store.finish_run(run_id, status, summary.counts())
+        await grader.aclose()
+    return summary
+
+
+async def _settle(
+    pending: set[asyncio.Task[tuple[Chat, Rubric, ChatResult]]],
+    finished: Callable[[Chat, Rubric, ChatResult], None],
+) -> None:
+    """Keep what in-flight tasks completed; drop the rest (they are re-audited on resume)."""
+    if not pending:
+        return
+    done, not_done = await asyncio.wait(pending, timeout=30)
+    for task in not_done:
+        task.cancel()
+    for task in done:
+        if not task.cancelled() and task.exception() is None:
+            finished(*task.result())

@@ -1,0 +1,144 @@
+"""Findings + grades + rubric -> score, passed, fatal (pure; STANDARDS.md §4).
+
+A chat starts at the rubric total and loses the points of each failed item (扣分制):
+- a failed check loses the criterion's points;
+- a graded level loses ``criterion.points - level.points``;
+- not-applicable items and ``unscored`` grades lose nothing (an unscored grade is never a
+  silent "poor": it goes to human review instead).
+A fatal failure scores 0 and fails the chat; more critical or normal failures than the
+rubric's pass rules allow fail it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .models import Chat, ChatResult, Finding, Grade, Metrics
+from .rubric import Criterion, Rubric
+
+#: Levels a reviewer may give a ``kind: check`` criterion.
+CHECK_LEVELS = ("pass", "fail", "na")
+
+
+def settle_finding(finding: Finding, criterion: Criterion) -> Finding:
+    lost = criterion.points if finding.status == "fail" else 0.0
+    return finding.model_copy(update={"points_lost": lost, "severity": criterion.severity})
+
+
+def settle_grade(grade: Grade, criterion: Criterion) -> Grade:
+    """Fill points/severity/failed from the rubric; an impossible level becomes unscored."""
+    update: dict[str, object] = {"severity": criterion.severity}
+    if grade.status == "scored":
+        level = criterion.level(grade.level or "")
+        if level is None:
+            known = ", ".join(lv.id for lv in criterion.levels)
+            update.update(
+                status="unscored",
+                level=None,
+                points_lost=0.0,
+                failed=False,
+                error=f"level {grade.level!r} is not a level of {criterion.id} ({known})",
+            )
+        else:
+            update.update(points_lost=criterion.points - level.points, failed=level.fail)
+    elif grade.status == "na":
+        if criterion.na_allowed:
+            update.update(level=None, points_lost=0.0, failed=False)
+        else:
+            update.update(
+                status="unscored",
+                level=None,
+                points_lost=0.0,
+                failed=False,
+                error=f"{criterion.id} cannot be not-applicable in this rubric",
+            )
+    else:
+        update.update(level=None, points_lost=0.0, failed=False)
+    return grade.model_copy(update=update)
+
+
+def score_chat(
+    chat: Chat,
+    rubric: Rubric,
+    findings: list[Finding],
+    grades: list[Grade],
+    metrics: Metrics,
+    *,
+    grader: str = "",
+) -> ChatResult:
+    settled_findings = []
+    for f in findings:
+        c = rubric.criterion(f.criterion)
+        settled_findings.append(settle_finding(f, c) if c is not None else f)
+    settled_grades = []
+    for g in grades:
+        c = rubric.criterion(g.criterion)
+        settled_grades.append(settle_grade(g, c) if c is not None else g)
+
+    failed: list[tuple[str, str]] = [
+        (f.criterion, f.severity) for f in settled_findings if f.status == "fail"
+    ]
+    failed += [(g.criterion, g.severity) for g in settled_grades if g.failed]
+    lost = sum(f.points_lost for f in settled_findings) + sum(g.points_lost for g in settled_grades)
+    fatal = any(sev == "fatal" for _, sev in failed)
+    n_critical = sum(1 for _, sev in failed if sev == "critical")
+    n_normal = sum(1 for _, sev in failed if sev == "normal")
+
+    rules = rubric.pass_rules
+    score = max(0.0, rubric.total - lost)
+    if fatal and rules.fatal_fails:
+        score = 0.0
+    passed = not (fatal and rules.fatal_fails)
+    passed = passed and n_critical <= rules.max_critical_failures
+    passed = passed and n_normal <= rules.max_normal_failures
+    if rules.min_score is not None:
+        passed = passed and score >= rules.min_score
+
+    return ChatResult(
+        chat_id=chat.chat_id,
+        agent_id=chat.agent_id,
+        language=chat.language,
+        rubric=rubric.id,
+        score=round(score, 4),
+        passed=passed,
+        fatal=fatal,
+        metrics=metrics,
+        findings=settled_findings,
+        grades=settled_grades,
+        warnings=list(chat.warnings),
+        transcript_hash=chat.transcript_hash,
+        started_at=chat.started_at,
+        source=chat.source,
+        grader=grader,
+        failed_criteria=[c for c, _ in failed],
+        unscored_criteria=[g.criterion for g in settled_grades if g.status == "unscored"],
+    )
+
+
+def rescore_with_reviews(
+    result: ChatResult, rubric: Rubric, human_levels: Mapping[str, str], chat: Chat
+) -> ChatResult:
+    """The effective result: the latest human level replaces the model's, criterion by criterion.
+
+    ``human_levels`` maps criterion id -> level id (for ``kind: check`` criteria: pass|fail|na).
+    The stored model grades are never changed; this derives a new result.
+    """
+    findings: list[Finding] = []
+    for f in result.findings:
+        lv = human_levels.get(f.criterion)
+        findings.append(f.model_copy(update={"status": lv}) if lv in CHECK_LEVELS else f)
+    grades: list[Grade] = []
+    for g in result.grades:
+        lv = human_levels.get(g.criterion)
+        if lv is None:
+            grades.append(g)
+        elif lv == "na":
+            grades.append(g.model_copy(update={"status": "na", "level": None, "error": None}))
+        else:
+            grades.append(
+                g.model_copy(
+                    update={"status": "scored", "level": lv, "error": None, "confidence": 1.0}
+                )
+            )
+    out = score_chat(chat, rubric, findings, grades, result.metrics, grader=result.grader)
+    return out.model_copy(update={"review": result.review})
