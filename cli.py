@@ -365,7 +365,7 @@ def _register_optional_commands() -> None:
     for module, name in (
         ("auditor.commands.review", "review"),
         ("auditor.commands.evaluate", "eval_command"),
-        ("auditor.commands.evaluate", "agreement"),
+        ("auditor.commands.review", "agreement"),
         ("auditor.commands.report", "report"),
     ):
         try:
