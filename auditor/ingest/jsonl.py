@@ -1,0 +1,95 @@
+"""JSON Lines: one chat per line, read as bytes so one bad line rejects only its chat.
+
+Blank lines are skipped (they are not chats). A UTF-8 byte-order mark on the first
+line is ignored. Line numbers are 1-based and count blank lines, as editors do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import orjson
+
+from ..models import Chat, Reject, SourceRef
+from .native import build_chat, truncate
+from .options import IngestOptions
+from .sources import READ_ERRORS
+from .twcs import is_twcs_thread, twcs_to_native
+
+BOM = b"\xef\xbb\xbf"
+
+
+def read_jsonl(
+    stream: BinaryIO, name: str, options: IngestOptions, *, twcs: str = "auto"
+) -> Iterator[Chat | Reject]:
+    """Yield a Chat or a Reject for every non-blank line of ``stream``.
+
+    ``twcs``: ``"auto"`` converts lines that look like TWCS threads (see
+    :mod:`auditor.ingest.twcs`), ``"always"`` treats every line as one, ``"never"``
+    reads only the native shape. A read error (e.g. a truncated gzip file) becomes a
+    final Reject naming the last good line; nothing is raised mid-file.
+    """
+    lines = iter(stream)
+    lineno = 0
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except READ_ERRORS as e:
+            yield Reject(
+                source=SourceRef(file=name, line=lineno + 1),
+                reason=(
+                    f"the file could not be read past line {lineno} ({_describe(e)}); "
+                    "the rest of the file was not audited"
+                ),
+            )
+            return
+        lineno += 1
+        result = parse_line(line, SourceRef(file=name, line=lineno), options, twcs=twcs)
+        if result is not None:
+            yield result
+
+
+def parse_line(
+    line: bytes, source: SourceRef, options: IngestOptions, *, twcs: str = "auto"
+) -> Chat | Reject | None:
+    """One raw line → Chat, Reject, or None for a blank line."""
+    offset = 0
+    if source.line == 1 and line.startswith(BOM):
+        line = line[len(BOM) :]
+        offset = len(BOM)
+    if not line.strip():
+        return None
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return Reject(
+            source=source,
+            reason=(
+                f"invalid UTF-8 at byte {e.start + offset + 1} of the line; "
+                "re-export the file as UTF-8"
+            ),
+            raw=truncate(line.decode("utf-8", "replace").rstrip("\r\n"), options.max_raw_chars),
+        )
+    text = text.rstrip("\r\n")
+    try:
+        obj: Any = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        return Reject(
+            source=source,
+            reason=f"not valid JSON: {e}",
+            raw=truncate(text, options.max_raw_chars),
+        )
+    if twcs == "always" or (twcs == "auto" and is_twcs_thread(obj)):
+        if not isinstance(obj, dict):
+            return build_chat(obj, source, options, raw=text)
+        obj = twcs_to_native(obj)
+    return build_chat(obj, source, options, raw=text)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, EOFError):
+        return "the compressed stream ends early: the file is truncated"
+    return str(error) or type(error).__name__

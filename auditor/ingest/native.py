@@ -1,0 +1,309 @@
+"""One chat in the native JSON shape → a normalised :class:`Chat`, or a :class:`Reject`.
+
+The native shape (docs/input-format.md)::
+
+    {"chat_id", "agent_id"?, "customer_id"?, "channel"?, "language"? ("zh"|"en"),
+     "messages": [{"id"?, "role", "author"?, "ts", "text", "auto"?}]}
+
+Every other reader (JSONL, CSV, TWCS) builds this shape and calls :func:`build_chat`,
+so a rule such as "messages without an id get m1, m2, … by position" lives in one place.
+Problems are collected rather than stopping at the first, so one reject tells the user
+everything wrong with the chat (up to :data:`MAX_PROBLEMS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ..models import ROLES, Chat, Language, Message, Reject, SourceRef
+from .language import detect_language
+from .options import IngestOptions
+from .timestamps import TimestampError, parse_timestamp
+
+CHAT_KEYS = frozenset({"chat_id", "agent_id", "customer_id", "channel", "language", "messages"})
+MAX_PROBLEMS = 3
+_TRUE = frozenset({"true", "1", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
+_DEFAULT_OPTIONS: IngestOptions | None = None
+
+
+def default_options() -> IngestOptions:
+    """Shared default options (UTC, auto format), built once."""
+    global _DEFAULT_OPTIONS
+    if _DEFAULT_OPTIONS is None:
+        _DEFAULT_OPTIONS = IngestOptions()
+    return _DEFAULT_OPTIONS
+
+
+def parse_chat_obj(
+    obj: dict[str, Any], source: SourceRef, options: IngestOptions | None = None
+) -> Chat | Reject:
+    """Validate and normalise one chat object in the native JSON format.
+
+    Unknown top-level keys (e.g. a gold set's ``"human"`` labels) are kept in
+    ``Chat.extra``. Never raises for bad data: the result is a Reject with the reason.
+    """
+    return build_chat(obj, source, options or default_options())
+
+
+class _Problems:
+    """The reasons a chat is rejected, capped so a reason stays readable."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.items.append(text)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def reason(self) -> str:
+        shown = self.items[:MAX_PROBLEMS]
+        more = len(self.items) - len(shown)
+        return "; ".join(shown) + (f"; and {more} more problem(s)" if more else "")
+
+
+def build_chat(
+    obj: Any,
+    source: SourceRef,
+    options: IngestOptions,
+    *,
+    message_lines: Sequence[int] | None = None,
+    raw: str | None = None,
+    warnings: Sequence[str] = (),
+) -> Chat | Reject:
+    """The shared core of every reader.
+
+    ``message_lines`` (CSV) gives the file line of each message so reasons can point at
+    the row; ``raw`` is the input text kept (truncated) on a Reject; ``warnings`` are
+    notes the reader already has about this chat (e.g. CSV rows that disagree).
+    """
+    if not isinstance(obj, dict):
+        return _reject(
+            source,
+            f"expected a JSON object (one chat) per line, got {_json_type(obj)}",
+            None,
+            raw,
+            options,
+        )
+    problems = _Problems()
+    chat_id = _chat_id(obj.get("chat_id"), problems)
+
+    def where(i: int) -> str:  # "message 3" or "message 3 (line 45)", 1-based
+        if message_lines is not None and i < len(message_lines):
+            return f"message {i + 1} (line {message_lines[i]})"
+        return f"message {i + 1}"
+
+    meta = {key: _opt_str(obj.get(key), f"'{key}'", problems) for key in _META_KEYS}
+    language = _language(obj.get("language"), problems)
+
+    raw_messages = obj.get("messages")
+    messages: list[Message] = []
+    naive = 0
+    if raw_messages is None:
+        problems.add("chat has no 'messages' list")
+    elif not isinstance(raw_messages, list):
+        problems.add(f"'messages' must be a list, not {_json_type(raw_messages)}")
+    elif not raw_messages:
+        problems.add("chat has no messages")
+    else:
+        seen_ids: dict[str, int] = {}
+        for i, m in enumerate(raw_messages):
+            parsed = _message(m, i, where(i), options, problems)
+            if parsed is None:
+                continue
+            message, was_naive = parsed
+            naive += was_naive
+            first = seen_ids.setdefault(message.id, i)
+            if first != i:
+                problems.add(
+                    f"{where(i)} has the same id {message.id!r} as message {first + 1}; "
+                    "message ids must be unique within a chat"
+                )
+            messages.append(message)
+
+    if problems:
+        return _reject(source, problems.reason(), chat_id, raw, options, obj)
+    assert chat_id is not None  # no problems means the id was valid
+
+    notes = list(warnings)
+    if naive:
+        notes.append(f"{naive} timestamp(s) had no UTC offset and were read in {options.tz} (--tz)")
+    messages, moved = sort_messages(messages)
+    if moved:
+        notes.append(f"messages were out of time order: sorted by ts ({moved} moved)")
+    if language is None:
+        language, certain = detect_language(m.text for m in messages)
+        if not certain:
+            notes.append("no letters to detect the language from; assumed 'en'")
+    extra = {k: v for k, v in obj.items() if k not in CHAT_KEYS}
+    return Chat(
+        chat_id=chat_id,
+        messages=messages,
+        language=language,
+        source=source,
+        warnings=notes,
+        extra=extra,
+        **meta,
+    )
+
+
+_META_KEYS = ("agent_id", "customer_id", "channel")
+
+
+def sort_messages(messages: list[Message]) -> tuple[list[Message], int]:
+    """Stable sort by time. Returns the sorted list and how many messages changed place.
+
+    Equal timestamps keep their input order (a customer burst sent within one second
+    stays in the order written), so sorting twice changes nothing.
+    """
+    if all(a.ts <= b.ts for a, b in zip(messages, messages[1:], strict=False)):
+        return messages, 0
+    ordered = sorted(messages, key=_ts)
+    moved = sum(1 for a, b in zip(messages, ordered, strict=True) if a is not b)
+    return ordered, moved
+
+
+def _ts(message: Message) -> datetime:
+    return message.ts
+
+
+def _message(
+    m: Any, index: int, where: str, options: IngestOptions, problems: _Problems
+) -> tuple[Message, bool] | None:
+    if not isinstance(m, dict):
+        problems.add(f"{where} is not a JSON object but {_json_type(m)}")
+        return None
+    before = len(problems.items)
+    role = m.get("role")
+    if role is None or role == "":
+        problems.add(f"{where} has no 'role'")
+    elif not isinstance(role, str) or role.strip().lower() not in ROLES:
+        problems.add(f"{where} has unknown role {role!r} (expected {', '.join(ROLES)})")
+    ts_value = m.get("ts")
+    ts: datetime | None = None
+    naive = False
+    if ts_value is None or ts_value == "":
+        problems.add(f"{where} has no 'ts'")
+    else:
+        try:
+            ts, naive = parse_timestamp(ts_value, options.zone)
+        except TimestampError as e:
+            problems.add(f"{where} has an unreadable 'ts': {e}")
+    text = m.get("text")
+    if text is None:
+        problems.add(f"{where} has no 'text'")
+    elif not isinstance(text, str):
+        problems.add(f"{where}: 'text' must be a string, not {_json_type(text)}")
+    message_id = _opt_str(m.get("id"), f"{where}: 'id'", problems)
+    author = _opt_str(m.get("author"), f"{where}: 'author'", problems)
+    auto = _auto(m.get("auto"), where, problems)
+    if len(problems.items) > before:
+        return None
+    assert isinstance(role, str) and isinstance(text, str) and ts is not None and auto is not None
+    message = Message(
+        id=message_id or f"m{index + 1}",
+        role=role.strip().lower(),  # type: ignore[arg-type]  # checked against ROLES above
+        ts=ts,
+        text=text,
+        author=author,
+        auto=auto,
+    )
+    return message, naive
+
+
+def _chat_id(value: Any, problems: _Problems) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        problems.add("chat has no 'chat_id'")
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        problems.add(f"'chat_id' must be a string or an integer, not {_json_type(value)}")
+        return None
+    return str(value).strip()
+
+
+def _opt_str(value: Any, what: str, problems: _Problems) -> str | None:
+    """An optional identifier: strings as given, integers as text, empty as absent."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    problems.add(f"{what} must be a string, not {_json_type(value)}")
+    return None
+
+
+def _language(value: Any, problems: _Problems) -> Language | None:
+    """``zh``/``en``; regional tags like ``zh-TW`` or ``en_US`` map to their base."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        base = value.strip().lower().replace("_", "-").split("-")[0]
+        if base == "zh":
+            return "zh"
+        if base == "en":
+            return "en"
+    problems.add(f"unsupported language {value!r} (expected 'zh' or 'en'; leave it out to detect)")
+    return None
+
+
+def _auto(value: Any, where: str, problems: _Problems) -> bool | None:
+    """``auto`` flag: JSON booleans, 0/1, or the words CSV exports use (true/false, yes/no)."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    problems.add(f"{where}: 'auto' must be true or false, not {value!r}")
+    return None
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__
+
+
+def _reject(
+    source: SourceRef,
+    reason: str,
+    chat_id: str | None,
+    raw: str | None,
+    options: IngestOptions,
+    obj: Any = None,
+) -> Reject:
+    if raw is None and obj is not None:
+        try:
+            raw = orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        except (TypeError, orjson.JSONEncodeError):
+            raw = repr(obj)
+    return Reject(
+        source=source,
+        reason=reason,
+        chat_id=chat_id,
+        raw=truncate(raw, options.max_raw_chars),
+    )
+
+
+def truncate(text: str | None, limit: int) -> str | None:
+    """Keep a reject's raw text short; the file:line points at the full input."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + "…"

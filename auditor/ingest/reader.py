@@ -1,0 +1,56 @@
+"""``read_chats``: every input path, every format, one stream of Chat | Reject."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from ..models import Chat, Reject, SourceRef
+from .csv_rows import read_csv
+from .jsonl import read_jsonl
+from .native import default_options
+from .options import IngestOptions
+from .sources import READ_ERRORS, check_paths, display_name, open_input, sniff_format
+
+
+def read_chats(
+    paths: Sequence[str], options: IngestOptions | None = None
+) -> Iterator[Chat | Reject]:
+    """Stream the chats of ``paths`` (files, ``-`` for stdin; gzip or not) in order.
+
+    Every chat in the input comes out once, as a Chat or as a Reject with file:line and
+    a reason; nothing raises mid-file. All paths are checked *before* the first chat is
+    read: if any cannot be opened this raises :class:`~auditor.errors.InputError`
+    naming each bad path (and :class:`~auditor.errors.UsageError` for no paths or
+    ``-`` twice). Memory stays flat in the input size: one line (JSONL) or one chat's
+    rows (CSV) is held at a time.
+    """
+    opts = options or default_options()
+    paths = list(paths)
+    check_paths(paths)
+    return _read_all(paths, opts)
+
+
+def _read_all(paths: list[str], options: IngestOptions) -> Iterator[Chat | Reject]:
+    for path in paths:
+        yield from _read_one(path, options)
+
+
+def _read_one(path: str, options: IngestOptions) -> Iterator[Chat | Reject]:
+    name = display_name(path)
+    try:
+        with open_input(path) as stream:
+            fmt: str = options.format
+            if fmt == "auto":
+                fmt = sniff_format(stream, path)
+            if fmt == "csv":
+                yield from read_csv(stream, name, options)
+            else:
+                twcs = {"auto": "auto", "jsonl": "never", "twcs": "always"}[options.format]
+                yield from read_jsonl(stream, name, options, twcs=twcs)
+    except READ_ERRORS as e:
+        # the file vanished after check_paths, or its gzip header is corrupt: one reject
+        # for the file, and the other files are still read
+        yield Reject(
+            source=SourceRef(file=name, line=0),
+            reason=f"the file could not be read ({e}); none of its chats were audited",
+        )
