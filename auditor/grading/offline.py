@@ -1,0 +1,505 @@
+"""The offline grader (``--grader offline``, the default): transparent zh/en cue rules.
+
+It grades the rubric's ``llm`` criteria with no network and no model. Cue phrases (YAML in
+``cues/``) are matched with one Aho-Corasick automaton per language, built once per grader;
+the rules in ``offline_rules`` turn the hits into a level, a rationale naming the cues, and
+evidence quoting the messages verbatim. It is a keyword baseline: it reports low confidence
+(at most 0.55, not a probability) so its grades route to human review, and it is what the
+eval harness compares LLM graders against. See docs/offline-grader.md.
+
+Matching runs on a normalised copy of each message - traditional Chinese converted to
+simplified with OpenCC, full-width ASCII folded, lower-cased - that keeps every character at
+its offset, so a hit's span slices the *original* text and evidence stays verbatim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import ahocorasick
+import opencc
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import GraderError
+from ..models import Chat, Evidence, Grade, Message
+from ..rubric import Criterion, Rubric
+from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Cite, Hit, Outcome, Signals
+
+DEFAULT_CUES_DIR = Path(__file__).resolve().parent / "cues"
+LANGUAGES = ("zh", "en")
+
+MAX_EVIDENCE = 4
+MAX_QUOTE = 80  # characters of one quote; a quote is always a slice of the message
+
+
+# --- the cue files --------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _PerLanguage(_Strict):
+    zh: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+    any: list[str] = Field(default_factory=list)  # language-independent (punctuation runs)
+
+
+class CueGroupSpec(_PerLanguage):
+    """One named group of cue phrases in a cue file."""
+
+    role: Literal["agent", "customer"]
+    about: str = ""  # why the group exists / which seed rule it encodes
+    whole_message: bool = False  # the whole message (minus punctuation) must equal a cue
+    exclude: _PerLanguage = Field(default_factory=_PerLanguage)  # spans that veto a hit
+    # overlap: an exclude overlapping the hit vetoes it (不能保证 vetoes 保证);
+    # sentence: an exclude anywhere in the hit's sentence does (请勿 ... 提供验证码)
+    exclude_scope: Literal["overlap", "sentence"] = "overlap"
+
+
+class CueFile(_Strict):
+    about: str = ""
+    groups: dict[str, CueGroupSpec]
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    group: str
+    cue: str  # as written in the file
+    length: int  # of the normalised pattern
+    exclude: bool
+    ascii_left: bool  # needs a word boundary on the left (starts with an ASCII letter/digit)
+    ascii_right: bool
+
+
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH.update({0x3000: 0x20, 0x2018: 0x27, 0x2019: 0x27, 0x201C: 0x22, 0x201D: 0x22})
+_PUNCT_SPACE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s.json")
+
+
+def normalise(text: str, language: str) -> str:
+    """Matching form of ``text`` with the same length, so offsets map 1:1 to the original.
+
+    zh: traditional -> simplified (OpenCC t2s). Both: full-width ASCII and curly quotes
+    folded, lower-cased. Any step that would change the length falls back to a per-character
+    version of itself that cannot.
+    """
+    if language == "zh":
+        simplified = _t2s().convert(text)
+        if len(simplified) != len(text):
+            conv = _t2s().convert
+            simplified = "".join(
+                c2 if len(c2 := conv(c)) == 1 else c for c in text
+            )  # rare: a phrase rule changed the length
+        text = simplified
+    text = text.translate(_FULLWIDTH)
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return lowered
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isascii() and c.isalnum()
+
+
+class CueLibrary:
+    """All cue groups, loaded and compiled once: one automaton per language."""
+
+    def __init__(self, groups: dict[str, CueGroupSpec], digest: str, source: str):
+        self.groups = groups
+        self.digest = digest  # sha256 of every cue file's name and bytes
+        self.source = source
+        self._automata: dict[str, Any] = {}
+        self._whole: dict[str, dict[str, list[str]]] = {}
+        for lang in LANGUAGES:
+            self._automata[lang], self._whole[lang] = self._compile(lang)
+
+    @classmethod
+    def load(cls, directory: Path = DEFAULT_CUES_DIR) -> CueLibrary:
+        files = sorted(directory.glob("*.yaml"))
+        if not files:
+            raise GraderError(
+                f"no cue files (*.yaml) in {directory}; the offline grader needs them"
+            )
+        digest = hashlib.sha256()
+        groups: dict[str, CueGroupSpec] = {}
+        where: dict[str, str] = {}
+        for path in files:
+            raw = path.read_bytes()
+            digest.update(path.name.encode() + b"\0" + raw + b"\0")
+            try:
+                data = yaml.safe_load(raw)
+                spec = CueFile.model_validate(data)
+            except yaml.YAMLError as e:
+                raise GraderError(f"invalid cue file {path}: not valid YAML: {e}") from e
+            except ValidationError as e:
+                keys = "; ".join(
+                    f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+                )
+                raise GraderError(f"invalid cue file {path}: {keys}") from e
+            for name, group in spec.groups.items():
+                if name in groups:
+                    raise GraderError(
+                        f"cue group {name!r} is defined in both {where[name]} and {path.name}"
+                    )
+                groups[name] = group
+                where[name] = path.name
+        return cls(groups, digest.hexdigest(), str(directory))
+
+    def _compile(self, lang: str) -> tuple[Any, dict[str, list[str]]]:
+        automaton = ahocorasick.Automaton()
+        whole: dict[str, list[str]] = {}
+        entries: dict[str, list[_Pattern]] = {}
+        for name, group in self.groups.items():
+            for cues, exclude in ((_cues(group, lang), False), (_cues(group.exclude, lang), True)):
+                for cue in cues:
+                    pattern = normalise(cue, lang).strip()
+                    if not pattern:
+                        continue
+                    if group.whole_message and not exclude:
+                        whole.setdefault(_PUNCT_SPACE.sub("", pattern), []).append(name)
+                        continue
+                    entries.setdefault(pattern, []).append(
+                        _Pattern(
+                            name,
+                            cue,
+                            len(pattern),
+                            exclude,
+                            _is_word_char(pattern[0]),
+                            _is_word_char(pattern[-1]),
+                        )
+                    )
+        for pattern, pats in entries.items():
+            automaton.add_word(pattern, tuple(pats))
+        if entries:
+            automaton.make_automaton()
+        return automaton, whole
+
+    def match(self, text: str, norm: str, lang: str, role: str) -> list[tuple[str, str, int, int]]:
+        """``(group, cue, start, end)`` of every cue of ``role`` in one message, vetoes applied."""
+        found: list[tuple[str, str, int, int]] = []
+        vetoes: dict[str, list[tuple[int, int]]] = {}
+        automaton = self._automata[lang]
+        if len(automaton):
+            for last, pats in automaton.iter(norm):
+                for p in pats:
+                    if self.groups[p.group].role != role:
+                        continue
+                    start, end = last - p.length + 1, last + 1
+                    if p.ascii_left and start > 0 and _is_word_char(norm[start - 1]):
+                        continue
+                    if p.ascii_right and end < len(norm) and _is_word_char(norm[end]):
+                        continue
+                    if p.exclude:
+                        vetoes.setdefault(p.group, []).append((start, end))
+                    else:
+                        found.append((p.group, p.cue, start, end))
+        if vetoes:
+            found = [f for f in found if not self._vetoed(f, vetoes.get(f[0]), norm)]
+        found = _outermost(found)
+        bare = _PUNCT_SPACE.sub("", norm)
+        for name in self._whole[lang].get(bare, ()):
+            if self.groups[name].role == role:
+                found.append((name, bare, 0, len(text)))
+        return found
+
+    def _vetoed(
+        self, hit: tuple[str, str, int, int], vetoes: list[tuple[int, int]] | None, norm: str
+    ) -> bool:
+        if not vetoes:
+            return False
+        _, _, start, end = hit
+        if self.groups[hit[0]].exclude_scope == "sentence":
+            start, end = _sentence_bounds(norm, start, end)
+        return any(s < end and start < e for s, e in vetoes)
+
+
+def _outermost(found: list[tuple[str, str, int, int]]) -> list[tuple[str, str, int, int]]:
+    """Drop a hit nested in a longer hit of the same group (您放心 inside 请您放心)."""
+    found.sort(key=lambda f: (f[2], f[2] - f[3]))
+    kept: list[tuple[str, str, int, int]] = []
+    for f in found:
+        if not any(k[0] == f[0] and k[2] <= f[2] and f[3] <= k[3] for k in kept):
+            kept.append(f)
+    return kept
+
+
+_DELIMITERS = "。！？!?；;\n"
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence around ``text[start:end]`` (delimited by 。！？!?；; or a line break)."""
+    left = max(text.rfind(d, 0, start) for d in _DELIMITERS) + 1
+    rights = [i for d in _DELIMITERS if (i := text.find(d, end)) != -1]
+    return left, min(rights) if rights else len(text)
+
+
+def _cues(spec: _PerLanguage, lang: str) -> list[str]:
+    return [*getattr(spec, lang), *spec.any]
+
+
+# --- per-chat signals -----------------------------------------------------------------
+
+#: Unmasked personal data in an agent message (masked forms like 138****5678 don't match).
+_PII = re.compile(
+    r"(?<![\dA-Za-z])(?:1[3-9]\d{9}|\d{17}[\dXx]|\d{16,19})(?![\dA-Za-z])"
+    r"|[\w.+-]+@[\w-]+\.[\w.-]+"
+)
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?:\s|$)")
+_WORD = re.compile(r"[A-Za-z0-9']+")
+
+#: An agent message is "over-long and unbroken" past these sizes (docs/offline-grader.md).
+LONG_MESSAGE = {"zh": 300, "en": 120}  # zh characters / en words, with no line break
+LONG_SENTENCE = {"zh": 120, "en": 60}  # zh characters / en words in one sentence
+REPEAT_MIN_CHARS = 6
+REPEAT_SIMILARITY = 0.6  # Jaccard of character bigrams
+
+
+def _size(text: str, lang: str) -> int:
+    return len(text) if lang == "zh" else len(_WORD.findall(text))
+
+
+def _is_long(text: str, lang: str) -> bool:
+    if "\n" not in text.strip() and _size(text, lang) > LONG_MESSAGE[lang]:
+        return True
+    return any(_size(part, lang) > LONG_SENTENCE[lang] for part in _SENTENCE_END.split(text))
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _repeats(chat: Chat, norms: list[str]) -> list[tuple[int, int]]:
+    """Customer messages that say again what an earlier one said, after an agent reply."""
+    seen: list[tuple[int, set[str]]] = []
+    out: list[tuple[int, int]] = []
+    last_agent = -1
+    for i, m in enumerate(chat.messages):
+        if m.is_agent_reply:
+            last_agent = i
+            continue
+        if not m.is_customer:
+            continue
+        bare = _PUNCT_SPACE.sub("", norms[i])
+        if len(bare) < REPEAT_MIN_CHARS:
+            continue
+        grams = _bigrams(bare)
+        for j, earlier in seen:
+            if (
+                j < last_agent
+                and len(grams | earlier)
+                and (len(grams & earlier) / len(grams | earlier) >= REPEAT_SIMILARITY)
+            ):
+                out.append((j, i))
+                break
+        seen.append((i, grams))
+    return out
+
+
+def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
+    """Run every cue over every customer and agent message of ``chat`` once."""
+    lang = chat.language if chat.language in LANGUAGES else "en"
+    hits: dict[str, list[Hit]] = {}
+    norms: list[str] = []
+    agent_indexes: list[int] = []
+    long_agent: list[int] = []
+    pii: list[Hit] = []
+    customer_text = ""
+    for i, m in enumerate(chat.messages):
+        norm = normalise(m.text, lang)
+        norms.append(norm)
+        if m.is_agent_reply:
+            role = "agent"
+            agent_indexes.append(i)
+            if _is_long(m.text, lang):
+                long_agent.append(i)
+            pii.extend(_pii_hits(m, i, customer_text))
+        elif m.is_customer:
+            role = "customer"
+            customer_text += "\n" + m.text
+        else:
+            continue  # bots, system lines and auto-messages are nobody's words
+        for group, cue, start, end in library.match(m.text, norm, lang, role):
+            hits.setdefault(group, []).append(
+                Hit(group, cue, i, m.id, role, start, end, m.text[start:end])
+            )
+    return Signals(
+        hits=hits,
+        message_ids=[m.id for m in chat.messages],
+        roles=[m.role for m in chat.messages],
+        agent_indexes=agent_indexes,
+        repeats=_repeats(chat, norms),
+        long_agent=long_agent,
+        pii_agent=pii,
+    )
+
+
+def _pii_hits(m: Message, index: int, customer_text: str) -> Iterable[Hit]:
+    for found in _PII.finditer(m.text):
+        if found.group() in customer_text:
+            continue  # echoing back what the customer wrote leaks nothing
+        yield Hit(
+            "pii", "personal data", index, m.id, "agent", found.start(), found.end(), found.group()
+        )
+
+
+# --- quotes and levels -----------------------------------------------------------------
+
+
+def snippet(text: str, start: int, end: int, limit: int = MAX_QUOTE) -> str:
+    """The sentence around ``text[start:end]``, at most ``limit`` characters: a verbatim slice."""
+    left = start
+    while left > 0 and text[left - 1] not in "。！？!?；;\n":
+        left -= 1
+    right = end
+    while right < len(text) and text[right - 1] not in "。！？!?；;\n":
+        right += 1
+    if right - left > limit:
+        if end - start >= limit:
+            left, right = start, end
+        else:
+            pad = (limit - (end - start)) // 2
+            left = max(left, start - pad)
+            right = min(right, left + limit)
+    quote = text[left:right].strip()
+    return quote or text[start:end]
+
+
+def level_for(criterion: Criterion, rank: int) -> str:
+    """Map a rank on the 3-step scale (0 poor, 1 average, 2 good) onto the criterion's levels.
+
+    By ordinal position among the levels ordered by points: index = round(rank * (n-1) / 2),
+    halves rounded up. 3 levels: identity; 5 levels (-2..2): poor -> 1st, average -> 3rd,
+    good -> 5th; 2 levels: poor -> lower, average and good -> upper.
+    """
+    ordered = criterion.ordered_levels
+    index = (rank * (len(ordered) - 1) + 1) // 2
+    return ordered[index].id
+
+
+class OfflineGrader:
+    """Grades a rubric's ``llm`` criteria with cue rules; no network, no model."""
+
+    name = "offline"
+    model: str | None = None
+
+    def __init__(self, cues_dir: Path | None = None):
+        self.library = CueLibrary.load(cues_dir or DEFAULT_CUES_DIR)
+        self.version = f"offline-rules-{RULES_VERSION}+cues-{self.library.digest[:12]}"
+
+    def settings_key(self) -> str:
+        return f"offline:rules={RULES_VERSION}:cues={self.library.digest[:16]}"
+
+    async def grade(self, chat: Chat, rubric: Rubric) -> list[Grade]:
+        return self.grade_sync(chat, rubric)
+
+    async def aclose(self) -> None:
+        return None
+
+    def grade_sync(self, chat: Chat, rubric: Rubric) -> list[Grade]:
+        """One Grade per ``llm`` criterion, in rubric order; never raises for one chat."""
+        signals: Signals | None = None
+        failure: str | None = None
+        grades: list[Grade] = []
+        for criterion in rubric.llm_criteria:
+            rule_set = criterion.offline_rules or criterion.id
+            rule = RULES.get(rule_set)
+            if rule is None:
+                grades.append(
+                    self._unscored(
+                        criterion,
+                        f"the offline grader has no rules for criterion {criterion.id}"
+                        f" (offline_rules: {rule_set}); known rule sets: {', '.join(RULES)}",
+                    )
+                )
+                continue
+            if signals is None and failure is None:
+                try:
+                    signals = extract_signals(chat, self.library)
+                except Exception as e:  # a bad chat must not stop the run
+                    failure = f"offline cue matching failed: {type(e).__name__}: {e}"
+            if signals is None:
+                grades.append(self._unscored(criterion, failure or "no signals"))
+                continue
+            try:
+                outcome = rule(signals)
+            except Exception as e:
+                grades.append(
+                    self._unscored(
+                        criterion, f"offline rule {rule_set} failed: {type(e).__name__}: {e}"
+                    )
+                )
+                continue
+            grades.append(self._to_grade(chat, criterion, rule_set, outcome))
+        return grades
+
+    def _unscored(self, criterion: Criterion, error: str) -> Grade:
+        return Grade(
+            criterion=criterion.id,
+            status="unscored",
+            grader=self.name,
+            prompt_version=self.version,
+            error=error,
+        )
+
+    def _to_grade(self, chat: Chat, criterion: Criterion, rule_set: str, out: Outcome) -> Grade:
+        prefix = f"[{rule_set}] " if rule_set != criterion.id else ""
+        if out.rank is None and criterion.na_allowed:
+            return Grade(
+                criterion=criterion.id,
+                status="na",
+                rationale=f"{prefix}n/a: {out.rationale}",
+                confidence=out.confidence,
+                grader=self.name,
+                prompt_version=self.version,
+            )
+        rank = out.rank
+        note = ""
+        if rank is None:
+            rank = 2
+            note = " (n/a not allowed by the rubric: nothing to fault, top level)"
+        level = level_for(criterion, rank)
+        rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
+        return Grade(
+            criterion=criterion.id,
+            status="scored",
+            level=level,
+            evidence=self._evidence(chat, criterion, out),
+            rationale=rationale,
+            confidence=out.confidence,
+            grader=self.name,
+            prompt_version=self.version,
+        )
+
+    def _evidence(self, chat: Chat, criterion: Criterion, out: Outcome) -> list[Evidence]:
+        cites: list[Cite] = [h.cite for h in out.hits]
+        for index in out.context:
+            text = chat.messages[index].text
+            cites.append(Cite(index, 0, min(len(text), MAX_QUOTE)))
+        evidence: list[Evidence] = []
+        seen: set[tuple[str, str]] = set()
+        for c in cites:
+            m = chat.messages[c.index]
+            if criterion.scope == "agent" and m.role != "agent":
+                continue
+            quote = snippet(m.text, c.start, c.end)
+            if not quote or (m.id, quote) in seen:
+                continue
+            seen.add((m.id, quote))
+            evidence.append(Evidence(message_id=m.id, quote=quote))
+            if len(evidence) >= MAX_EVIDENCE:
+                break
+        return evidence
