@@ -1,0 +1,244 @@
+"""Mask personal data before a transcript leaves the machine.
+
+What is masked, and how it is recognised (each detector errs on the side of the
+customer's privacy only where a checksum or a library backs it up):
+
+* e-mail addresses (a plain, conservative pattern);
+* Chinese resident ID numbers: 18 characters whose check digit validates
+  (``stdnum.cn.ric``), so a random 18-digit order number is not taken for an ID;
+* order numbers: the rubric's ``order_patterns`` (regexes), because only the shop knows
+  what its order numbers look like;
+* bank card numbers: 13-19 digits (spaces or dashes allowed) passing the Luhn check
+  (``stdnum.luhn``);
+* phone numbers, Chinese and international, as found by Google's libphonenumber
+  (``phonenumbers.PhoneNumberMatcher`` with ``Leniency.VALID``, default region CN);
+* addresses where detectable: Chinese ``…路/街/大道 N 号`` with the province/city/district
+  before it, English ``N Name Street/Road/Avenue…``. Deliberately conservative: a
+  false "address" hides words the grader needs.
+
+Each distinct value gets a stable placeholder per chat (``⟨PHONE_1⟩``, ``⟨PHONE_2⟩``, the
+same number twice gets the same placeholder), so the model can still reason ("the agent
+repeated the customer's number back"). The mapping never leaves the process:
+``MaskedText.to_original`` maps any span of masked text back to the transcript's own
+characters, which is how evidence quotes are stored unmasked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import phonenumbers
+from stdnum import luhn
+from stdnum.cn import ric
+
+from ..models import Chat
+
+#: Placeholder brackets: mathematical angle brackets, which never occur in real chats
+#: and which the model copies faithfully.
+OPEN, CLOSE = "⟨", "⟩"
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_ID_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_CARD_CANDIDATE = re.compile(r"(?<![\d\-])\d(?:[ \-]?\d){12,18}(?![\d\-])")
+
+_ZH_UNIT = r"[\u4e00-\u9fff]{1,8}?(?:省|自治区|特别行政区|市|区|县|旗|镇|乡|街道)"
+_ZH_ROAD = r"[\u4e00-\u9fff0-9]{1,12}?(?:路|街|大道|大街|巷|弄|胡同|道)"
+_ZH_NUM = r"[0-9０-９一二三四五六七八九十百]{1,6}号"
+_ZH_TAIL = r"(?:[0-9A-Za-z\-]{0,8}(?:栋|幢|座|号楼|楼|单元|层|室|号)){0,4}"
+_ZH_ADDRESS = re.compile(f"(?:{_ZH_UNIT}){{0,4}}{_ZH_ROAD}{_ZH_NUM}{_ZH_TAIL}")
+#: Words that introduce an address and end up inside the leftmost regex match.
+_ZH_LEAD_IN = re.compile(r"^.*?(?:地址(?:是|为)?|住在|寄到|送到|发到|寄往|改成|改为|在|是)[:：]?")
+_EN_ADDRESS = re.compile(
+    r"\b\d{1,5}(?:-\d{1,5})?\s+(?:[A-Z][A-Za-z]+\s+){1,3}"
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace)\b\.?"
+    r"(?:,?\s+(?:Apt|Apartment|Suite|Unit|Flat)\.?\s*#?\w{1,6})?"
+)
+
+#: Detector order is priority: an earlier kind wins an overlapping span.
+KINDS: tuple[str, ...] = ("EMAIL", "ID", "ORDER", "CARD", "PHONE", "ADDRESS")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    kind: str
+
+
+def find_emails(text: str) -> list[Span]:
+    return [Span(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
+
+
+def find_id_numbers(text: str) -> list[Span]:
+    """Chinese resident ID numbers whose check digit and birth date validate."""
+    return [
+        Span(m.start(), m.end(), "ID")
+        for m in _ID_CANDIDATE.finditer(text)
+        if ric.is_valid(m.group())
+    ]
+
+
+def find_orders(text: str, patterns: Sequence[re.Pattern[str]]) -> list[Span]:
+    return [
+        Span(m.start(), m.end(), "ORDER")
+        for p in patterns
+        for m in p.finditer(text)
+        if m.end() > m.start()
+    ]
+
+
+def find_cards(text: str) -> list[Span]:
+    """13-19 digit numbers (optionally grouped by spaces or dashes) passing Luhn."""
+    out = []
+    for m in _CARD_CANDIDATE.finditer(text):
+        digits = re.sub(r"[ \-]", "", m.group())
+        if 13 <= len(digits) <= 19 and luhn.is_valid(digits):
+            out.append(Span(m.start(), m.end(), "CARD"))
+    return out
+
+
+def find_phones(text: str, region: str = "CN") -> list[Span]:
+    matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID)
+    return [Span(m.start, m.end, "PHONE") for m in matcher]
+
+
+def find_addresses(text: str) -> list[Span]:
+    out = []
+    for m in _ZH_ADDRESS.finditer(text):
+        start = m.start()
+        lead = _ZH_LEAD_IN.match(m.group())
+        if lead and _ZH_ADDRESS.fullmatch(m.group()[lead.end() :]):
+            start += lead.end()
+        out.append(Span(start, m.end(), "ADDRESS"))
+    out.extend(Span(m.start(), m.end(), "ADDRESS") for m in _EN_ADDRESS.finditer(text))
+    return out
+
+
+def compile_order_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
+    return [re.compile(p) for p in patterns]
+
+
+def find_pii(text: str, order_patterns: Sequence[re.Pattern[str]] = ()) -> list[Span]:
+    """All personal-data spans in ``text``, non-overlapping, sorted by position."""
+    by_priority = [
+        *find_emails(text),
+        *find_id_numbers(text),
+        *find_orders(text, order_patterns),
+        *find_cards(text),
+        *find_phones(text),
+        *find_addresses(text),
+    ]
+    by_priority.sort(key=lambda s: KINDS.index(s.kind))
+    taken: list[Span] = []
+    for span in by_priority:
+        if all(span.end <= t.start or span.start >= t.end for t in taken):
+            taken.append(span)
+    return sorted(taken, key=lambda s: s.start)
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One masked value: where it sits in the masked text and in the original."""
+
+    masked_start: int
+    masked_end: int
+    orig_start: int
+    orig_end: int
+    placeholder: str
+
+
+@dataclass
+class MaskedText:
+    original: str
+    masked: str
+    replacements: list[Replacement] = field(default_factory=list)
+
+    def to_original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``masked[start:end]`` to the original text's span.
+
+        A boundary inside a placeholder widens to the whole masked value, so a quote that
+        cuts a placeholder in half still maps to whole original characters.
+        """
+        return self._map(start, is_end=False), self._map(end, is_end=True)
+
+    def to_original(self, start: int, end: int) -> str:
+        a, b = self.to_original_span(start, end)
+        return self.original[a:b]
+
+    def _map(self, pos: int, *, is_end: bool) -> int:
+        shift = 0
+        for r in self.replacements:
+            if (pos <= r.masked_start) if is_end else (pos < r.masked_start):
+                break
+            inside = (r.masked_start < pos <= r.masked_end) if is_end else (pos < r.masked_end)
+            if inside:
+                return r.orig_end if is_end else r.orig_start
+            shift = r.orig_end - r.masked_end
+        return pos + shift
+
+
+class ChatMasker:
+    """Placeholders for one chat: the same value always gets the same placeholder."""
+
+    def __init__(self, order_patterns: Sequence[str] | Sequence[re.Pattern[str]] = ()):
+        self._orders = [p if isinstance(p, re.Pattern) else re.compile(p) for p in order_patterns]
+        self.mapping: dict[str, str] = {}  # placeholder -> original value
+        self._by_value: dict[tuple[str, str], str] = {}
+        self._counts: dict[str, int] = {}
+
+    def _placeholder(self, kind: str, value: str) -> str:
+        key = (kind, re.sub(r"[\s\-]", "", value))
+        if key not in self._by_value:
+            self._counts[kind] = self._counts.get(kind, 0) + 1
+            ph = f"{OPEN}{kind}_{self._counts[kind]}{CLOSE}"
+            self._by_value[key] = ph
+            self.mapping[ph] = value
+        return self._by_value[key]
+
+    def mask(self, text: str) -> MaskedText:
+        parts: list[str] = []
+        reps: list[Replacement] = []
+        pos = 0
+        out_len = 0
+        for span in find_pii(text, self._orders):
+            parts.append(text[pos : span.start])
+            out_len += span.start - pos
+            ph = self._placeholder(span.kind, text[span.start : span.end])
+            reps.append(Replacement(out_len, out_len + len(ph), span.start, span.end, ph))
+            parts.append(ph)
+            out_len += len(ph)
+            pos = span.end
+        parts.append(text[pos:])
+        return MaskedText(text, "".join(parts), reps)
+
+    def unmask(self, text: str) -> str:
+        """Put the original values back into model-written text (rationales), locally."""
+        if OPEN not in text:
+            return text
+        return re.sub(
+            f"{OPEN}[A-Z]+_\\d+{CLOSE}", lambda m: self.mapping.get(m.group(), m.group()), text
+        )
+
+
+@dataclass
+class MaskedChat:
+    """A chat's messages masked for sending, with the local way back."""
+
+    chat: Chat
+    texts: dict[str, MaskedText]  # message id -> masked text
+    masker: ChatMasker
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        return self.masker.mapping
+
+    def masked(self, message_id: str) -> str:
+        return self.texts[message_id].masked
+
+
+def mask_chat(chat: Chat, order_patterns: Sequence[str] = ()) -> MaskedChat:
+    masker = ChatMasker(order_patterns)
+    texts = {m.id: masker.mask(m.text) for m in chat.messages}
+    return MaskedChat(chat, texts, masker)
