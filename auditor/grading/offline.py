@@ -256,7 +256,7 @@ def _cues(spec: _PerLanguage, lang: str) -> list[str]:
 #: Unmasked personal data in an agent message (masked forms like 138****5678 don't match).
 _PII = re.compile(
     r"(?<![\dA-Za-z])(?:1[3-9]\d{9}|\d{17}[\dXx]|\d{16,19})(?![\dA-Za-z])"
-    r"|[\w.+-]+@[\w-]+\.[\w.-]+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 )
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?:\s|$)")
 _WORD = re.compile(r"[A-Za-z0-9']+")

@@ -371,17 +371,26 @@ def info_security(s: Signals) -> Outcome:
             f"agent asked for a password or verification code {labels(secret)}",
             secret,
         )
-    verify = s.of("verification")
+    verify, weak = s.of("verification"), s.of("verification_weak")
     disclosed = sorted(s.of("disclosure") + s.pii_agent, key=lambda h: (h.index, h.start))
     if disclosed:
         first = disclosed[0].index
-        before = [h for h in verify if h.index < first]
-        if before:
+        strong_before = [h for h in verify if h.index < first]
+        weak_before = [h for h in weak if h.index < first]
+        if strong_before:
             return Outcome(
                 GOOD,
                 CUE_PLUS,
-                f"verified first {labels(before, 2)}, then disclosed {labels(disclosed, 2)}",
-                before + disclosed,
+                f"verified first {labels(strong_before, 2)}, then disclosed {labels(disclosed, 2)}",
+                strong_before + disclosed,
+            )
+        if weak_before:
+            return Outcome(
+                AVERAGE,
+                WEAK,
+                f"only a generic check {labels(weak_before, 2)} with no identity factor"
+                f" before disclosing {labels(disclosed, 2)}",
+                weak_before + disclosed,
             )
         return Outcome(
             POOR,
@@ -390,10 +399,10 @@ def info_security(s: Signals) -> Outcome:
             disclosed,
         )
     if verify:
-        if _distinct(verify) >= 2:
-            return Outcome(GOOD, CUE, f"verified identity {labels(verify, 2)}", verify)
+        return Outcome(GOOD, CUE, f"asked for an identity factor {labels(verify, 2)}", verify)
+    if weak:
         return Outcome(
-            GOOD, WEAK, f"asked for verification {labels(verify, 1)}; nothing disclosed", verify
+            GOOD, WEAK, f"asked for verification {labels(weak, 1)}; nothing disclosed", weak
         )
     topic = s.of("personal_data_topic")
     if topic:
