@@ -106,6 +106,10 @@ def test_human_human_pairwise_kappa_and_alpha_with_a_missing_rating():
     assert hh["n_raters"] == 3
     assert hh["qwk"] == pytest.approx(0.8)
     assert hh["krippendorff_alpha"] == pytest.approx(23 / 33)
+    # each rater vs the low median of the others: r1 vs (0,1,2,1) [item 3: only r2 = 1],
+    # r2 vs (0,1,2,2) [only r1 = 2], r3 vs (0,1,2) on its three items: the same cells as
+    # the pairs above, 0.8 each -> 0.8
+    assert hh["qwk_vs_median"] == pytest.approx(0.8)
 
 
 def test_pairwise_kappa_skips_pairs_without_two_common_items():

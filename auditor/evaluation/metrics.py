@@ -236,12 +236,39 @@ def mean_pairwise_qwk(ratings: Mapping[str, Sequence[int | None]], n_levels: int
     return sum(kappas) / len(kappas) if kappas else None
 
 
+def leave_one_out_qwk(ratings: Mapping[str, Sequence[int | None]], n_levels: int) -> float | None:
+    """Mean over raters of QWK(rater, low median of the *other* raters), item by item.
+
+    The like-for-like ceiling for the model, which is scored against a median too: how
+    well does one human agree with the consensus of the rest? Items where the rater or
+    all the others are missing are skipped; None when no rater has a defined kappa.
+    """
+    raters = sorted(ratings)
+    if len(raters) < 2:
+        return None
+    n_items = len(ratings[raters[0]])
+    kappas: list[float] = []
+    for r in raters:
+        mine, rest = [], []
+        for i in range(n_items):
+            v = ratings[r][i]
+            others = [x for o in raters if o != r and (x := ratings[o][i]) is not None]
+            if v is not None and others:
+                mine.append(v)
+                rest.append(median_level(others))
+        if len(mine) >= 2 and (k := quadratic_kappa(mine, rest, n_levels)) is not None:
+            kappas.append(k)
+    return sum(kappas) / len(kappas) if kappas else None
+
+
 def human_human(ratings: Mapping[str, Sequence[int | None]], n_levels: int) -> dict[str, Any]:
-    """The ceiling: mean pairwise QWK and Krippendorff's alpha over all raters."""
+    """The ceiling: mean pairwise QWK and Krippendorff's alpha over all raters, plus each
+    rater against the median of the others (``qwk_vs_median``)."""
     raters = sorted(ratings)
     return {
         "n_raters": len(raters),
         "qwk": mean_pairwise_qwk(ratings, n_levels),
+        "qwk_vs_median": leave_one_out_qwk(ratings, n_levels),
         "krippendorff_alpha": krippendorff_ordinal([ratings[r] for r in raters], n_levels)
         if len(raters) >= 2
         else None,
