@@ -34,6 +34,7 @@ from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Cite, Hit, Outcome,
 
 DEFAULT_CUES_DIR = Path(__file__).resolve().parent / "cues"
 LANGUAGES = ("zh", "en")
+ROLES = ("agent", "customer")  # whose words a cue group reads
 
 MAX_EVIDENCE = 4
 MAX_QUOTE = 80  # characters of one quote; a quote is always a slice of the message
@@ -122,10 +123,13 @@ class CueLibrary:
         self.groups = groups
         self.digest = digest  # sha256 of every cue file's name and bytes
         self.source = source
-        self._automata: dict[str, Any] = {}
-        self._whole: dict[str, dict[str, list[str]]] = {}
+        # one automaton per (language, role): a message is only scanned for its role's cues
+        self._automata: dict[tuple[str, str], Any] = {}
+        self._whole: dict[tuple[str, str], dict[str, list[str]]] = {}
         for lang in LANGUAGES:
-            self._automata[lang], self._whole[lang] = self._compile(lang)
+            for role in ROLES:
+                key = (lang, role)
+                self._automata[key], self._whole[key] = self._compile(lang, role)
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_CUES_DIR) -> CueLibrary:
@@ -159,11 +163,13 @@ class CueLibrary:
                 where[name] = path.name
         return cls(groups, digest.hexdigest(), str(directory))
 
-    def _compile(self, lang: str) -> tuple[Any, dict[str, list[str]]]:
+    def _compile(self, lang: str, role: str) -> tuple[Any, dict[str, list[str]]]:
         automaton = ahocorasick.Automaton()
         whole: dict[str, list[str]] = {}
         entries: dict[str, list[_Pattern]] = {}
         for name, group in self.groups.items():
+            if group.role != role:
+                continue
             for cues, exclude in ((_cues(group, lang), False), (_cues(group.exclude, lang), True)):
                 for cue in cues:
                     pattern = normalise(cue, lang).strip()
@@ -192,12 +198,10 @@ class CueLibrary:
         """``(group, cue, start, end)`` of every cue of ``role`` in one message, vetoes applied."""
         found: list[tuple[str, str, int, int]] = []
         vetoes: dict[str, list[tuple[int, int]]] = {}
-        automaton = self._automata[lang]
+        automaton = self._automata[lang, role]
         if len(automaton):
             for last, pats in automaton.iter(norm):
                 for p in pats:
-                    if self.groups[p.group].role != role:
-                        continue
                     start, end = last - p.length + 1, last + 1
                     if p.ascii_left and start > 0 and _is_word_char(norm[start - 1]):
                         continue
@@ -211,9 +215,8 @@ class CueLibrary:
             found = [f for f in found if not self._vetoed(f, vetoes.get(f[0]), norm)]
         found = _outermost(found)
         bare = _PUNCT_SPACE.sub("", norm)
-        for name in self._whole[lang].get(bare, ()):
-            if self.groups[name].role == role:
-                found.append((name, bare, 0, len(text)))
+        for name in self._whole[lang, role].get(bare, ()):
+            found.append((name, bare, 0, len(text)))
         return found
 
     def _vetoed(
@@ -229,6 +232,8 @@ class CueLibrary:
 
 def _outermost(found: list[tuple[str, str, int, int]]) -> list[tuple[str, str, int, int]]:
     """Drop a hit nested in a longer hit of the same group (您放心 inside 请您放心)."""
+    if len(found) < 2 or len({f[0] for f in found}) == len(found):
+        return found
     found.sort(key=lambda f: (f[2], f[2] - f[3]))
     kept: list[tuple[str, str, int, int]] = []
     for f in found:
@@ -237,14 +242,19 @@ def _outermost(found: list[tuple[str, str, int, int]]) -> list[tuple[str, str, i
     return kept
 
 
-_DELIMITERS = "。！？!?；;\n"
+_DELIMITER = re.compile(r"[。！？!?；;\n]")
+_UP_TO_LAST_DELIMITER = re.compile(r".*[。！？!?；;\n]", re.DOTALL)
 
 
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence around ``text[start:end]`` (delimited by 。！？!?；; or a line break)."""
-    left = max(text.rfind(d, 0, start) for d in _DELIMITERS) + 1
-    rights = [i for d in _DELIMITERS if (i := text.find(d, end)) != -1]
-    return left, min(rights) if rights else len(text)
+    """``[left, right)`` of the sentence holding ``text[start:end]``, its closing mark included.
+
+    Sentences end at 。！？!?；; or a line break; a match that itself ends with one of them
+    (a cue like ``!!!``) closes its sentence.
+    """
+    before = _UP_TO_LAST_DELIMITER.match(text, 0, start)
+    after = _DELIMITER.search(text, max(start, end - 1))
+    return (before.end() if before else 0), (after.end() if after else len(text))
 
 
 def _cues(spec: _PerLanguage, lang: str) -> list[str]:
@@ -258,6 +268,7 @@ _PII = re.compile(
     r"(?<![\dA-Za-z])(?:1[3-9]\d{9}|\d{17}[\dXx]|\d{16,19})(?![\dA-Za-z])"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 )
+_PII_HINT = re.compile(r"\d{11}|@")  # cheap pre-check: every pattern above needs one
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?:\s|$)")
 _WORD = re.compile(r"[A-Za-z0-9']+")
 
@@ -298,11 +309,10 @@ def _repeats(chat: Chat, norms: list[str]) -> list[tuple[int, int]]:
             continue
         grams = _bigrams(bare)
         for j, earlier in seen:
-            if (
-                j < last_agent
-                and len(grams | earlier)
-                and (len(grams & earlier) / len(grams | earlier) >= REPEAT_SIMILARITY)
-            ):
+            if j >= last_agent:
+                break  # later ones are newer still; no agent reply in between
+            shared = len(grams & earlier)
+            if shared / (len(grams) + len(earlier) - shared) >= REPEAT_SIMILARITY:
                 out.append((j, i))
                 break
         seen.append((i, grams))
@@ -348,6 +358,8 @@ def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
 
 
 def _pii_hits(m: Message, index: int, customer_text: str) -> Iterable[Hit]:
+    if not _PII_HINT.search(m.text):
+        return
     for found in _PII.finditer(m.text):
         if found.group() in customer_text:
             continue  # echoing back what the customer wrote leaks nothing
@@ -361,12 +373,7 @@ def _pii_hits(m: Message, index: int, customer_text: str) -> Iterable[Hit]:
 
 def snippet(text: str, start: int, end: int, limit: int = MAX_QUOTE) -> str:
     """The sentence around ``text[start:end]``, at most ``limit`` characters: a verbatim slice."""
-    left = start
-    while left > 0 and text[left - 1] not in "。！？!?；;\n":
-        left -= 1
-    right = end
-    while right < len(text) and text[right - 1] not in "。！？!?；;\n":
-        right += 1
+    left, right = _sentence_bounds(text, start, end)
     if right - left > limit:
         if end - start >= limit:
             left, right = start, end
@@ -492,7 +499,7 @@ class OfflineGrader:
         evidence: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
         for c in cites:
-            m = chat.messages[c.index]
+            m = chat.messages[c.pos]
             if criterion.scope == "agent" and m.role != "agent":
                 continue
             quote = snippet(m.text, c.start, c.end)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 RULES_VERSION = "1"
 
@@ -39,22 +40,20 @@ ABSENCE = 0.3
 NOTHING = 0.25
 
 
-@dataclass(frozen=True)
-class Cite:
+class Cite(NamedTuple):
     """A span of one message to quote as evidence (offsets into the *original* text)."""
 
-    index: int  # position of the message in the chat
+    pos: int  # position of the message in the chat
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One cue of one group found in one message."""
 
     group: str
     cue: str  # the cue as written in the cue file
-    index: int  # position of the message in the chat
+    pos: int  # position of the message in the chat
     message_id: str
     role: str
     start: int  # offsets into the original message text
@@ -63,7 +62,7 @@ class Hit:
 
     @property
     def cite(self) -> Cite:
-        return Cite(self.index, self.start, self.end)
+        return Cite(self.pos, self.start, self.end)
 
     @property
     def label(self) -> str:
@@ -87,7 +86,7 @@ class Signals:
 
     def after(self, group: str, index: int) -> list[Hit]:
         """Hits of ``group`` in messages after message ``index``."""
-        return [h for h in self.of(group) if h.index > index]
+        return [h for h in self.of(group) if h.pos > index]
 
     def agent_before(self, index: int) -> int | None:
         """The last agent message before ``index`` (the reply a customer reacts to)."""
@@ -131,7 +130,7 @@ def empathy(s: Signals) -> Outcome:
     emotion = s.of("customer_emotion")
     if not emotion:
         return Outcome(None, ABSENCE, "no customer-emotion cue in the chat")
-    first = emotion[0].index
+    first = emotion[0].pos
     why = f"customer emotion {labels(emotion, 2)}"
     soothing = s.after("soothing", first)
     apology = s.after("apology", first)
@@ -166,7 +165,7 @@ def proactiveness(s: Signals) -> Outcome:
     alternative, risk = s.of("alternative"), s.of("risk_warning")
     refusal = s.of("refusal")
     if refusal:
-        first = refusal[0].index
+        first = refusal[0].pos
         remedy = s.after("alternative", first - 1) + s.after("followup", first - 1)
         if not remedy:
             return Outcome(
@@ -177,7 +176,7 @@ def proactiveness(s: Signals) -> Outcome:
             )
     chase = s.of("customer_asks_next")
     if chase:
-        last = chase[-1].index
+        last = chase[-1].pos
         answered = (
             s.after("followup", last) + s.after("timing", last) + s.after("alternative", last)
         )
@@ -200,7 +199,7 @@ def proactiveness(s: Signals) -> Outcome:
         )
         if hits
     }
-    timed = {h.index for h in followup} & {h.index for h in timing}
+    timed = {h.pos for h in followup} & {h.pos for h in timing}
     fired = "; ".join(f"{name} {labels(hits, 2)}" for name, hits in kinds.items())
     cited = [h for hits in kinds.values() for h in hits]
     if len(kinds) >= 3:
@@ -222,11 +221,11 @@ def solution(s: Signals) -> Outcome:
     unresolved = s.of("customer_unresolved")
     if steps:  # "it doesn't work" only counts once the agent has proposed something
         unresolved = sorted(
-            unresolved + s.after("customer_problem_persists", steps[0].index),
-            key=lambda h: (h.index, h.start),
+            unresolved + s.after("customer_problem_persists", steps[0].pos),
+            key=lambda h: (h.pos, h.start),
         )
     if unresolved:
-        last = unresolved[-1].index
+        last = unresolved[-1].pos
         cleared = s.after("customer_resolved", last)
         if not cleared:
             reply = s.agent_before(last)
@@ -242,7 +241,7 @@ def solution(s: Signals) -> Outcome:
         why = f"customer confirmed the fix {labels(resolved, 2)}"
         if steps:
             return Outcome(GOOD, STRONG, f"{why}; concrete steps {labels(steps, 2)}", steps)
-        return Outcome(GOOD, CUE_PLUS, why, context=_last_agent_before(s, resolved[-1].index))
+        return Outcome(GOOD, CUE_PLUS, why, context=_last_agent_before(s, resolved[-1].pos))
     if s.repeats:
         later = s.repeats[-1][1]
         return Outcome(
@@ -257,7 +256,7 @@ def solution(s: Signals) -> Outcome:
             POOR, CUE, f"agent could not answer {labels(unknown, 2)} and gave no steps", unknown
         )
     if steps:
-        thanks = s.after("customer_thanks", steps[0].index)
+        thanks = s.after("customer_thanks", steps[0].pos)
         if thanks:
             return Outcome(
                 GOOD,
@@ -282,7 +281,7 @@ def understanding(s: Signals) -> Outcome:
     reask = s.of("agent_reask")
     if missed:
         conf = STRONG if (s.repeats or _distinct(missed) >= 2) else CUE_PLUS
-        context = _last_agent_before(s, missed[0].index)
+        context = _last_agent_before(s, missed[0].pos)
         return Outcome(
             POOR,
             conf,
@@ -372,11 +371,11 @@ def info_security(s: Signals) -> Outcome:
             secret,
         )
     verify, weak = s.of("verification"), s.of("verification_weak")
-    disclosed = sorted(s.of("disclosure") + s.pii_agent, key=lambda h: (h.index, h.start))
+    disclosed = sorted(s.of("disclosure") + s.pii_agent, key=lambda h: (h.pos, h.start))
     if disclosed:
-        first = disclosed[0].index
-        strong_before = [h for h in verify if h.index < first]
-        weak_before = [h for h in weak if h.index < first]
+        first = disclosed[0].pos
+        strong_before = [h for h in verify if h.pos < first]
+        weak_before = [h for h in weak if h.pos < first]
         if strong_before:
             return Outcome(
                 GOOD,
@@ -421,13 +420,13 @@ def honesty(s: Signals) -> Outcome:
     It cannot detect fake records (虚假行为) the chat does not show.
     """
     promise, hedge = s.of("false_promise"), s.of("hedge")
-    hedged_msgs = {h.index for h in hedge}
+    hedged_msgs = {h.pos for h in hedge}
     if promise:
-        bare = [h for h in promise if h.index not in hedged_msgs]
+        bare = [h for h in promise if h.pos not in hedged_msgs]
         if bare:
             conf = STRONG if _distinct(bare) >= 2 else CUE_PLUS
             return Outcome(POOR, conf, f"unhedged guarantee {labels(bare)}", bare)
-        hedges = [h for h in hedge if h.index in {p.index for p in promise}]
+        hedges = [h for h in hedge if h.pos in {p.pos for p in promise}]
         return Outcome(
             AVERAGE,
             WEAK,
@@ -439,7 +438,7 @@ def honesty(s: Signals) -> Outcome:
         return Outcome(AVERAGE, WEAK, f"leans toward over-promising {labels(vague, 2)}", vague)
     commitments = s.of("followup") + s.of("timing")
     if commitments or hedge:
-        cited = sorted(commitments + hedge, key=lambda h: (h.index, h.start))
+        cited = sorted(commitments + hedge, key=lambda h: (h.pos, h.start))
         conf = WEAK if hedge else SOFT
         return Outcome(
             GOOD, conf, f"commitments {labels(cited, 2)} with no absolute guarantee", cited[:3]
