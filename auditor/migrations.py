@@ -187,3 +187,56 @@ def m001_initial(db: Database) -> None:
     db["rejects"].create_index(["run_id"])
     db["llm_calls"].create_index(["request_hash"])
     db["llm_calls"].create_index(["run_id"])
+
+
+@migrations()
+def m002_review(db: Database) -> None:
+    """The review queue (one item per chat and rubric) and the append-only reviews.
+
+    ``review_queue.targets`` maps each criterion to review to the reasons it was queued for;
+    whether an item is done is derived from ``reviews`` (never stored, so it cannot drift).
+    Triggers make ``reviews`` append-only: a correction is a new, later review.
+    """
+    db["review_queue"].create(
+        {
+            "chat_id": str,
+            "rubric_name": str,
+            "rubric": str,  # name@version of the audited result
+            "agent_id": str,
+            "day": str,
+            "started_at": str,
+            "reasons": str,  # JSON list, most urgent first
+            "targets": str,  # JSON {criterion: [reason, ...]}
+            "priority": int,  # index of the most urgent reason in review.PRIORITY
+            "run_id": str,
+            "queued_at": str,
+            "updated_at": str,
+        },
+        pk=("chat_id", "rubric_name"),
+    )
+    db["review_queue"].create_index(["priority", "day"])
+    db["review_queue"].create_index(["agent_id", "day"])
+    db["reviews"].create(
+        {
+            "id": int,
+            "chat_id": str,
+            "rubric_name": str,
+            "rubric": str,  # name@version the reviewer saw
+            "transcript_hash": str,  # the transcript the reviewer saw
+            "criterion": str,
+            "level": str,
+            "reviewer": str,
+            "comment": str,
+            "created_at": str,
+            "source": str,  # "cli" or "import:<file>:<line>"
+        },
+        pk="id",
+        not_null={"chat_id", "rubric_name", "criterion", "level", "reviewer", "created_at"},
+    )
+    db["reviews"].create_index(["chat_id", "rubric_name", "criterion"])
+    db["reviews"].create_index(["created_at"])
+    for op in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER reviews_append_only_{op.lower()} BEFORE {op} ON reviews "
+            "BEGIN SELECT RAISE(ABORT, 'reviews are append-only: add a new review instead'); END"
+        )

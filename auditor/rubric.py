@@ -127,15 +127,32 @@ class TypoSettings(_Strict):
 
 
 class ReviewSettings(_Strict):
-    """Which audited chats go to the human spot-check queue (issue #5 extends this)."""
+    """Which audited chats go to the human spot-check queue, and each agent's quota.
 
-    confidence_threshold: float = 0.6
+    The per-agent quota follows STANDARDS.md §5: about 1% of an agent's monthly volume,
+    more for new agents and agents with recent failures, and no more than 5 a month for an
+    agent with two clean months. See docs/review.md for the policy and why.
+    """
+
+    confidence_threshold: float = Field(default=0.6, ge=0, le=1)
+    queue_low_confidence: bool = True  # off for a keyword grader whose confidence is always low
     queue_unscored: bool = True
     queue_injection: bool = True
     queue_fatal: bool = True
     queue_critical: bool = True
     random_sample_rate: float = Field(default=0.02, ge=0, le=1)
     random_seed: int = 20261122
+    # per-agent quotas (auditor.quotas.apply_quotas), counted in chat days
+    quotas: bool = True
+    quota_window_days: int = Field(default=30, ge=1)  # the "month" a quota covers
+    quota_rate: float = Field(default=0.01, ge=0, le=1)  # share of the agent's volume
+    quota_min: int = Field(default=1, ge=0)  # at least this many per agent with chats
+    new_agent_days: int = Field(default=30, ge=0)  # first audited chat within N days: new
+    new_agent_factor: float = Field(default=3.0, ge=1)
+    failure_window_days: int = Field(default=30, ge=1)  # failed chats this recent count
+    failing_agent_factor: float = Field(default=2.0, ge=1)
+    clean_days: int = Field(default=60, ge=1)  # audited this long without a failure: clean
+    clean_agent_quota: int = Field(default=5, ge=0)  # a clean agent's quota is at most this
 
 
 class PassRules(_Strict):

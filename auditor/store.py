@@ -246,6 +246,7 @@ class Store:
             )
             for r in rejects
         ]
+        queue_rows, queue_drops = self._review_queue_changes(run_id, audited, now)
         conn = self.db.conn
         with conn:  # one transaction
             conn.executemany(
@@ -281,6 +282,15 @@ class Store:
                 "INSERT OR IGNORE INTO rejects (id, run_id, file, line, chat_id, reason, raw, "
                 "created_at) VALUES (?,?,?,?,?,?,?,?)",
                 reject_rows,
+            )
+            # ---- review queue: a result and its queue item are saved together
+            conn.executemany(
+                "DELETE FROM review_queue WHERE chat_id = ? AND rubric_name = ?", queue_drops
+            )
+            conn.executemany(
+                f"INSERT OR REPLACE INTO review_queue ({', '.join(self._QUEUE_COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(self._QUEUE_COLUMNS))})",
+                queue_rows,
             )
 
     # ---------------------------------------------------------------- reading back
@@ -373,3 +383,273 @@ class Store:
         cur = self.db.conn.execute(sql, tuple(params))
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    # ---- review queue ------------------------------------------------------------------
+    # The queue (``review_queue``, one item per chat and rubric) and the append-only
+    # ``reviews``. What goes in the queue is decided in auditor/review.py; this section only
+    # reads and writes rows. Whether an item is done is derived here from ``reviews`` on
+    # every read (a target criterion is done once it has any review), never stored.
+
+    _QUEUE_COLUMNS = (
+        "chat_id",
+        "rubric_name",
+        "rubric",
+        "agent_id",
+        "day",
+        "started_at",
+        "reasons",
+        "targets",
+        "priority",
+        "run_id",
+        "queued_at",
+        "updated_at",
+    )
+    _REVIEWED = (
+        "EXISTS (SELECT 1 FROM reviews r WHERE r.chat_id = q.chat_id "
+        "AND r.rubric_name = q.rubric_name AND r.criterion = t.key)"
+    )
+    _OPEN_TARGETS = f"(SELECT count(*) FROM json_each(q.targets) t WHERE NOT {_REVIEWED})"
+
+    def _review_queue_changes(
+        self, run_id: str, audited: Sequence[AuditedChat], now: str
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]]]:
+        """Queue rows to write and keys to drop for a batch (for ``save_batch``).
+
+        A re-saved chat's item reflects its new result; sticky reasons (a quota pick made
+        after an earlier audit) and the original ``queued_at`` are kept. A chat with no
+        reason left leaves the queue; its reviews stay (they are history).
+        """
+        from .review import STICKY_REASONS, queue_item_row
+
+        existing: dict[tuple[str, str], tuple[list[str], str]] = {}
+        for a in audited:
+            row = self.db.conn.execute(
+                "SELECT reasons, queued_at FROM review_queue WHERE chat_id = ? AND rubric_name = ?",
+                (a.chat.chat_id, a.rubric.name),
+            ).fetchone()
+            if row:
+                existing[(a.chat.chat_id, a.rubric.name)] = (loads(row[0]), row[1])
+        rows, drops = [], []
+        for a in audited:
+            key = (a.chat.chat_id, a.rubric.name)
+            old_reasons, queued_at = existing.get(key, ([], None))
+            reasons = list(a.result.review.reasons) if a.result.review.queued else []
+            reasons += [r for r in old_reasons if r in STICKY_REASONS and r not in reasons]
+            if not reasons:
+                if key in existing:
+                    drops.append(key)
+                continue
+            item = queue_item_row(
+                a.result, a.rubric, reasons, run_id=run_id, now=now, queued_at=queued_at
+            )
+            rows.append(tuple(item[c] for c in self._QUEUE_COLUMNS))
+        return rows, drops
+
+    def upsert_queue_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace queue items (one transaction)."""
+        cols = self._QUEUE_COLUMNS
+        with self.db.conn:
+            self.db.conn.executemany(
+                f"INSERT OR REPLACE INTO review_queue ({', '.join(cols)}) "
+                f"VALUES ({','.join('?' * len(cols))})",
+                [tuple(r[c] for c in cols) for r in rows],
+            )
+
+    def _queue_where(self, filters: Any) -> tuple[str, list[Any]]:
+        where, params = [], []
+        if filters.reason:
+            where.append("EXISTS (SELECT 1 FROM json_each(q.reasons) x WHERE x.value = ?)")
+            params.append(filters.reason)
+        if filters.criterion:
+            where.append("EXISTS (SELECT 1 FROM json_each(q.targets) x WHERE x.key = ?)")
+            params.append(filters.criterion)
+        if filters.agent_id:
+            where.append("q.agent_id = ?")
+            params.append(filters.agent_id)
+        if filters.rubric_name:
+            where.append("q.rubric_name = ?")
+            params.append(filters.rubric_name)
+        if filters.since:
+            where.append("q.day >= ?")
+            params.append(filters.since)
+        if filters.until:
+            where.append("q.day <= ?")
+            params.append(filters.until)
+        if filters.status == "open":
+            where.append(f"{self._OPEN_TARGETS} > 0")
+        elif filters.status == "done":
+            where.append(f"{self._OPEN_TARGETS} = 0")
+        return (" WHERE " + " AND ".join(where)) if where else "", params
+
+    def queue_rows(
+        self, filters: Any, limit: int | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Matching queue items, most urgent first (then oldest chat day), and the total."""
+        where, params = self._queue_where(filters)
+        total = self.db.conn.execute(
+            f"SELECT count(*) FROM review_queue q{where}", params
+        ).fetchone()[0]
+        sql = (
+            "SELECT q.*, (SELECT json_group_array(t.key) FROM json_each(q.targets) t "
+            f"WHERE {self._REVIEWED}) AS reviewed FROM review_queue q{where} "
+            "ORDER BY q.priority, q.day, q.chat_id, q.rubric_name"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = [*params, limit]
+        return self.query(sql, params), total
+
+    def queue_reason_counts(self, filters: Any) -> dict[str, int]:
+        """How many matching items carry each reason (an item counts once per reason)."""
+        where, params = self._queue_where(filters)
+        rows = self.db.conn.execute(
+            "SELECT x.value, count(*) FROM review_queue q, json_each(q.reasons) x"
+            f"{where} GROUP BY x.value",
+            params,
+        ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def queue_row(self, chat_id: str, rubric_name: str | None = None) -> dict[str, Any] | None:
+        sql = (
+            "SELECT q.*, (SELECT json_group_array(t.key) FROM json_each(q.targets) t "
+            f"WHERE {self._REVIEWED}) AS reviewed FROM review_queue q WHERE q.chat_id = ?"
+        )
+        params: list[Any] = [chat_id]
+        if rubric_name is not None:
+            sql += " AND q.rubric_name = ?"
+            params.append(rubric_name)
+        rows = self.query(sql + " ORDER BY q.updated_at DESC LIMIT 1", params)
+        return rows[0] if rows else None
+
+    def add_reviews(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Append reviews in one transaction (all or none); their ids, in order."""
+        cols = (
+            "chat_id",
+            "rubric_name",
+            "rubric",
+            "transcript_hash",
+            "criterion",
+            "level",
+            "reviewer",
+            "comment",
+            "created_at",
+            "source",
+        )
+        ids = []
+        with self.db.conn:
+            for r in rows:
+                cur = self.db.conn.execute(
+                    f"INSERT INTO reviews ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                    tuple(r.get(c) for c in cols),
+                )
+                ids.append(int(cur.lastrowid or 0))
+        return ids
+
+    def reviews(
+        self,
+        chat_id: str | None = None,
+        rubric_name: str | None = None,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Reviews in the order they were given (``since``/``until``: UTC days, inclusive)."""
+        where, params = [], []
+        for col, value in (("chat_id", chat_id), ("rubric_name", rubric_name)):
+            if value is not None:
+                where.append(f"{col} = ?")
+                params.append(value)
+        if since:
+            where.append("substr(created_at, 1, 10) >= ?")
+            params.append(since)
+        if until:
+            where.append("substr(created_at, 1, 10) <= ?")
+            params.append(until)
+        sql = "SELECT * FROM reviews" + (" WHERE " + " AND ".join(where) if where else "")
+        return self.query(sql + " ORDER BY id", params)
+
+    def result_refs(self, chat_id: str) -> list[dict[str, Any]]:
+        """A chat's stored results (one per rubric), the most recently audited first."""
+        return self.query(
+            "SELECT chat_id, rubric_name, rubric_hash, transcript_hash, agent_id, day, "
+            "audited_at, result FROM results WHERE chat_id = ? ORDER BY audited_at DESC",
+            [chat_id],
+        )
+
+    def stored_rubric(self, rubric_hash: str) -> Rubric:
+        """The exact rubric a result was audited with (content-addressed in ``rubrics``)."""
+        from .rubric import parse_rubric
+
+        cache: dict[str, Rubric] = self.__dict__.setdefault("_rubric_cache", {})
+        if rubric_hash not in cache:
+            row = self.db.conn.execute(
+                "SELECT body, path FROM rubrics WHERE hash = ?", (rubric_hash,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"rubric {rubric_hash} is missing from {self.path}")
+            cache[rubric_hash] = parse_rubric(row[0], row[1] or f"<stored {rubric_hash}>")
+        return cache[rubric_hash]
+
+    def newest_rubric_hash(self, rubric_name: str) -> str:
+        row = self.db.conn.execute(
+            "SELECT rubric_hash FROM results WHERE rubric_name = ? "
+            "ORDER BY audited_at DESC LIMIT 1",
+            (rubric_name,),
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no results audited under rubric {rubric_name!r} in {self.path}")
+        return str(row[0])
+
+    def reviewed_grades(
+        self, *, since: str | None = None, until: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Each graded (chat, criterion) with a review: the model grade and the latest review."""
+        where, params = [], []
+        if since:
+            where.append("substr(r.created_at, 1, 10) >= ?")
+            params.append(since)
+        if until:
+            where.append("substr(r.created_at, 1, 10) <= ?")
+            params.append(until)
+        return self.query(
+            "SELECT r.chat_id, r.rubric_name, r.criterion, r.level, r.reviewer, r.created_at, "
+            "g.status, g.level AS model_level, g.confidence FROM reviews r "
+            "JOIN (SELECT max(id) AS id FROM reviews GROUP BY chat_id, rubric_name, criterion) "
+            "latest ON latest.id = r.id "
+            "JOIN grades g ON g.chat_id = r.chat_id AND g.rubric_name = r.rubric_name "
+            "AND g.criterion = r.criterion"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY r.rubric_name, r.criterion, r.chat_id",
+            params,
+        )
+
+    def run_agents(self, run_id: str) -> list[dict[str, Any]]:
+        """The (rubric, agent) pairs a run audited, with the agent's last chat day in the run."""
+        return self.query(
+            "SELECT rubric_name, agent_id, max(day) AS last_day FROM results "
+            "WHERE run_id = ? AND agent_id IS NOT NULL GROUP BY rubric_name, agent_id "
+            "ORDER BY rubric_name, agent_id",
+            [run_id],
+        )
+
+    def agent_results(
+        self, rubric_name: str, agent_id: str, *, until: str | None = None
+    ) -> list[dict[str, Any]]:
+        """An agent's audited chats under a rubric up to a day: chat id, day, model verdict."""
+        sql = "SELECT chat_id, day, passed FROM results WHERE rubric_name = ? AND agent_id = ?"
+        params: list[Any] = [rubric_name, agent_id]
+        if until:
+            sql += " AND day <= ?"
+            params.append(until)
+        return self.query(sql + " ORDER BY day, chat_id", params)
+
+    def agent_queue_reasons(
+        self, rubric_name: str, agent_id: str, since: str, until: str
+    ) -> dict[str, list[str]]:
+        """chat id -> queue reasons, for an agent's queued chats in a window of chat days."""
+        rows = self.db.conn.execute(
+            "SELECT chat_id, reasons FROM review_queue WHERE rubric_name = ? AND agent_id = ? "
+            "AND day >= ? AND day <= ?",
+            (rubric_name, agent_id, since, until),
+        ).fetchall()
+        return {r[0]: loads(r[1]) for r in rows}
