@@ -83,6 +83,7 @@ class _Pattern:
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH.update({0x3000: 0x20, 0x2018: 0x27, 0x2019: 0x27, 0x201C: 0x22, 0x201D: 0x22})
 _PUNCT_SPACE = re.compile(r"[\s\W_]+", re.UNICODE)
+_NOT_WORDS = re.compile(r"[\s\W_\d]+", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
@@ -270,6 +271,7 @@ _PII = re.compile(
 )
 _PII_HINT = re.compile(r"\d{11}|@")  # cheap pre-check: every pattern above needs one
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?:\s|$)")
+_ZH_SENTENCE_END = re.compile(r"[。！？!?；;\n\s]|\.(?:\s|$)")
 _WORD = re.compile(r"[A-Za-z0-9']+")
 
 #: An agent message is "over-long and unbroken" past these sizes (docs/offline-grader.md).
@@ -286,7 +288,9 @@ def _size(text: str, lang: str) -> int:
 def _is_long(text: str, lang: str) -> bool:
     if "\n" not in text.strip() and _size(text, lang) > LONG_MESSAGE[lang]:
         return True
-    return any(_size(part, lang) > LONG_SENTENCE[lang] for part in _SENTENCE_END.split(text))
+    # in Chinese chat a space often ends a clause, so it splits sentences too
+    parts = (_ZH_SENTENCE_END if lang == "zh" else _SENTENCE_END).split(text)
+    return any(_size(part, lang) > LONG_SENTENCE[lang] for part in parts)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -304,7 +308,7 @@ def _repeats(chat: Chat, norms: list[str]) -> list[tuple[int, int]]:
             continue
         if not m.is_customer:
             continue
-        bare = _PUNCT_SPACE.sub("", norms[i])
+        bare = _NOT_WORDS.sub("", norms[i])  # digits out: re-sent order numbers aren't repeats
         if len(bare) < REPEAT_MIN_CHARS:
             continue
         grams = _bigrams(bare)

@@ -218,7 +218,9 @@ def solution(s: Signals) -> Outcome:
     """
     steps = s.of("solution_steps")
     resolved = s.of("customer_resolved")
-    unresolved = s.of("customer_unresolved")
+    # what the customer says before the agent's first reply describes the problem itself
+    opened = s.agent_indexes[0] if s.agent_indexes else len(s.message_ids)
+    unresolved = [h for h in s.of("customer_unresolved") if h.pos > opened]
     if steps:  # "it doesn't work" only counts once the agent has proposed something
         unresolved = sorted(
             unresolved + s.after("customer_problem_persists", steps[0].pos),
