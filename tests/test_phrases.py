@@ -246,3 +246,21 @@ def test_every_quote_is_a_verbatim_substring(check):
     texts = {m.id: m.text for m in c.messages}
     for e in run(check, c, ZH).evidence:
         assert e.quote and e.quote in texts[e.message_id]
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        [r"(?i)\bno refunds\b", r"\byour fault\b"],  # screened by one combined regex
+        [r"\bno (refunds)\b", r"\byour fault\b"],  # a capturing group: checked one by one
+    ],
+)
+def test_several_forbidden_patterns_each_hit(patterns):
+    settings = PhraseSettings(forbidden_patterns=patterns)
+    c = chat(
+        ("agent", "All good here."),
+        ("agent", "It is Your Fault. NO REFUNDS."),
+        language="en",
+    )
+    r = run("forbidden", c, settings)
+    assert quotes(r) == [("m2", "Your Fault"), ("m2", "NO REFUNDS")]

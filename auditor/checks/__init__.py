@@ -272,7 +272,7 @@ class ChatChecker:
                     status=result.status,
                     severity=c.severity,
                     points_lost=c.points if result.status == "fail" else 0.0,
-                    evidence=list(result.evidence),
+                    evidence=result.evidence,
                     detail=result.detail,
                     data=result.data,
                 )

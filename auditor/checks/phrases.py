@@ -39,9 +39,12 @@ def _is_word_char(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hit:
-    """One match inside one message: ``text == message.text[start:end]``."""
+    """One match inside one message: ``text == message.text[start:end]``.
+
+    Read-only by convention (not ``frozen``: frozen dataclasses are slower to build).
+    """
 
     message_id: str
     start: int
@@ -71,7 +74,9 @@ class PhraseMatcher:
                 key = phrase.lower()
                 # Two phrases may lower-case alike ("OK", "ok"): the first one is kept.
                 if not automaton.exists(key):
-                    automaton.add_word(key, (phrase, len(key)))
+                    automaton.add_word(
+                        key, (phrase, len(key), _is_word_char(key[0]), _is_word_char(key[-1]))
+                    )
             automaton.make_automaton()
             self._automaton = automaton
 
@@ -96,11 +101,11 @@ class PhraseMatcher:
             lowered = "".join(parts)
         hits = []
         n = len(lowered)
-        for end_idx, (phrase, length) in self._automaton.iter(lowered):
+        for end_idx, (phrase, length, word_start, word_end) in self._automaton.iter(lowered):
             start, end = end_idx - length + 1, end_idx + 1
-            if _is_word_char(lowered[start]) and start > 0 and _is_word_char(lowered[start - 1]):
+            if word_start and start > 0 and _is_word_char(lowered[start - 1]):
                 continue
-            if _is_word_char(lowered[end - 1]) and end < n and _is_word_char(lowered[end]):
+            if word_end and end < n and _is_word_char(lowered[end]):
                 continue
             if index is not None:
                 start, end = index[start], index[end]
@@ -122,12 +127,27 @@ class PhraseMatcher:
         return out
 
     def first(self, message: Message) -> Hit | None:
-        hits = self.find_all(message)
-        return hits[0] if hits else None
+        """The leftmost hit (the longest phrase at that position), or None."""
+        raw = self._raw_hits(message.text)
+        if not raw:
+            return None
+        start, end, phrase = min(raw, key=lambda h: (h[0], -(h[1] - h[0])))
+        return Hit(message.id, start, end, message.text[start:end], phrase)
 
-    def search(self, text: str) -> bool:
-        """Whether any phrase occurs in ``text``."""
-        return bool(self._raw_hits(text))
+    def contains(self, text: str) -> bool:
+        """Whether any phrase occurs in ``text`` (stops at the first hit; no offsets)."""
+        if self._automaton is None:
+            return False
+        lowered = text.lower()
+        n = len(lowered)
+        for end_idx, (_, length, word_start, word_end) in self._automaton.iter(lowered):
+            start = end_idx - length + 1
+            if word_start and start > 0 and _is_word_char(lowered[start - 1]):
+                continue
+            if word_end and end_idx + 1 < n and _is_word_char(lowered[end_idx + 1]):
+                continue
+            return True
+        return False
 
 
 @dataclass(slots=True)
@@ -138,6 +158,30 @@ class Verdict:
     detail: str
     evidence: list[Evidence] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def _any_of(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    """One regex matching wherever any of ``patterns`` matches: a cheap screen per message.
+
+    Only built when the alternation means exactly "any of them": several patterns, none
+    with capturing groups (their numbers would shift) and no global flags past the start
+    (a leading ``(?i)`` is dropped, as every pattern is compiled case-insensitive anyway).
+    """
+    if len(patterns) < 2:
+        return None
+    parts = []
+    for p in patterns:
+        p = p.removeprefix("(?i)")
+        try:
+            if re.compile(p).groups:
+                return None
+        except re.error:
+            return None
+        parts.append(f"(?:{p})")
+    try:
+        return re.compile("|".join(parts), re.IGNORECASE)
+    except re.error:
+        return None
 
 
 def quote_prefix(text: str, limit: int = 60) -> str:
@@ -160,6 +204,7 @@ class PhraseChecks:
         self.forbidden_patterns = [
             (p, re.compile(p, re.IGNORECASE)) for p in settings.forbidden_patterns
         ]
+        self._forbidden_any = _any_of(settings.forbidden_patterns)
         self.greeting_phrases = PhraseMatcher(settings.greeting)
         self.closing_help = PhraseMatcher(settings.closing_help)
         self.closing_thanks = PhraseMatcher(settings.closing_thanks)
@@ -170,8 +215,12 @@ class PhraseChecks:
     def forbidden_hits(self, replies: Sequence[Message]) -> list[Hit]:
         """Phrase-list and pattern hits in the agent's messages; overlapping hits count once."""
         out: list[Hit] = []
+        screen = self._forbidden_any
         for m in replies:
             hits = self.forbidden.find_all(m)
+            if screen is not None and screen.search(m.text) is None:
+                out.extend(hits)
+                continue
             for pattern, rx in self.forbidden_patterns:
                 for mt in rx.finditer(m.text):
                     if mt.end() == mt.start():

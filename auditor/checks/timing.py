@@ -180,7 +180,11 @@ def stated_duration_s(text: str) -> float | None:
 
 def _iter_durations(text: str) -> Iterable[float]:
     found: list[tuple[int, float]] = []
-    for m in _ZH_DURATION.finditer(text):
+    # Cheap guards first: most hold messages state no duration, and the regexes are slow.
+    zh = "分" in text or "秒" in text
+    lowered = text.lower()
+    en = "min" in lowered or "sec" in lowered
+    for m in _ZH_DURATION.finditer(text) if zh else ():
         if m.group("n") is not None:
             n = _number(m.group("n"))
             if n is None:
@@ -198,7 +202,7 @@ def _iter_durations(text: str) -> Iterable[float]:
                 continue
             seconds = n
         found.append((m.start(), seconds))
-    for m in _EN_DURATION.finditer(text):
+    for m in _EN_DURATION.finditer(text) if en else ():
         if m.group("halfunit"):
             found.append((m.start(), 30.0))
             continue
@@ -245,6 +249,11 @@ class AckMatcher:
     def __init__(self, phrases: Iterable[str]):
         normed = {normalise_ack(p) for p in phrases}
         self.phrases = sorted((p for p in normed if p), key=len, reverse=True)
+        # Phrases by their first character, each with whether it ends in a Latin word
+        # character (then it must end at a word boundary: "ok" does not cover "okra").
+        self._by_first: dict[str, list[tuple[str, bool]]] = {}
+        for p in self.phrases:
+            self._by_first.setdefault(p[0], []).append((p, p[-1].isascii() and p[-1].isalnum()))
 
     def is_ack(self, text: str) -> bool:
         if "?" in text or "？" in text:
@@ -255,6 +264,7 @@ class AckMatcher:
         return self._covers(s)
 
     def _covers(self, s: str) -> bool:
+        """Whether ``s`` splits into ack phrases, spaces and particles (a word-break DP)."""
         n = len(s)
         reachable = [False] * (n + 1)
         reachable[0] = True
@@ -264,18 +274,10 @@ class AckMatcher:
             ch = s[i]
             if ch == " " or ch in _ZH_PARTICLES:
                 reachable[i + 1] = True
-                continue
-            for p in self.phrases:
+            for p, latin_end in self._by_first.get(ch, ()):
                 j = i + len(p)
                 if j <= n and s.startswith(p, i):
-                    # Latin phrases end at a word boundary: "ok" does not cover "okra".
-                    if (
-                        j < n
-                        and p[-1].isascii()
-                        and p[-1].isalnum()
-                        and s[j].isascii()
-                        and s[j].isalnum()
-                    ):
+                    if latin_end and j < n and s[j].isascii() and s[j].isalnum():
                         continue
                     reachable[j] = True
         return reachable[n]
@@ -286,7 +288,7 @@ class AckMatcher:
 # ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Gap:
     """A response clock: started by ``start`` (a customer message), stopped by ``end``."""
 
@@ -313,7 +315,11 @@ class Hold:
 
 @dataclass(slots=True)
 class TimingAnalysis:
-    """Every timing fact of one chat; the checks and the metrics read from it."""
+    """Every timing fact of one chat; the checks and the metrics read from it.
+
+    The derived figures (``max_followup_s`` and below) are filled in once at the end of
+    the pass, not recomputed by every reader.
+    """
 
     settings: TimingSettings
     first_customer: Message | None = None
@@ -324,35 +330,26 @@ class TimingAnalysis:
     holds: list[Hold] = field(default_factory=list)
     last_turn: list[Message] = field(default_factory=list)  # unanswered last turn, if any
     last_turn_ack_only: bool = False
+    # derived
+    followup_violations: list[Gap] = field(default_factory=list)
+    max_followup_s: float | None = None
+    responses: list[float] = field(default_factory=list)  # first response + uncovered gaps
+    avg_response_s: float | None = None
+    hold_violations: list[Hold] = field(default_factory=list)
+
+    def _derive(self) -> None:
+        limit = self.settings.followup_limit_s
+        gaps = [g.seconds for g in self.followups]
+        self.followup_violations = [g for g in self.followups if g.seconds > limit]
+        self.max_followup_s = max(gaps) if gaps else None
+        if self.first_response_s is not None:
+            self.responses = [self.first_response_s, *gaps]
+            self.avg_response_s = sum(self.responses) / len(self.responses)
+        self.hold_violations = [h for h in self.holds if h.over_limit]
 
     @property
     def has_customer(self) -> bool:
         return self.first_customer is not None
-
-    @property
-    def followup_violations(self) -> list[Gap]:
-        limit = self.settings.followup_limit_s
-        return [g for g in self.followups if g.seconds > limit]
-
-    @property
-    def max_followup_s(self) -> float | None:
-        return max((g.seconds for g in self.followups), default=None)
-
-    @property
-    def responses(self) -> list[float]:
-        """The response times averaged: the first response and uncovered follow-ups."""
-        if self.first_response_s is None:
-            return []
-        return [self.first_response_s, *(g.seconds for g in self.followups)]
-
-    @property
-    def avg_response_s(self) -> float | None:
-        r = self.responses
-        return sum(r) / len(r) if r else None
-
-    @property
-    def hold_violations(self) -> list[Hold]:
-        return [h for h in self.holds if h.over_limit]
 
     @property
     def too_many_holds(self) -> bool:
@@ -370,6 +367,7 @@ class TimingAnalyzer:
     def __init__(self, settings: TimingSettings):
         self.settings = settings
         self.hold_matcher = PhraseMatcher(settings.hold_patterns)
+        self._holds = bool(self.hold_matcher)
         self.ack = AckMatcher(settings.ack_phrases)
 
     def analyze(self, chat: Chat) -> TimingAnalysis:
@@ -377,8 +375,10 @@ class TimingAnalyzer:
         turn: list[Message] = []  # the open customer turn (clock running) or []
         turn_covered = False
         hold: Hold | None = None
+        opens_hold = self.hold_matcher.contains
         for m in chat.messages:
-            if m.role == "customer":
+            role = m.role
+            if role == "customer":
                 if not turn:
                     if a.first_customer is None:
                         a.first_customer = m
@@ -388,7 +388,7 @@ class TimingAnalyzer:
                         if hold is not None:
                             hold.covered.append(m)
                 turn.append(m)
-            elif m.role == "agent" and not m.auto:
+            elif role == "agent" and not m.auto:
                 if hold is not None:
                     hold.end = m
                     hold.seconds = (m.ts - hold.start.ts).total_seconds()
@@ -403,13 +403,14 @@ class TimingAnalyzer:
                     else:
                         a.followups.append(gap)
                     turn = []
-                if self.hold_matcher and self.hold_matcher.search(m.text):
+                if self._holds and opens_hold(m.text):
                     limit, stated = hold_limit_s(m.text, self.settings)
                     hold = Hold(m, limit, stated)
                     a.holds.append(hold)
         if turn:
             a.last_turn = turn
             a.last_turn_ack_only = all(self.ack.is_ack(m.text) for m in turn)
+        a._derive()
         return a
 
 
