@@ -1,0 +1,508 @@
+"""The report's SQL: aggregates over the indexed ``results``/``findings``/``grades`` tables.
+
+Every figure in the report is computed here by SQLite, never by loading chats into Python:
+``results`` is filtered by its ``(day)`` or ``(agent_id, day)`` index and joined to the
+findings and grades of the chats in scope by their primary keys. Only the handful of
+example chats (fatal findings, common-problem examples, best/worst chats) come back as
+rows, and even for those only the short evidence quote is read, not the stored JSON.
+
+All functions take a :class:`~auditor.store.Store` and a :class:`Scope` and return plain
+rows (dicts); :mod:`auditor.reporting.build` turns them into the report model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..store import Store
+
+Row = dict[str, Any]
+
+#: Checks whose evidence is a timestamped message, not a phrase: grouping their failures by
+#: the quoted text would only list every customer message once, so they get no pattern.
+TIMING_CHECKS: tuple[str, ...] = (
+    "first_response",
+    "followup_response",
+    "avg_response",
+    "hold",
+    "unanswered_customer",
+)
+
+#: Characters removed when normalising an evidence quote into a pattern: punctuation
+#: (full- and half-width) and tildes, so "亲，在的~" and "亲在的" group; apostrophes are
+#: kept ("don't").
+_STRIP_CHARS = '，。！？、,.!?~～…：:；;"“”‘’()（）[]【】'
+_SPACE_CHARS = "\t\n\r\u3000"
+#: Patterns are the first characters of the normalised quote (enough to tell phrasings apart).
+PATTERN_CHARS = 40
+
+
+def _replace_all(expr: str, chars: str, by: str) -> str:
+    """Nested ``replace()`` calls; kept shallow per call (SQLite's parser stack is small)."""
+    for ch in chars:
+        expr = f"replace({expr}, {_sql_literal(ch)}, {_sql_literal(by)})"
+    return expr
+
+
+def _normalising_ctes(source: str) -> tuple[str, str]:
+    """CTEs that normalise the ``pattern`` column of CTE ``source`` in stages.
+
+    Returns ``(sql, name of the last CTE)``.
+    Lower-case, punctuation removed, whitespace collapsed and trimmed, first PATTERN_CHARS
+    characters kept. Spaces are collapsed rather than removed so English stays readable.
+    Staged because one expression with ~30 nested replace() calls overflows SQLite's parser.
+    """
+    half = len(_STRIP_CHARS) // 2
+    spaces = _replace_all("pattern", _SPACE_CHARS, " ")
+    for _ in range(3):  # runs of up to 8 spaces become one
+        spaces = f"replace({spaces}, '  ', ' ')"
+    stages = [
+        _replace_all("lower(pattern)", _STRIP_CHARS[:half], ""),
+        _replace_all("pattern", _STRIP_CHARS[half:], ""),
+        f"substr(trim({spaces}), 1, {PATTERN_CHARS})",
+    ]
+    sql, prev = [], source
+    for i, expr in enumerate(stages, 1):
+        name = f"{source}_n{i}"
+        sql.append(
+            f"{name} AS (SELECT criterion, {expr} AS pattern, quote, chat_id, agent_id, day, "
+            f"score FROM {prev})"
+        )
+        prev = name
+    return ",\n".join(sql), prev
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which results a query covers: days ``since..until`` inclusive, optionally one agent."""
+
+    since: str  # YYYY-MM-DD
+    until: str  # YYYY-MM-DD
+    agent_id: str | None = None
+
+    def where(self, alias: str = "r") -> tuple[str, list[Any]]:
+        """A WHERE clause on ``results`` that the (day) / (agent_id, day) indexes serve."""
+        sql = f"{alias}.day BETWEEN ? AND ?"
+        params: list[Any] = [self.since, self.until]
+        if self.agent_id is not None:
+            sql += f" AND {alias}.agent_id = ?"
+            params.append(self.agent_id)
+        return sql, params
+
+    def team(self) -> Scope:
+        """The same period for the whole team (an agent is compared against it)."""
+        return Scope(self.since, self.until)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The thresholds a rubric sets for the figures the report compares against a limit."""
+
+    first_response_s: float
+    followup_s: float
+    max_typos: int
+
+
+def _limits_cte(limits: Mapping[str, Limits]) -> tuple[str, list[Any]]:
+    """A ``lim(h, fr, fu, mt)`` CTE mapping each rubric hash to its limits.
+
+    Chats audited under different rubrics are each held to their own rubric's limits.
+    """
+    if not limits:
+        return "lim(h, fr, fu, mt) AS (SELECT NULL, NULL, NULL, NULL WHERE 0)", []
+    values = ", ".join("(?, ?, ?, ?)" for _ in limits)
+    params: list[Any] = []
+    for h, lim in limits.items():
+        params += [h, lim.first_response_s, lim.followup_s, lim.max_typos]
+    return f"lim(h, fr, fu, mt) AS (VALUES {values})", params
+
+
+# -------------------------------------------------------------------------- the data present
+
+
+def data_range(store: Store, agent_id: str | None = None) -> Row | None:
+    """First and last day with results (for one agent, or all); None when there are none."""
+    if agent_id is None:
+        row = store.query("SELECT MIN(day) AS first, MAX(day) AS last FROM results")[0]
+    else:
+        row = store.query(
+            "SELECT MIN(day) AS first, MAX(day) AS last FROM results WHERE agent_id = ?",
+            [agent_id],
+        )[0]
+    return row if row["last"] is not None else None
+
+
+def rubrics_in_scope(store: Store, scope: Scope) -> list[Row]:
+    """Each rubric used in the period with its stored YAML body and how many chats used it."""
+    where, params = scope.where()
+    return store.query(
+        f"SELECT r.rubric_hash AS hash, r.rubric AS rubric, COUNT(*) AS chats, b.body AS body "
+        f"FROM results r LEFT JOIN rubrics b ON b.hash = r.rubric_hash WHERE {where} "
+        f"GROUP BY r.rubric_hash ORDER BY chats DESC",
+        params,
+    )
+
+
+# -------------------------------------------------------------------------- volumes and scores
+
+
+def daily(store: Store, scope: Scope) -> list[Row]:
+    """Per day: chats, passed, score sum, fatal chats, queued for review."""
+    where, params = scope.where()
+    return store.query(
+        f"SELECT r.day AS day, COUNT(*) AS chats, SUM(r.passed) AS passed, "
+        f"SUM(r.score) AS score_sum, SUM(r.fatal) AS fatal, SUM(r.review_queued) AS queued "
+        f"FROM results r WHERE {where} GROUP BY r.day ORDER BY r.day",
+        params,
+    )
+
+
+def agent_daily(store: Store, scope: Scope) -> list[Row]:
+    """Per agent and day: the same figures as :func:`daily` (one scan, grouped twice)."""
+    where, params = scope.where()
+    return store.query(
+        f"SELECT r.agent_id AS agent_id, r.day AS day, COUNT(*) AS chats, "
+        f"SUM(r.passed) AS passed, SUM(r.score) AS score_sum, SUM(r.fatal) AS fatal, "
+        f"SUM(r.review_queued) AS queued "
+        f"FROM results r WHERE {where} GROUP BY r.agent_id, r.day ORDER BY r.agent_id, r.day",
+        params,
+    )
+
+
+# -------------------------------------------------------------------------- response times
+
+
+def timing_histogram(
+    store: Store,
+    scope: Scope,
+    column: str,
+    limits: Mapping[str, Limits],
+    *,
+    bin_width: float,
+    n_bins: int,
+) -> Row:
+    """Histogram of a response-time column and how many chats exceed their rubric's limit.
+
+    ``column`` is ``first_response_s`` or ``max_followup_s``; bins are ``[k*w, (k+1)*w)``
+    with the last bin ``n_bins - 1`` collecting everything at or beyond it. Chats where the
+    time is unknown (nobody replied, no follow-up turn) are not timed and not counted.
+    """
+    limit_col = {"first_response_s": "fr", "max_followup_s": "fu"}[column]
+    where, params = scope.where()
+    cte, cte_params = _limits_cte(limits)
+    bins = store.query(
+        f"SELECT MIN(CAST(r.{column} / ? AS INTEGER), ?) AS bin, COUNT(*) AS chats "
+        f"FROM results r WHERE {where} AND r.{column} IS NOT NULL GROUP BY bin ORDER BY bin",
+        [bin_width, n_bins - 1, *params],
+    )
+    totals = store.query(
+        f"WITH {cte} SELECT COUNT(*) AS timed, "
+        f"COALESCE(SUM(lim.{limit_col} IS NOT NULL AND r.{column} > lim.{limit_col}), 0) "
+        f"AS over_limit FROM results r LEFT JOIN lim ON lim.h = r.rubric_hash "
+        f"WHERE {where} AND r.{column} IS NOT NULL",
+        [*cte_params, *params],
+    )[0]
+    counts = [0] * n_bins
+    for b in bins:
+        counts[int(b["bin"])] = b["chats"]
+    return {"counts": counts, **totals}
+
+
+def quantiles(store: Store, scope: Scope, column: str, qs: Sequence[float]) -> list[float | None]:
+    """Nearest-rank quantiles of a response-time column (sorted by SQLite, one value each)."""
+    where, params = scope.where()
+    n = store.query(
+        f"SELECT COUNT(*) AS n FROM results r WHERE {where} AND r.{column} IS NOT NULL", params
+    )[0]["n"]
+    out: list[float | None] = []
+    for q in qs:
+        if n == 0:
+            out.append(None)
+            continue
+        offset = max(0, min(n - 1, math.ceil(q * n - 1e-9) - 1))  # nearest rank
+        row = store.query(
+            f"SELECT r.{column} AS v FROM results r WHERE {where} AND r.{column} IS NOT NULL "
+            f"ORDER BY r.{column} LIMIT 1 OFFSET ?",
+            [*params, offset],
+        )
+        out.append(row[0]["v"] if row else None)
+    return out
+
+
+# -------------------------------------------------------------------------- failing criteria
+
+
+def _failure_sources() -> list[tuple[str, str]]:
+    """(table, failing condition): a failed check finding, or a grade at a failing level."""
+    return [("findings", "x.status = 'fail'"), ("grades", "x.failed = 1")]
+
+
+def criterion_failures(store: Store, scope: Scope, *, by_agent: bool = False) -> list[Row]:
+    """Chats failing each criterion (findings and grades together), optionally per agent.
+
+    A chat counts once per criterion: both tables are keyed by (chat, rubric, criterion).
+    """
+    where, params = scope.where()
+    group = "r.agent_id, x.criterion" if by_agent else "x.criterion"
+    select_agent = "r.agent_id AS agent_id, " if by_agent else ""
+    out: list[Row] = []
+    for table, cond in _failure_sources():
+        out += store.query(
+            f"SELECT {select_agent}x.criterion AS criterion, COUNT(*) AS failed, "
+            f"SUM(x.severity = 'fatal') AS fatal, '{table}' AS source "
+            f"FROM results r JOIN {table} x ON x.chat_id = r.chat_id "
+            f"AND x.rubric_name = r.rubric_name WHERE {where} AND {cond} GROUP BY {group}",
+            params,
+        )
+    return out
+
+
+def fatal_failures(store: Store, scope: Scope, *, limit: int) -> tuple[int, list[Row]]:
+    """Every fatal failure counted, and the first ``limit`` listed with their first quote."""
+    where, params = scope.where()
+    total = 0
+    rows: list[Row] = []
+    for table, cond in _failure_sources():
+        total += store.query(
+            f"SELECT COUNT(*) AS n FROM results r JOIN {table} x ON x.chat_id = r.chat_id "
+            f"AND x.rubric_name = r.rubric_name WHERE {where} AND {cond} "
+            f"AND x.severity = 'fatal'",
+            params,
+        )[0]["n"]
+        rows += store.query(
+            f"SELECT r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day, "
+            f"r.started_at AS started_at, x.criterion AS criterion, "
+            f"json_extract(x.evidence, '$[0].quote') AS quote, "
+            f"json_array_length(x.evidence) AS n_quotes "
+            f"FROM results r JOIN {table} x ON x.chat_id = r.chat_id "
+            f"AND x.rubric_name = r.rubric_name WHERE {where} AND {cond} "
+            f"AND x.severity = 'fatal' ORDER BY r.started_at DESC, r.chat_id LIMIT ?",
+            [*params, limit],
+        )
+    rows.sort(key=lambda r: (r["started_at"] or "", r["chat_id"]), reverse=True)
+    return total, rows[:limit]
+
+
+# -------------------------------------------------------------------------- typos
+
+
+def typo_distribution(store: Store, scope: Scope, limits: Mapping[str, Limits]) -> list[Row]:
+    """Chats per typo count, with how many of them exceed their rubric's typo limit."""
+    where, params = scope.where()
+    cte, cte_params = _limits_cte(limits)
+    return store.query(
+        f"WITH {cte} SELECT r.typo_count AS typos, COUNT(*) AS chats, "
+        f"COALESCE(SUM(lim.mt IS NOT NULL AND r.typo_count > lim.mt), 0) AS over_limit "
+        f"FROM results r LEFT JOIN lim ON lim.h = r.rubric_hash "
+        f"WHERE {where} AND r.typo_count IS NOT NULL GROUP BY r.typo_count ORDER BY r.typo_count",
+        [*cte_params, *params],
+    )
+
+
+# -------------------------------------------------------------------------- common problems
+
+
+def _failing_rows_sql(where: str) -> str:
+    """One row per (criterion, pattern, chat) behind a failure, with its evidence quote.
+
+    The pattern is what a QA lead would coach on: the forbidden phrase matched, the typo
+    and its correction, else the evidence quote; timing checks have none. Patterns are
+    normalised afterwards by :func:`_normalising_ctes`.
+    """
+    quote = "json_extract(x.evidence, '$[0].quote')"
+    timing = ", ".join(_sql_literal(c) for c in TIMING_CHECKS)
+
+    def findings(each: str = "") -> str:
+        return (
+            f"FROM results r JOIN findings x ON x.chat_id = r.chat_id "
+            f"AND x.rubric_name = r.rubric_name {each} WHERE {where} AND x.status = 'fail'"
+        )
+
+    cols = "r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day, r.score AS score"
+    return f"""
+        SELECT x.criterion AS criterion, json_extract(h.value, '$.text') AS pattern,
+               json_extract(h.value, '$.text') AS quote, {cols}
+        {findings(", json_each(x.data, '$.hits') h")}
+          AND x."check" = 'forbidden_phrase'
+        UNION ALL
+        SELECT x.criterion, json_extract(h.value, '$.text') || ' → '
+               || COALESCE(json_extract(h.value, '$.suggestion'), '?'),
+               json_extract(h.value, '$.text'), {cols}
+        {findings(", json_each(x.data, '$.typos') h")}
+          AND x."check" = 'typos'
+        UNION ALL
+        SELECT x.criterion,
+               CASE WHEN x."check" IN ({timing}) THEN NULL ELSE {quote} END,
+               {quote}, {cols}
+        {findings()} AND x."check" NOT IN ('forbidden_phrase', 'typos')
+        UNION ALL
+        SELECT x.criterion, {quote}, {quote}, {cols}
+        FROM results r JOIN grades x ON x.chat_id = r.chat_id
+          AND x.rubric_name = r.rubric_name WHERE {where} AND x.failed = 1
+    """
+
+
+def problem_groups(store: Store, scope: Scope, *, examples: int) -> tuple[list[Row], list[Row]]:
+    """Failing findings grouped by criterion and pattern: counts, and example chats.
+
+    A pattern seen in only one chat is not a *common* problem: it is folded into the
+    criterion's unnamed group (pattern NULL). Returns ``(counts, examples)``: counts are
+    distinct chats per (criterion, pattern); examples are the lowest-scoring ``examples``
+    chats of each group, with the quote that put them there.
+    """
+    where, params = scope.where()
+    normalising, normalised = _normalising_ctes("rows")
+    grouped = f"""
+        WITH rows AS ({_failing_rows_sql(where)}),
+        {normalising},
+        per_chat AS (
+            SELECT criterion, pattern, chat_id, MIN(quote) AS quote, agent_id, day, score
+            FROM {normalised} GROUP BY criterion, pattern, chat_id
+        ),
+        counted AS (
+            SELECT *, COUNT(*) OVER (PARTITION BY criterion, pattern) AS n FROM per_chat
+        ),
+        grouped AS (
+            SELECT criterion,
+                   CASE WHEN n >= 2 AND pattern IS NOT NULL AND pattern != '' THEN pattern END
+                   AS pat, chat_id, quote, agent_id, day, score
+            FROM counted
+        ),
+        folded AS (  -- a chat with several one-off typos is one chat of the unnamed group
+            SELECT criterion, pat, chat_id, MIN(quote) AS quote, agent_id, day, score
+            FROM grouped GROUP BY criterion, pat, chat_id
+        )
+    """
+    all_params = params * 4
+    counts = store.query(
+        grouped + "SELECT criterion, pat AS pattern, COUNT(*) AS chats "
+        "FROM folded GROUP BY criterion, pat",
+        all_params,
+    )
+    rows = store.query(
+        grouped
+        + """, ranked AS (
+            SELECT *, ROW_NUMBER() OVER (PARTITION BY criterion, pat ORDER BY score, chat_id)
+                   AS rn
+            FROM folded
+        )
+        SELECT criterion, pat AS pattern, chat_id, agent_id, day, score, quote, rn
+        FROM ranked WHERE rn <= ? ORDER BY criterion, pat, rn""",
+        [*all_params, examples],
+    )
+    return counts, rows
+
+
+# -------------------------------------------------------------------------- best / worst chats
+
+
+def extreme_chats(store: Store, scope: Scope, *, per_agent: int) -> list[Row]:
+    """Each agent's ``per_agent`` best and worst chats by score (ties: earlier chat first)."""
+    where, params = scope.where()
+    return store.query(
+        f"""
+        WITH ranked AS (
+            SELECT r.agent_id AS agent_id, r.chat_id AS chat_id, r.day AS day,
+                   r.score AS score, r.passed AS passed, r.failed_criteria AS failed_criteria,
+                   ROW_NUMBER() OVER (PARTITION BY r.agent_id ORDER BY r.score DESC,
+                                      r.started_at, r.chat_id) AS best_rank,
+                   ROW_NUMBER() OVER (PARTITION BY r.agent_id ORDER BY r.score ASC,
+                                      r.started_at, r.chat_id) AS worst_rank
+            FROM results r WHERE {where}
+        )
+        SELECT * FROM ranked WHERE best_rank <= ? OR worst_rank <= ?
+        ORDER BY agent_id, best_rank
+        """,
+        [*params, per_agent, per_agent],
+    )
+
+
+# -------------------------------------------------------------------------- human reviews
+
+
+def table_columns(store: Store, table: str) -> set[str]:
+    """The columns of a table, empty when it does not exist (e.g. before migration m002)."""
+    return {r["name"] for r in store.query(f"PRAGMA table_info({table})")}
+
+
+#: The reviews table columns the report reads. ``chat_id``, ``criterion`` and ``level`` are
+#: required; the rest are shown when present. The latest review of a (chat, criterion) is
+#: the one with the highest rowid: reviews only append, so insertion order is time order.
+REVIEW_REQUIRED = {"chat_id", "criterion", "level"}
+REVIEW_TIME_COLUMNS = ("created_at", "reviewed_at", "at", "ts")
+
+
+def _latest_reviews_sql(columns: set[str], where: str) -> str:
+    same_rubric = "AND v.rubric_name = r.rubric_name" if "rubric_name" in columns else ""
+    reviewer = "v.reviewer" if "reviewer" in columns else "NULL"
+    comment = "v.comment" if "comment" in columns else "NULL"
+    at = next((f"v.{c}" for c in REVIEW_TIME_COLUMNS if c in columns), "NULL")
+    group = "chat_id, rubric_name, criterion" if "rubric_name" in columns else "chat_id, criterion"
+    return f"""
+        SELECT r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day,
+               v.criterion AS criterion, v.level AS human_level,
+               {reviewer} AS reviewer, {comment} AS comment, {at} AS reviewed_at,
+               CASE WHEN g.criterion IS NOT NULL THEN
+                        CASE g.status WHEN 'scored' THEN g.level WHEN 'na' THEN 'na' END
+                    ELSE f.status END AS model_level
+        FROM reviews v
+        JOIN results r ON r.chat_id = v.chat_id {same_rubric}
+        LEFT JOIN grades g ON g.chat_id = r.chat_id AND g.rubric_name = r.rubric_name
+             AND g.criterion = v.criterion
+        LEFT JOIN findings f ON f.chat_id = r.chat_id AND f.rubric_name = r.rubric_name
+             AND f.criterion = v.criterion
+        WHERE {where} AND v.rowid IN (SELECT MAX(rowid) FROM reviews GROUP BY {group})
+    """
+
+
+def review_agreement(store: Store, scope: Scope, columns: set[str]) -> list[Row]:
+    """Per criterion: reviewed (chat, criterion) items and how many the model got exactly.
+
+    An unscored grade has no model level and counts as a disagreement; ``reviews``
+    counts every review row (calibration sessions score an item several times).
+    """
+    where, params = scope.where()
+    return store.query(
+        f"WITH latest AS ({_latest_reviews_sql(columns, where)}) "
+        "SELECT criterion, COUNT(*) AS items, "
+        "SUM(model_level IS NOT NULL AND model_level = human_level) AS agree, "
+        "COUNT(DISTINCT chat_id) AS chats FROM latest GROUP BY criterion ORDER BY criterion",
+        params,
+    )
+
+
+def review_counts(store: Store, scope: Scope, columns: set[str]) -> Row:
+    """Review rows and reviewed chats in the period, and queued chats still unreviewed."""
+    where, params = scope.where()
+    same_rubric = "AND v.rubric_name = r.rubric_name" if "rubric_name" in columns else ""
+    row = store.query(
+        f"SELECT COUNT(*) AS reviews, COUNT(DISTINCT r.chat_id) AS reviewed_chats "
+        f"FROM reviews v JOIN results r ON r.chat_id = v.chat_id {same_rubric} WHERE {where}",
+        params,
+    )[0]
+    pending = store.query(
+        f"SELECT COUNT(*) AS pending FROM results r WHERE {where} AND r.review_queued = 1 "
+        f"AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.chat_id = r.chat_id {same_rubric})",
+        params,
+    )[0]
+    return {**row, **pending}
+
+
+def agent_reviews(store: Store, scope: Scope, columns: set[str], *, limit: int) -> list[Row]:
+    """The latest human reviews of each agent's chats (newest first, ``limit`` per agent)."""
+    where, params = scope.where()
+    return store.query(
+        f"WITH latest AS ({_latest_reviews_sql(columns, where)}), "
+        "numbered AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY agent_id "
+        "ORDER BY reviewed_at DESC, day DESC, chat_id, criterion) AS rn, "
+        "COUNT(*) OVER (PARTITION BY agent_id) AS total FROM latest) "
+        "SELECT * FROM numbered WHERE rn <= ? ORDER BY agent_id, rn",
+        [*params, limit],
+    )
