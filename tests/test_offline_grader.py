@@ -700,6 +700,46 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "na",
         "no commitment",
     ),
+    # --- regressions found on real chats
+    # "still" in the opening message describes the problem, it is not a failed answer
+    (
+        "solution",
+        "zh",
+        [("c", "怎么还是没发货？"), ("a", "已为您催促仓库，请您在订单详情页查看物流。")],
+        "average",
+        "已为您",
+    ),
+    # asking for the new address is not reading one out
+    (
+        "info_security",
+        "zh",
+        [("c", "我要改地址"), ("a", "请问您的新地址是哪里呢？")],
+        "good",
+        "改地址",
+    ),
+    # a promise of effort ("尽快") is vague, not a guaranteed outcome
+    (
+        "honesty",
+        "zh",
+        [("c", "什么时候审核"), ("a", "小妹跟您保证我们会尽快为您审核处理。")],
+        "average",
+        "跟您保证",
+    ),
+    (
+        "honesty",
+        "zh",
+        [("c", "能改吗"), ("a", "这个因为您改过一次了不能给您保证呢")],
+        "na",
+        "no commitment",
+    ),
+    # a statement of policy is not a refusal of the request
+    (
+        "proactiveness",
+        "zh",
+        [("c", "支持电信卡吗"), ("a", "目前仅支持移动/联通的SIM卡，不支持电信卡。")],
+        "average",
+        "no next-step",
+    ),
 ]
 
 
