@@ -283,9 +283,10 @@ class QueueFilter:
 
 
 def list_queue(
-    store: Store, filters: QueueFilter = QueueFilter(), limit: int | None = None
+    store: Store, filters: QueueFilter | None = None, limit: int | None = None
 ) -> tuple[list[QueueItem], int]:
     """Queue items, most urgent first, and how many match in all (so a limit hides nothing)."""
+    filters = filters or QueueFilter()
     if filters.reason is not None and filters.reason not in PRIORITY:
         raise UsageError(f"unknown reason {filters.reason!r} (known: {', '.join(PRIORITY)})")
     if filters.status not in ("open", "done", "all"):
