@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from ..models import Language
 
 ZH_THRESHOLD = 0.4
+SAMPLE_CHARS = 2000
 
 # CJK Unified Ideographs + Extension A, Compatibility Ideographs, Extensions B-F (plane 2)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
@@ -26,12 +27,14 @@ _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 
 
 def detect_language(texts: Iterable[str]) -> tuple[Language, bool]:
-    """Return ``(language, certain)``; ``certain`` is False when there was nothing to count."""
-    cjk = 0
-    words = 0
-    for text in texts:
-        cjk += len(_CJK.findall(text))
-        words += len(_LATIN_WORD.findall(text))
+    """Return ``(language, certain)``; ``certain`` is False when there was nothing to count.
+
+    Only the first :data:`SAMPLE_CHARS` characters are counted: the language is plain
+    long before that, and long chats then cost no more than short ones.
+    """
+    sample = "\n".join(texts)[:SAMPLE_CHARS]
+    cjk = len(_CJK.findall(sample))
+    words = len(_LATIN_WORD.findall(sample))
     total = cjk + words
     if total == 0:
         return "en", False

@@ -13,8 +13,9 @@ everything wrong with the chat (up to :data:`MAX_PROBLEMS`).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import orjson
@@ -26,6 +27,7 @@ from .timestamps import TimestampError, parse_timestamp
 
 CHAT_KEYS = frozenset({"chat_id", "agent_id", "customer_id", "channel", "language", "messages"})
 MAX_PROBLEMS = 3
+_ROLE_SET = frozenset(ROLES)
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 _DEFAULT_OPTIONS: IngestOptions | None = None
@@ -113,8 +115,9 @@ def build_chat(
         problems.add("chat has no messages")
     else:
         seen_ids: dict[str, int] = {}
+        zone = options.zone
         for i, m in enumerate(raw_messages):
-            parsed = _message(m, i, where(i), options, problems)
+            parsed = _plain_message(m, i, zone) or _message(m, i, where(i), options, problems)
             if parsed is None:
                 continue
             message, was_naive = parsed
@@ -162,7 +165,8 @@ def sort_messages(messages: list[Message]) -> tuple[list[Message], int]:
     Equal timestamps keep their input order (a customer burst sent within one second
     stays in the order written), so sorting twice changes nothing.
     """
-    if all(a.ts <= b.ts for a, b in zip(messages, messages[1:], strict=False)):
+    stamps = [m.ts for m in messages]
+    if all(map(operator.le, stamps, stamps[1:])):
         return messages, 0
     ordered = sorted(messages, key=_ts)
     moved = sum(1 for a, b in zip(messages, ordered, strict=True) if a is not b)
@@ -171,6 +175,47 @@ def sort_messages(messages: list[Message]) -> tuple[list[Message], int]:
 
 def _ts(message: Message) -> datetime:
     return message.ts
+
+
+def _plain_message(m: Any, index: int, zone: tzinfo) -> tuple[Message, bool] | None:
+    """The fast path for a well-formed message; None sends it to :func:`_message`.
+
+    Most messages in a real export are clean, and reading 100k chats spends its time
+    here; anything unusual (missing fields, odd types, padded values) takes the slow
+    path, which gives the same result or the reasons for rejecting it.
+    """
+    if type(m) is not dict:
+        return None
+    role = m.get("role")
+    text = m.get("text")
+    ts_value = m.get("ts")
+    if type(role) is not str or role not in _ROLE_SET or type(text) is not str:
+        return None
+    message_id = m.get("id")
+    author = m.get("author")
+    auto = m.get("auto")
+    if not (_plain_str(message_id) and _plain_str(author) and (auto is None or type(auto) is bool)):
+        return None
+    if ts_value is None or ts_value == "":
+        return None
+    try:
+        ts, naive = parse_timestamp(ts_value, zone)
+    except TimestampError:
+        return None
+    message = Message(
+        id=message_id or f"m{index + 1}",
+        role=role,  # type: ignore[arg-type]  # one of ROLES
+        ts=ts,
+        text=text,
+        author=author,
+        auto=bool(auto),
+    )
+    return message, naive
+
+
+def _plain_str(value: Any) -> bool:
+    """None, or a non-empty string without surrounding blanks (what _opt_str keeps as is)."""
+    return value is None or (type(value) is str and value != "" and value == value.strip())
 
 
 def _message(
