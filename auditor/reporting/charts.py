@@ -21,6 +21,7 @@ import functools
 import io
 import re
 import subprocess
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from html import escape
@@ -29,6 +30,7 @@ from typing import Any
 import matplotlib
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .model import Bucket, CriterionStat, Histogram
 
@@ -104,9 +106,9 @@ def _to_svg(fig: Figure, name: str) -> str:
     with matplotlib.rc_context({"svg.hashsalt": name}), warnings.catch_warnings():
         # A glyph missing from the layout font is drawn by the browser anyway.
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        fig.savefig(
-            buf, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.15
-        )
+        # Margins are set by each chart: bbox_inches="tight" would draw everything twice,
+        # and drawing is most of a report's run time.
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     text = text[text.index("<svg") :]
     text = _METADATA.sub("", text, count=1)  # creator/format RDF: noise in a report
@@ -115,6 +117,11 @@ def _to_svg(fig: Figure, name: str) -> str:
     for _ in range(2):
         text = _SIZE_ATTRS.sub(r"\1", text, count=1)
     return text.replace("<svg ", f'<svg class="chart" role="img" aria-label="{name}" ', 1)
+
+
+def _text_width_pt(text: str, size: float) -> float:
+    """About how wide a label is: wide (CJK) characters an em, others ~0.6 em."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else 0.6 * size for ch in text)
 
 
 def score_trend_svg(buckets: Sequence[Bucket], title: str) -> str:
@@ -126,8 +133,10 @@ def score_trend_svg(buckets: Sequence[Bucket], title: str) -> str:
         xs = list(range(len(buckets)))
         vol.bar(xs, [b.chats for b in buckets], color=GREY, width=0.6, label="chats audited")
         vol.set_ylabel("chats audited")
+        vol.yaxis.set_major_locator(MaxNLocator(integer=True))
         vol.grid(False)
         vol.spines["right"].set_visible(True)
+        fig.subplots_adjust(left=0.065, right=0.935, bottom=0.11, top=0.87)
         ax.set_zorder(vol.get_zorder() + 1)
         ax.patch.set_visible(False)
         mean = [b.mean_score for b in buckets]
@@ -174,6 +183,7 @@ def timing_svg(h: Histogram) -> str:
     with matplotlib.rc_context(_rc()):
         fig = Figure(figsize=(5.2, 3.0))
         ax = fig.add_subplot()
+        fig.subplots_adjust(left=0.14, right=0.97, bottom=0.17, top=0.85)
         lefts = [i * h.bin_width_s for i in range(len(h.counts))]
         colors = [RED if left >= h.limit_s else BLUE for left in lefts]
         ax.bar(lefts, h.counts, width=h.bin_width_s * 0.92, align="edge", color=colors)
@@ -194,6 +204,7 @@ def timing_svg(h: Histogram) -> str:
         ax.set_xticklabels(["0", f"{h.limit_s:g}", f"{2 * h.limit_s:g}", f"≥{last:g}"])
         ax.set_xlabel("seconds")
         ax.set_ylabel("chats")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(h.title, loc="left", fontsize=10, color=DARK)
         return _to_svg(fig, f"timing-{h.metric}")
 
@@ -217,7 +228,15 @@ def criteria_svg(
             ax.scatter(tx, ys, marker="|", s=180, color=DARK, label="team", zorder=3)
             ax.legend(loc="lower right", fontsize=8, frameon=False)
         ax.set_yticks(ys)
-        ax.set_yticklabels([c.title for c in top])  # ids are in the table below
+        labels = [c.title for c in top]  # ids are in the table below
+        ax.set_yticklabels(labels)
+        label_pt = max(_text_width_pt(t, 9) for t in labels) + 12
+        fig.subplots_adjust(
+            left=min(0.5, label_pt / (10 * 72)),
+            right=0.97,
+            bottom=0.55 / fig.get_figheight(),
+            top=1 - 0.2 / fig.get_figheight(),
+        )
         ax.set_xlabel("% of chats failing")
         ax.set_xlim(0, max([*shares, 1.0]) * 1.25)
         ax.grid(axis="y", visible=False)
