@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..models import Chat, Evidence, Message
 from .pii import MaskedChat
@@ -32,24 +33,39 @@ _ELLIPSIS = re.compile(r"(?:…|⋯|\.{3,}|。{3,})+")
 _EXTRA_DROP = set("<>\n\r\t\u200b\ufeff")
 
 
-def fold(text: str, *, drop_punctuation: bool = True) -> tuple[str, list[int]]:
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str, drop_punctuation: bool) -> str:
+    folded = unicodedata.normalize("NFKC", ch).casefold()
+    if not drop_punctuation:
+        return folded
+    return "".join(
+        c for c in folded if c not in _EXTRA_DROP and unicodedata.category(c)[0] not in "PZC"
+    )
+
+
+@lru_cache(maxsize=4096)
+def _fold(text: str, drop_punctuation: bool) -> tuple[str, tuple[int, ...]]:
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        f = _fold_char(ch, drop_punctuation)
+        if len(f) == 1:
+            out.append(f)
+            index.append(i)
+        elif f:
+            out.append(f)
+            index.extend([i] * len(f))
+    return "".join(out), tuple(index)
+
+
+def fold(text: str, *, drop_punctuation: bool = True) -> tuple[str, tuple[int, ...]]:
     """Normalise ``text`` for matching; return it with, per output character, its source index.
 
     NFKC and case folding are applied per character so that every folded character maps
     back to exactly one original character: a match in the folded text is a span of the
-    original text.
+    original text. Results are cached: the same message is folded once per criterion.
     """
-    out: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKC", ch).casefold():
-            if drop_punctuation and (
-                c in _EXTRA_DROP or unicodedata.category(c)[0] in ("P", "Z", "C")
-            ):
-                continue
-            out.append(c)
-            index.append(i)
-    return "".join(out), index
+    return _fold(text, drop_punctuation)
 
 
 def find_quote(haystack: str, quote: str) -> tuple[int, int] | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import orjson
@@ -109,13 +110,22 @@ class ReplySpec:
             "GradingReply", __config__=ConfigDict(extra="ignore", populate_by_name=True), **fields
         )
 
-    def json_schema(self) -> dict[str, Any]:
+    @cached_property
+    def schema(self) -> dict[str, Any]:
+        """The strict JSON schema (built once: pydantic's schema generation is not cheap)."""
         return strict_json_schema(self.reply_model.model_json_schema(by_alias=True))
+
+    @cached_property
+    def schema_json(self) -> str:
+        return orjson.dumps(self.schema).decode()
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.schema
 
     def response_format(self) -> dict[str, Any]:
         return {
             "type": "json_schema",
-            "json_schema": {"name": "chat_grades", "strict": True, "schema": self.json_schema()},
+            "json_schema": {"name": "chat_grades", "strict": True, "schema": self.schema},
         }
 
     def parse(self, content: str | None) -> ParsedReply:

@@ -1,0 +1,167 @@
+"""Benchmark: OpenAI-grader throughput against a local server with fixed latency.
+
+Starts the test suite's fake OpenAI-compatible server (tests/fake_openai) on 127.0.0.1 with
+a fixed per-request latency, grades N distinct synthetic chats with the shipped rubric at a
+given concurrency, and prints
+
+* throughput as a share of the ideal (``concurrency / latency`` requests per second): what
+  the grader's own overhead (masking, rendering, validation, evidence checks, the SDK)
+  costs when the network is the bottleneck — the issue's target is >= 90 %;
+* prompt tokens per chat split into the static prefix (instructions, rubric levels,
+  few-shot examples: identical across chats, so billed at the cached rate after the first)
+  and the transcript, estimated with ``auditor.grading.prompting.estimate_tokens``
+  (1 token per CJK character, 1 per 4 other characters; tiktoken would need to download
+  its encodings).
+
+Run:  python bench/llm_throughput.py [--chats 320] [--concurrency 32] [--latency 0.3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from fake_openai import FakeOpenAI  # noqa: E402
+from fake_openai.data import MemoryCallLog, make_chat  # noqa: E402
+
+from auditor.grading.openai_grader import OpenAIGrader  # noqa: E402
+from auditor.grading.pii import mask_chat  # noqa: E402
+from auditor.grading.prompting import estimate_tokens, load_prompt, transcript_lines  # noqa: E402
+from auditor.models import Chat  # noqa: E402
+from auditor.rubric import load_rubric  # noqa: E402
+
+_CUSTOMER = [
+    "你好，我的订单{order}三天了还没发货，怎么回事？",
+    "快递显示已签收，但我根本没收到！太气人了",
+    "我想退货，商品有质量问题，手机号{phone}",
+    "请问这个优惠券为什么用不了？",
+    "能不能帮我改一下收货地址？",
+    "你们的客服怎么这么慢，我等了好久了",
+]
+_AGENT = [
+    "您好，很高兴为您服务，请问有什么可以帮您？",
+    "非常抱歉给您带来不便，我马上为您查询一下。",
+    "查到了，您的包裹在转运中心，预计明天送达，我会帮您持续跟进。",
+    "我理解您的心情，已经为您申请了加急处理。",
+    "请您提供一下订单号，我帮您核实。",
+    "已为您登记退货申请，快递员会在24小时内联系您。",
+    "请问还有什么可以帮到您的吗？感谢您的耐心等待。",
+]
+
+
+def synthetic_chats(n: int, seed: int = 7) -> list[Chat]:
+    """``n`` distinct zh chats of 6-10 messages, some with phone and order numbers."""
+    rnd = random.Random(seed)
+    chats = []
+    for i in range(n):
+        turns = []
+        for t in range(rnd.randint(3, 5)):
+            text = rnd.choice(_CUSTOMER).format(order=f"DD{20240000 + i}", phone=f"1380000{i:04d}")
+            turns.append(("customer", f"{text}（{i}-{t}）"))
+            turns.append(("agent", rnd.choice(_AGENT)))
+        chats.append(make_chat(*turns, chat_id=f"bench-{i}"))
+    return chats
+
+
+@contextmanager
+def server_process(latency: float) -> Iterator[str]:
+    """The fake server in its own process (as a real server would be); yields its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fake_openai", "--latency", str(latency)],
+        cwd=REPO / "tests",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("PORT "):
+            raise SystemExit(f"fake server did not start: {line!r}")
+        yield f"http://127.0.0.1:{int(line.split()[1])}/v1"
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=15)
+
+
+async def run(chats: list[Chat], concurrency: int, url: str) -> tuple[float, OpenAIGrader]:
+    rubric = load_rubric("online-chat-zh")
+    grader = OpenAIGrader(
+        "gpt-4o-mini",
+        base_url=url,
+        api_key="bench",
+        concurrency=concurrency,
+        call_log=MemoryCallLog(),
+    )
+    # Warm up (imports, TLS context, connection pool) outside the timed run.
+    await grader.grade(synthetic_chats(1, seed=99)[0], rubric)
+    start = time.perf_counter()
+    results = await asyncio.gather(*(grader.grade(c, rubric) for c in chats))
+    elapsed = time.perf_counter() - start
+    await grader.aclose()
+    bad = sum(g.status == "unscored" for grades in results for g in grades)
+    if bad:
+        raise SystemExit(f"{bad} grades unscored: the benchmark is invalid")
+    return elapsed, grader
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chats", type=int, default=320)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--latency", type=float, default=0.3, help="server latency per request, s")
+    ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="serve from a thread of this process (shares the GIL with the grader: pessimistic)",
+    )
+    args = ap.parse_args()
+
+    chats = synthetic_chats(args.chats)
+    if args.in_process:
+        with FakeOpenAI(latency=args.latency) as server:
+            elapsed, grader = asyncio.run(run(chats, args.concurrency, server.url))
+    else:
+        with server_process(args.latency) as url:
+            elapsed, grader = asyncio.run(run(chats, args.concurrency, url))
+    requests = grader.stats.requests - 1  # minus the warm-up
+
+    ideal = args.concurrency / args.latency
+    throughput = len(chats) / elapsed
+    rubric = load_rubric("online-chat-zh")
+    prompt = load_prompt("zh")
+    prefix_tokens = []
+    transcript_tokens = []
+    for chat in chats:
+        masked = mask_chat(chat, rubric.order_patterns)
+        texts = {mid: mt.masked for mid, mt in masked.texts.items()}
+        rendered = prompt.render(rubric, transcript_lines(chat, texts))
+        prefix_tokens.append(estimate_tokens(rendered.static_prefix))
+        transcript_tokens.append(estimate_tokens(rendered.transcript))
+    prefix = statistics.mean(prefix_tokens)
+    transcript = statistics.mean(transcript_tokens)
+
+    print(f"chats: {len(chats)}, HTTP requests: {requests}, concurrency: {args.concurrency}, "
+          f"latency: {args.latency * 1000:.0f} ms")  # fmt: skip
+    print(f"elapsed: {elapsed:.2f} s, throughput: {throughput:.1f} chats/s, "
+          f"ideal: {ideal:.1f}/s, share of ideal: {throughput / ideal:.1%}")  # fmt: skip
+    print(f"prompt tokens per chat (estimate): static prefix {prefix:.0f} "
+          f"(identical across chats: {len(set(prefix_tokens)) == 1}), transcript {transcript:.0f}, "
+          f"prefix share {prefix / (prefix + transcript):.0%}")  # fmt: skip
+    print(f"grader stats: {grader.stats}")
+
+
+if __name__ == "__main__":
+    main()
