@@ -16,7 +16,7 @@ from auditor.ingest.native import sort_messages
 from auditor.models import ROLES, Chat, Message, Reject, SourceRef
 
 SETTINGS = settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 OPTIONS = IngestOptions()
 
@@ -58,7 +58,7 @@ bad_lines = st.sampled_from(
 )
 
 
-@settings(SETTINGS, max_examples=40)
+@settings(SETTINGS, max_examples=30)
 @given(st.lists(st.one_of(good_chats, bad_lines), max_size=8))
 def test_every_line_is_a_chat_or_a_reject(tmp_path: Path, items: list):
     path = tmp_path / "p.jsonl"
