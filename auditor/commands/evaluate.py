@@ -1,0 +1,154 @@
+"""`auditor eval`: grade a gold set and measure model-vs-human agreement; `auditor eval history`."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from ..errors import UsageError
+from ..store import Store, default_db_path
+
+
+@click.group(name="eval", invoke_without_command=True)
+@click.option(
+    "--set",
+    "set_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Gold set (JSONL: native chats + 'human' ratings; see eval/README.md).",
+)
+@click.option(
+    "--rubric",
+    default="auto",
+    show_default=True,
+    help="Rubric name or path; 'auto' picks online-chat-<language> per chat.",
+)
+@click.option(
+    "--grader", type=click.Choice(["offline", "openai"]), default="offline", show_default=True
+)
+@click.option("--model", default=None, help="Model for --grader openai.")
+@click.option(
+    "--base-url", default=None, help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)."
+)
+@click.option(
+    "--samples", type=int, default=1, show_default=True, help="Samples per chat (openai)."
+)
+@click.option("--concurrency", type=int, default=8, show_default=True)
+@click.option(
+    "--target-kappa",
+    type=float,
+    default=None,
+    help="Recommend the confidence threshold that reaches this QWK on the accepted items.",
+)
+@click.option(
+    "--fail-under",
+    default=None,
+    metavar="SPEC",
+    help="Exit 9 when a metric is under its floor, e.g. 'kappa=0.6,exact=0.5,empathy.kappa=0.4'.",
+)
+@click.option(
+    "--n-boot", type=int, default=1000, show_default=True, help="Bootstrap resamples for the CIs."
+)
+@click.option("--confusion", is_flag=True, help="Also print the confusion matrices.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for CI jobs).")
+@click.option(
+    "--db",
+    "db_path",
+    default=None,
+    help="Where the run is recorded (default: $AUDITOR_DB or ./audit.db).",
+)
+@click.pass_context
+def eval_command(
+    ctx: click.Context,
+    set_path: str | None,
+    rubric: str,
+    grader: str,
+    model: str | None,
+    base_url: str | None,
+    samples: int,
+    concurrency: int,
+    target_kappa: float | None,
+    fail_under: str | None,
+    n_boot: int,
+    confusion: bool,
+    as_json: bool,
+    db_path: str | None,
+) -> None:
+    """Grade a gold set and report model-vs-human agreement per criterion.
+
+    Reports exact and adjacent agreement, quadratic-weighted kappa, Krippendorff's alpha,
+    leniency, confusion matrices and bootstrap 95% CIs, beside the human-vs-human ceiling;
+    total-score MAE/Spearman; pass/fail accuracy/kappa; and coverage vs confidence.
+    Every run is stored (see `auditor eval history`).
+
+    \b
+    Examples:
+      auditor eval --set eval/demo-gold.jsonl
+      auditor eval --set gold.jsonl --grader openai --model gpt-4o-mini --json --fail-under kappa=0.6
+      auditor eval history
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if set_path is None:
+        raise UsageError("auditor eval needs --set PATH (or a subcommand: history)")
+    from ..evaluation import (
+        check_fail_under,
+        parse_fail_under,
+        record_eval_run,
+        render_agreement,
+        run_eval,
+    )
+    from ..grading import make_grader
+    from ..rubric import RubricSet
+
+    floors = parse_fail_under(fail_under) if fail_under else None
+    store = Store(db_path or default_db_path())
+    options = (
+        {"model": model, "base_url": base_url, "samples": samples} if grader == "openai" else {}
+    )
+    if grader != "openai" and (model or base_url):
+        raise UsageError("--model/--base-url need --grader openai")
+    g = make_grader(grader, call_log=store, **options)
+    report = run_eval(
+        set_path,
+        RubricSet(rubric),
+        g,
+        target_kappa=target_kappa,
+        n_boot=n_boot,
+        concurrency=concurrency,
+    )
+    record_eval_run(store.db, report)
+    if as_json:
+        click.echo(report.dumps())
+    else:
+        render_agreement(report, Console(), show_confusion=confusion)
+    if floors:
+        check_fail_under(report, floors)
+
+
+@eval_command.command(name="history")
+@click.option("--set", "set_path", default=None, help="Only runs on this gold set path.")
+@click.option("--grader", default=None, help="Only runs of this grader.")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--db", "db_path", default=None)
+def history(
+    set_path: str | None, grader: str | None, limit: int, as_json: bool, db_path: str | None
+) -> None:
+    """Past eval runs, oldest first: grader, model, prompt and rubric versions, headline metrics.
+
+    \b
+    Examples:
+      auditor eval history
+      auditor eval history --set eval/demo-gold.jsonl --json
+    """
+    import orjson
+
+    from ..evaluation import eval_history, render_history
+
+    store = Store(db_path or default_db_path(), readonly=True)
+    rows = eval_history(store.db, set_path=set_path, grader=grader, limit=limit)
+    if as_json:
+        click.echo(orjson.dumps(rows).decode())
+    else:
+        render_history(rows, Console())
