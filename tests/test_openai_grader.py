@@ -567,3 +567,45 @@ def test_call_log_rows_carry_the_agreed_columns(server):
     }  # fmt: skip
     assert agreed <= set(log.rows[0])
     assert orjson.loads(log.rows[0]["response"])["choices"][0]["message"]["content"]
+
+
+# -- the mock grader ----------------------------------------------------------------------
+
+
+def test_mock_grader_serves_queued_replies_in_order():
+    from auditor.grading.base import Grader
+    from auditor.grading.mock import MockGrader
+
+    mock = MockGrader()
+    assert isinstance(mock, Grader)
+    mock.queue(
+        {
+            "empathy": "na",
+            "solution": {"level": "poor", "evidence": [("m2", "非常抱歉")], "confidence": 0.4},
+        },
+        BudgetExceeded("spent"),
+    )
+    chat, rubric = simple_chat(), rubric_zh()
+    first = by_id(asyncio.run(mock.grade(chat, rubric)))
+    assert (first["empathy"].status, first["empathy"].level) == ("na", None)
+    assert (first["solution"].status, first["solution"].level, first["solution"].confidence) == (
+        "scored",
+        "poor",
+        0.4,
+    )
+    assert first["solution"].evidence[0].quote == "非常抱歉"
+    assert first["understanding"].status == "unscored"  # left out: never a silent level
+    with pytest.raises(BudgetExceeded):
+        asyncio.run(mock.grade(chat, rubric))
+    empty = asyncio.run(mock.grade(chat, rubric))
+    assert all(g.status == "unscored" and g.error == "mock: no reply queued" for g in empty)
+    assert mock.calls == [("c1", "grading-test-zh@1")] * 3
+
+
+def test_mock_grader_default_level_and_bad_levels():
+    from auditor.grading.mock import MockGrader
+
+    grades = asyncio.run(MockGrader(default_level="good").grade(simple_chat(), rubric_zh()))
+    assert [(g.status, g.level, g.grader) for g in grades] == [("scored", "good", "mock")] * 3
+    with pytest.raises(ValueError, match="has no level 'excellent'"):
+        asyncio.run(MockGrader().queue({"empathy": "excellent"}).grade(simple_chat(), rubric_zh()))

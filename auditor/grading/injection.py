@@ -27,8 +27,8 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
         # zh: override the instructions / rubric / prompt
-        rf"(?:忽略|无视|忘记|忘掉|不要理会|别管|跳过|覆盖){_END}{{0,12}}?"
-        r"(?:指令|指示|规则|评分标准|评分规则|质检标准|标准|提示词|提示|要求|设定|rubric|prompt)",
+        rf"(?:忽略|无视|忘记|忘掉|不要理会|别管|跳过|覆盖){_END}{{0,10}}?"
+        r"(?:指令|指示|规则|评分标准|评分规则|质检标准|提示词|设定|rubric|prompt)",
         # zh: demand marks from the QA / scoring side
         rf"(?:质检|评分|审核|打分|评估|考核){_END}{{0,15}}?(?:满分|最高分|全部{_END}{{0,3}}(?:好|优秀|通过|合格))",
         rf"(?:给|打|评)(?:这个?|本次|该|我的?)?(?:对话|会话|客服){_END}{{0,6}}?(?:满分|最高分)",
@@ -36,8 +36,9 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:从现在(?:开始|起)[，, ]?你(?:是|就是|扮演)|你现在是一个?(?:ai|人工智能|模型|助手|质检员|评分员))",
         r"(?:系统提示|系统指令|系统消息)[:：]",
         # en: override
-        rf"\b(?:ignore|disregard|forget|override|bypass)\b{_END}{{0,40}}?"
-        r"\b(?:instructions?|rubric|rules|criteria|prompt|guidelines|system message)\b",
+        r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|the|your|these|those|"
+        r"previous|prior|above|earlier|preceding|of|grading|scoring)\s+)*"
+        r"(?:instructions?|rubric|rules|criteria|prompt|guidelines|system message)\b",
         # en: demand marks
         rf"\b(?:give|grade|rate|score|mark|assign)\b{_END}{{0,30}}?"
         r"(?:full marks|full score|top marks|perfect score|100\s*(?:/|out of)\s*100|all (?:good|excellent|passed))",

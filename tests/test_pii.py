@@ -1,0 +1,89 @@
+"""PII masking: what is masked, stable placeholders, the way back to the original."""
+
+from __future__ import annotations
+
+import pytest
+from fake_openai.data import make_chat
+from hypothesis import given
+from hypothesis import strategies as st
+
+from auditor.grading.pii import ChatMasker, find_pii, mask_chat
+
+
+def masked(text: str, orders: list[str] | None = None) -> str:
+    return ChatMasker(orders or []).mask(text).masked
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我的手机号是13812345678，请联系", "我的手机号是⟨PHONE_1⟩，请联系"),
+        ("call 138-1234-5678 ok", "call ⟨PHONE_1⟩ ok"),
+        ("London +44 20 7946 0958 please", "London ⟨PHONE_1⟩ please"),
+        ("座机010-62345678", "座机⟨PHONE_1⟩"),
+        ("邮箱 zhang.san@example.com 谢谢", "邮箱 ⟨EMAIL_1⟩ 谢谢"),
+        ("身份证110101199003074514", "身份证⟨ID_1⟩"),
+        ("卡号 4111 1111 1111 1111", "卡号 ⟨CARD_1⟩"),
+        ("地址是北京市朝阳区建国路88号3号楼2单元501室，谢谢", "地址是⟨ADDRESS_1⟩，谢谢"),
+        ("我住在上海市浦东新区世纪大道100号", "我住在⟨ADDRESS_1⟩"),
+        ("Ship to 221 Baker Street, Apt 2B please", "Ship to ⟨ADDRESS_1⟩ please"),
+    ],
+)
+def test_each_kind_is_masked(text, expected):
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "身份证110101199003074515",  # wrong check digit: not an ID
+        "卡号 4111 1111 1111 1112",  # fails Luhn: not a card
+        "订单金额 128 元，3 天内到",  # small numbers
+        "我在路上，马上到",  # 路 without a street number is not an address
+        "Turn right on Main Street",  # a street name without a number
+        "您好，很高兴为您服务",
+    ],
+)
+def test_lookalikes_are_left_alone(text):
+    assert masked(text) == text
+
+
+def test_order_numbers_follow_the_rubric_patterns():
+    assert masked("订单DD12345678已发货", [r"DD\d{8}"]) == "订单⟨ORDER_1⟩已发货"
+    assert masked("订单DD12345678已发货") == "订单DD12345678已发货"
+
+
+def test_placeholders_are_stable_within_a_chat():
+    chat = make_chat(
+        ("customer", "号码13812345678，备用13900001111"),
+        ("agent", "好的，13812345678 已登记"),
+    )
+    m = mask_chat(chat)
+    assert m.masked("m1") == "号码⟨PHONE_1⟩，备用⟨PHONE_2⟩"
+    assert m.masked("m2") == "好的，⟨PHONE_1⟩ 已登记"
+    assert m.mapping == {"⟨PHONE_1⟩": "13812345678", "⟨PHONE_2⟩": "13900001111"}
+    assert m.masker.unmask("客服复述了⟨PHONE_1⟩和⟨PHONE_9⟩") == "客服复述了13812345678和⟨PHONE_9⟩"
+
+
+def test_spans_map_back_to_original_text():
+    text = "电话13812345678，邮箱a@b.cn"
+    mt = ChatMasker().mask(text)
+    assert mt.masked == "电话⟨PHONE_1⟩，邮箱⟨EMAIL_1⟩"
+    start = mt.masked.index("⟨PHONE_1⟩")
+    assert mt.to_original(0, start + len("⟨PHONE_1⟩") + 1) == "电话13812345678，"
+    assert mt.to_original(0, len(mt.masked)) == text
+
+
+def test_overlaps_resolve_by_priority():
+    # an 18-digit valid ID is also a digit run an order pattern would take: ID wins
+    spans = find_pii("110101199003074514", [__import__("re").compile(r"\d{10,20}")])
+    assert [s.kind for s in spans] == ["ID"]
+
+
+@given(st.text(max_size=60))
+def test_masking_round_trips_any_text(text):
+    mt = ChatMasker([r"DD\d{8}"]).mask(text)
+    assert mt.to_original(0, len(mt.masked)) == text
+    for r in mt.replacements:
+        assert mt.masked[r.masked_start : r.masked_end] == r.placeholder
+        assert mt.to_original(r.masked_start, r.masked_end) == text[r.orig_start : r.orig_end]
