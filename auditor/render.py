@@ -160,27 +160,28 @@ def render_chat(result: dict[str, Any], transcript: dict[str, Any]) -> None:
 
 
 def render_rubrics(items: list[tuple[Path, Any]]) -> int:
+    """A table of rubrics; invalid ones are listed after it with their full error."""
     t = Table(title="Rubrics")
-    t.add_column("file")
-    t.add_column("id")
+    t.add_column("id", no_wrap=True)
     t.add_column("lang")
-    t.add_column("criteria", justify="right")
-    t.add_column("status")
-    bad = 0
+    t.add_column("criteria")
+    t.add_column("file")
+    errors: list[tuple[Path, RubricError]] = []
     for path, r in items:
         if isinstance(r, RubricError):
-            bad += 1
-            t.add_row(path.name, "", "", "", f"[red]{escape(str(r))}[/]")
+            errors.append((path, r))
+            t.add_row("[red]invalid[/]", "", "", escape(path.name))
         else:
             t.add_row(
-                path.name,
                 r.id,
                 r.language,
                 f"{len(r.check_criteria)} checks + {len(r.llm_criteria)} graded",
-                "[green]valid[/]",
+                escape(path.name),
             )
     console.print(t)
-    return bad
+    for _path, err in errors:
+        console.print(f"[red]{escape(str(err))}[/]", soft_wrap=True)
+    return len(errors)
 
 
 def render_runs(rows: list[dict[str, Any]]) -> None:
