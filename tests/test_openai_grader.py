@@ -91,7 +91,7 @@ def test_key_and_base_url_come_from_the_environment(server, monkeypatch):
 
 def test_max_cost_with_unknown_price_refuses_to_start(server):
     with pytest.raises(ConfigurationError, match="no price is known"):
-        make_grader(server, model="my-local-llama", max_cost_usd=1.0)
+        make_grader(server, model="my-local-llama", max_cost=1.0)
 
 
 def test_settings_key_covers_model_prompts_and_samples(server):
@@ -459,7 +459,7 @@ def test_budget_in_dollars_with_an_overridden_price(server):
         log,
         model="my-model",
         prices={"my-model": Price(1000.0, 100.0, 1000.0)},
-        max_cost_usd=0.5,
+        max_cost=0.5,
     )
 
     async def go() -> None:
@@ -609,3 +609,24 @@ def test_mock_grader_default_level_and_bad_levels():
     assert [(g.status, g.level, g.grader) for g in grades] == [("scored", "good", "mock")] * 3
     with pytest.raises(ValueError, match="has no level 'excellent'"):
         asyncio.run(MockGrader().queue({"empathy": "excellent"}).grade(simple_chat(), rubric_zh()))
+
+
+def test_no_model_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="needs --model"):
+        OpenAIGrader(None, api_key="k")
+
+
+def test_make_grader_builds_it_with_the_cli_option_names(server, monkeypatch):
+    from auditor.grading import make_grader
+
+    monkeypatch.setenv("OPENAI_API_KEY", "env-key")
+    g = make_grader(
+        "openai",
+        model="gpt-4o-mini",
+        base_url=server.url,
+        samples=1,
+        max_cost=None,
+        max_tokens=None,
+        concurrency=4,
+    )
+    assert isinstance(g, OpenAIGrader) and g.concurrency == 4

@@ -172,7 +172,7 @@ class OpenAIGrader:
 
     def __init__(
         self,
-        model: str,
+        model: str | None = None,
         *,
         base_url: str | None = None,
         api_key: str | None = None,
@@ -181,7 +181,7 @@ class OpenAIGrader:
         concurrency: int = 8,
         timeout: float = 120.0,
         max_output_tokens: int = 4096,
-        max_cost_usd: float | None = None,
+        max_cost: float | None = None,
         max_tokens: int | None = None,
         budget: RunBudget | None = None,
         call_log: CallLog | None = None,
@@ -193,12 +193,15 @@ class OpenAIGrader:
         mask_pii: bool = True,
         retry: RetrySettings | None = None,
     ):
+        if not model:
+            raise ConfigurationError("--grader openai needs --model (e.g. --model gpt-4o-mini)")
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             raise ConfigurationError(MISSING_KEY)
         if samples < 1 or concurrency < 1:
             raise ConfigurationError("--samples and --concurrency must be at least 1")
-        self.model = model
+        self.model: str | None = model  # the Grader protocol's type; never None here
+        self._model = model
         self.base_url = base_url
         self._api_key = key  # kept only in memory, never logged or stored
         self.samples = samples
@@ -216,7 +219,7 @@ class OpenAIGrader:
         self.seed = seed
         self.mask_pii = mask_pii
         self.retry = retry or RetrySettings()
-        self.budget = budget or RunBudget(max_cost_usd=max_cost_usd, max_tokens=max_tokens)
+        self.budget = budget or RunBudget(max_cost_usd=max_cost, max_tokens=max_tokens)
         if self.budget.max_cost_usd is not None and self.prices.price(model) is None:
             raise ConfigurationError(
                 f"no price is known for model {model!r}, so --max-cost cannot be enforced; "
@@ -608,7 +611,7 @@ class OpenAIGrader:
         tokens_in = int(usage.get("prompt_tokens") or 0)
         tokens_out = int(usage.get("completion_tokens") or 0)
         tokens_cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
-        cost = self.prices.cost(self.model, tokens_in, tokens_out, tokens_cached)
+        cost = self.prices.cost(self._model, tokens_in, tokens_out, tokens_cached)
         self.budget.charge(tokens_in + tokens_out, cost)
         result = read(response)
         problems = result.problems()

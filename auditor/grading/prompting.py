@@ -194,7 +194,7 @@ class GradingPrompt:
     def _examples_block(self, rubric: Rubric) -> str:
         """Few-shot examples, limited to the rubric's criteria and levels."""
         crits = {c.id: c for c in rubric.llm_criteria}
-        blocks = []
+        blocks: list[str] = []
         for ex in self.spec.examples:
             reply = {}
             for cid, g in ex.grades.items():

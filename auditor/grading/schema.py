@@ -67,10 +67,12 @@ def _criterion_model(c: Criterion, n: int) -> type[BaseModel]:
     return model
 
 
-def strict_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
+def strict_json_schema(schema: Any) -> Any:
     """Make a pydantic JSON schema acceptable to strict structured outputs (recursively)."""
     if isinstance(schema, dict):
-        out = {k: strict_json_schema(v) for k, v in schema.items() if k != "default"}
+        out: dict[str, Any] = {
+            k: strict_json_schema(v) for k, v in schema.items() if k != "default"
+        }
         if "const" in out:
             out["enum"] = [out.pop("const")]
         if out.get("type") == "object" and "properties" in out:
@@ -78,7 +80,7 @@ def strict_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
             out["required"] = list(out["properties"])
         return out
     if isinstance(schema, list):
-        return [strict_json_schema(v) for v in schema]  # type: ignore[return-value]
+        return [strict_json_schema(v) for v in schema]
     return schema
 
 
