@@ -240,3 +240,47 @@ def m002_review(db: Database) -> None:
             f"CREATE TRIGGER reviews_append_only_{op.lower()} BEFORE {op} ON reviews "
             "BEGIN SELECT RAISE(ABORT, 'reviews are append-only: add a new review instead'); END"
         )
+
+
+@migrations()
+def m003_review_queue_backfill(db: Database) -> None:
+    """Queue the chats audited before the queue table existed, with their stored reasons.
+
+    Without this, a database from an earlier version would show an empty queue: the audit
+    skips chats it has already audited, so re-running it would not queue them either.
+    A result whose stored rubric no longer parses is left out (re-audit it with --force).
+    """
+    import orjson
+
+    from .errors import RubricError
+    from .models import ChatResult
+    from .review import queue_item_row
+    from .rubric import Rubric, parse_rubric
+
+    rubrics: dict[str, Rubric | None] = {}
+    rows = []
+    for rubric_hash, run_id, audited_at, reasons, result in db.execute(
+        "SELECT r.rubric_hash, r.run_id, r.audited_at, r.review_reasons, r.result "
+        "FROM results r WHERE r.review_queued = 1 AND NOT EXISTS (SELECT 1 FROM review_queue q "
+        "WHERE q.chat_id = r.chat_id AND q.rubric_name = r.rubric_name)"
+    ).fetchall():
+        if rubric_hash not in rubrics:
+            body = db.execute("SELECT body FROM rubrics WHERE hash = ?", [rubric_hash]).fetchone()
+            try:
+                rubrics[rubric_hash] = parse_rubric(body[0]) if body else None
+            except RubricError:
+                rubrics[rubric_hash] = None
+        rubric = rubrics[rubric_hash]
+        if rubric is None:
+            continue
+        rows.append(
+            queue_item_row(
+                ChatResult.model_validate_json(result),
+                rubric,
+                orjson.loads(reasons),
+                run_id=run_id,
+                now=audited_at,
+            )
+        )
+    if rows:
+        db["review_queue"].insert_all(rows, replace=True)

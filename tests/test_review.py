@@ -616,3 +616,28 @@ def test_quotas_default_to_each_rubrics_own_settings(store):
     c = make_chat("c1")
     run = save(store, rub, [(c, make_result(c, rub))])
     assert apply_quotas(store, run).agents == []
+
+
+def test_results_audited_before_the_queue_existed_are_backfilled(tmp_path, rubric):
+    path = tmp_path / "old.db"
+    s = Store(path)
+    c1, c2 = make_chat("c1"), make_chat("c2")
+    save(
+        s,
+        rubric,
+        [(c1, make_result(c1, rubric, fail=("forbidden_phrase",))), (c2, make_result(c2, rubric))],
+    )
+    # what a database from before the queue looks like: results, no queue items
+    s.db.execute("DELETE FROM review_queue")
+    s.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm003_review_queue_backfill'")
+    s.db.conn.commit()
+    s.close()
+    s = Store(path)
+    item = queue_item(s, "c1")
+    assert (
+        item is not None
+        and item.reasons == [FATAL]
+        and item.targets == {"forbidden_phrase": [FATAL]}
+    )
+    assert s.count("review_queue") == 1
+    s.close()

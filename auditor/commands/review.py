@@ -222,11 +222,11 @@ def show(chat_id: str, rubric_name: str | None, as_json: bool, db_path: str | No
     t = Table(title="Review")
     for col in ("criterion", "queued for", "model", "reviews (oldest first)", "effective"):
         t.add_column(col)
-    model_side = {f.criterion: f.status for f in ref.result.findings}
+    model_side: dict[str, str] = {f.criterion: f.status for f in ref.result.findings}
     for g in ref.result.grades:
         conf = f" ({g.confidence:.2f})" if g.confidence is not None else ""
         model_side[g.criterion] = (g.level or g.status) + conf
-    eff_side = {f.criterion: f.status for f in eff.findings}
+    eff_side: dict[str, str] = {f.criterion: f.status for f in eff.findings}
     eff_side |= {g.criterion: g.level or g.status for g in eff.grades}
     targets = item.targets if item else {}
     by_crit: dict[str, list[dict[str, Any]]] = {}
