@@ -13,6 +13,10 @@ given concurrency, and prints
   (1 token per CJK character, 1 per 4 other characters; tiktoken would need to download
   its encodings).
 
+It also prints the grader's CPU time per chat, which bounds throughput from above whatever
+the latency (one event loop, one core): on a busy machine the share of ideal drops while
+the CPU figure stays put, so read the two together.
+
 Run:  python bench/llm_throughput.py [--chats 320] [--concurrency 32] [--latency 0.3]
 """
 
@@ -107,9 +111,10 @@ async def run(chats: list[Chat], concurrency: int, url: str) -> tuple[float, Ope
     )
     # Warm up (imports, TLS context, connection pool) outside the timed run.
     await grader.grade(synthetic_chats(1, seed=99)[0], rubric)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     results = await asyncio.gather(*(grader.grade(c, rubric) for c in chats))
     elapsed = time.perf_counter() - start
+    grader.bench_cpu_s = time.process_time() - cpu_start  # type: ignore[attr-defined]
     await grader.aclose()
     bad = sum(g.status == "unscored" for grades in results for g in grades)
     if bad:
@@ -157,6 +162,9 @@ def main() -> None:
           f"latency: {args.latency * 1000:.0f} ms")  # fmt: skip
     print(f"elapsed: {elapsed:.2f} s, throughput: {throughput:.1f} chats/s, "
           f"ideal: {ideal:.1f}/s, share of ideal: {throughput / ideal:.1%}")  # fmt: skip
+    cpu_ms = grader.bench_cpu_s / len(chats) * 1000  # type: ignore[attr-defined]
+    print(f"grader CPU per chat: {cpu_ms:.2f} ms -> CPU-bound ceiling {1000 / cpu_ms:.0f} chats/s "
+          f"({1000 / cpu_ms / ideal:.1f}x the ideal; the share above is lower when the machine is busy)")  # fmt: skip
     print(f"prompt tokens per chat (estimate): static prefix {prefix:.0f} "
           f"(identical across chats: {len(set(prefix_tokens)) == 1}), transcript {transcript:.0f}, "
           f"prefix share {prefix / (prefix + transcript):.0%}")  # fmt: skip
