@@ -245,11 +245,13 @@ def show(chat_id: str, rubric_name: str | None, db_path: str | None, as_json: bo
       auditor show zh-000123 --json | jq .score
     """
     from auditor.render import render_chat
+    from auditor.review import effective_result
 
     store = open_store(db_path, readonly=True)
-    result = store.result_json(chat_id, rubric_name)
-    if result is None:
+    effective = effective_result(store, chat_id, rubric_name)
+    if effective is None:
         raise UsageError(f"no audited chat {chat_id!r} in {store.path}")
+    result = effective.to_json()
     if as_json:
         click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return
@@ -282,17 +284,22 @@ def export(
 ) -> None:
     """Export stored results: JSONL (the full per-chat result) or CSV (one row per chat).
 
+    Where reviewers scored a chat, its effective result (the latest human level per
+    criterion, rescored) is exported; the model's own grades stay in the database.
+
     \b
     Examples:
       auditor export --format csv -o results.csv
       auditor export --since 2026-11-21 --failed > failed.jsonl
     """
     from auditor.exporting import write_export
+    from auditor.review import with_reviews_applied
 
     store = open_store(db_path, readonly=True)
-    rows = store.iter_results(
+    stored = store.iter_results(
         run_id=run_id, agent_id=agent, since=since, until=until, failed_only=failed
     )
+    rows = with_reviews_applied(store, stored)
     if output:
         with open(output, "wb") as fh:
             n = write_export(rows, fmt, fh)

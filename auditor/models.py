@@ -208,6 +208,7 @@ class ChatResult(BaseModel):
     grader: str = ""
     failed_criteria: list[str] = Field(default_factory=list)
     unscored_criteria: list[str] = Field(default_factory=list)
+    reviewed_criteria: list[str] = Field(default_factory=list)  # human levels applied (effective)
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

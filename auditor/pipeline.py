@@ -27,6 +27,7 @@ from .grading.base import Grader
 from .grading.injection import detect_injection
 from .ingest import IngestOptions, read_chats
 from .models import Chat, ChatResult, Reject
+from .quotas import apply_quotas
 from .review import queue_reasons
 from .rubric import Rubric, RubricSet
 from .scoring import score_chat
@@ -68,6 +69,7 @@ class RunSummary:
     unscored: int = 0
     failed_criteria: Counter[str] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)
+    quota_added: int = 0
     seconds: float = 0.0
 
     def counts(self) -> dict[str, Any]:
@@ -79,6 +81,7 @@ class RunSummary:
             "failed_qa": self.failed_qa,
             "queued": self.queued,
             "unscored": self.unscored,
+            "quota_added": self.quota_added,
             "failed_criteria": dict(self.failed_criteria.most_common()),
             "seconds": round(self.seconds, 3),
         }
@@ -192,6 +195,8 @@ async def _run_audit(
             "inputs": _input_meta(inputs),
         }
     )
+    if hasattr(grader, "run_id"):  # model graders tag their llm_calls rows with the run
+        grader.run_id = run_id
     summary = RunSummary(run_id=run_id)
     started = time.perf_counter()
     batch = _Batch()
@@ -271,6 +276,10 @@ async def _run_audit(
                 pending.add(asyncio.create_task(one(item, rubric)))
                 await drain(concurrency - 1)
         await drain(0)
+        flush()
+        # per-agent sampling quotas (STANDARDS §5) need the whole run's results in the store
+        summary.quota_added = apply_quotas(store, run_id).added
+        summary.queued += summary.quota_added
     except BudgetExceeded:
         status = "budget_exceeded"
         await _settle(pending, finished)

@@ -27,6 +27,7 @@ import os
 import re
 import warnings
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
@@ -447,8 +448,31 @@ def effective_result(
         raise UsageError(f"the transcript of {chat_id!r} is missing from {store.path}")
     out = rescore_with_reviews(result, rubric, levels, chat_from_transcript(body))
     return out.model_copy(
-        update={"warnings": result.warnings, "source": result.source, "review": result.review}
+        update={
+            "warnings": result.warnings,
+            "source": result.source,
+            "review": result.review,
+            "reviewed_criteria": sorted(levels),
+        }
     )
+
+
+def with_reviews_applied(
+    store: Store, results: Iterable[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """Stored result JSONs, each replaced by its effective result where reviewers scored it.
+
+    One query finds the reviewed chats up front, so unreviewed rows (the vast majority)
+    stream through untouched.
+    """
+    reviewed = store.reviewed_keys()
+    for r in results:
+        key = (r["chat_id"], r["rubric"].partition("@")[0])
+        if key in reviewed:
+            eff = effective_result(store, *key)
+            yield eff.to_json() if eff is not None else r
+        else:
+            yield r
 
 
 # ---------------------------------------------------------------------------- calibration

@@ -521,6 +521,15 @@ class Store:
         rows = self.query(sql + " ORDER BY q.updated_at DESC LIMIT 1", params)
         return rows[0] if rows else None
 
+    def reviewed_keys(self) -> set[tuple[str, str]]:
+        """(chat_id, rubric_name) of every chat with at least one review."""
+        if "reviews" not in self.db.table_names():
+            return set()
+        return {
+            (c, r)
+            for c, r in self.db.conn.execute("SELECT DISTINCT chat_id, rubric_name FROM reviews")
+        }
+
     def add_reviews(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Append reviews in one transaction (all or none); their ids, in order."""
         cols = (
