@@ -193,7 +193,7 @@ def _histograms(store: Store, scope: Q.Scope, rubrics: _Rubrics) -> list[Histogr
         width = limit / BINS_PER_LIMIT
         n_bins = BINS_PER_LIMIT * LIMIT_MULTIPLE + 1
         h = Q.timing_histogram(store, scope, metric, rubrics.limits, bin_width=width, n_bins=n_bins)
-        median, p90 = Q.quantiles(store, scope, metric, (0.5, 0.9))
+        median, p90 = Q.quantiles(store, scope, metric, (0.5, 0.9), n=h["timed"])
         out.append(
             Histogram(
                 metric=metric,
@@ -225,10 +225,16 @@ def _typos(store: Store, scope: Q.Scope, rubrics: _Rubrics) -> TypoStats:
 def _problems(
     store: Store, scope: Q.Scope, rubrics: _Rubrics, criteria: list[CriterionStat]
 ) -> list[Problem]:
-    counts, rows = Q.problem_groups(store, scope, examples=EXAMPLES_PER_PATTERN)
-    examples: dict[tuple[str, str | None], list[Example]] = defaultdict(list)
+    top = [c.criterion for c in criteria[:PROBLEM_CRITERIA]]
+    rows = Q.problem_groups(store, scope, examples=EXAMPLES_PER_PATTERN, criteria=top)
+    groups: dict[tuple[str, str | None], Pattern] = {}
+    by_criterion: dict[str, list[Pattern]] = defaultdict(list)
     for r in rows:
-        examples[(r["criterion"], r["pattern"])].append(
+        key = (r["criterion"], r["pattern"])
+        if key not in groups:
+            groups[key] = Pattern(pattern=r["pattern"], chats=r["chats"], examples=[])
+            by_criterion[r["criterion"]].append(groups[key])
+        groups[key].examples.append(
             Example(
                 chat_id=r["chat_id"],
                 agent_id=r["agent_id"],
@@ -236,12 +242,6 @@ def _problems(
                 score=r["score"],
                 quote=r["quote"],
             )
-        )
-    by_criterion: dict[str, list[Pattern]] = defaultdict(list)
-    for c in counts:
-        key = (c["criterion"], c["pattern"])
-        by_criterion[c["criterion"]].append(
-            Pattern(pattern=c["pattern"], chats=c["chats"], examples=examples[key])
         )
     out = []
     for stat in criteria[:PROBLEM_CRITERIA]:

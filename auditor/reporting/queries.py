@@ -31,10 +31,11 @@ TIMING_CHECKS: tuple[str, ...] = (
     "unanswered_customer",
 )
 
-#: Characters removed when normalising an evidence quote into a pattern: punctuation
-#: (full- and half-width) and tildes, so "亲，在的~" and "亲在的" group; apostrophes are
-#: kept ("don't").
-_STRIP_CHARS = '，。！？、,.!?~～…：:；;"“”‘’()（）[]【】'
+#: Characters removed when normalising an evidence quote into a pattern: the sentence
+#: punctuation (full- and half-width) and tildes that vary between agents typing the same
+#: phrase, so "亲，在的~" and "亲在的" group; apostrophes are kept ("don't"). Each character
+#: is one replace() per failing row, so the list is kept to what actually varies.
+_STRIP_CHARS = "，。！？、,.!?~～…"
 _SPACE_CHARS = "\t\n\r\u3000"
 #: Patterns are the first characters of the normalised quote (enough to tell phrasings apart).
 PATTERN_CHARS = 40
@@ -143,7 +144,8 @@ def rubrics_in_scope(store: Store, scope: Scope) -> list[Row]:
     """Each rubric used in the period with its stored YAML body and how many chats used it."""
     where, params = scope.where()
     return store.query(
-        f"SELECT r.rubric_hash AS hash, r.rubric AS rubric, COUNT(*) AS chats, b.body AS body "
+        f"SELECT r.rubric_hash AS hash, COALESCE(b.id, r.rubric_hash) AS rubric, "
+        f"COUNT(*) AS chats, b.body AS body "
         f"FROM results r LEFT JOIN rubrics b ON b.hash = r.rubric_hash WHERE {where} "
         f"GROUP BY r.rubric_hash ORDER BY chats DESC",
         params,
@@ -215,33 +217,48 @@ def timing_histogram(
     return {"counts": counts, **totals}
 
 
-def quantiles(store: Store, scope: Scope, column: str, qs: Sequence[float]) -> list[float | None]:
-    """Nearest-rank quantiles of a response-time column (sorted by SQLite, one value each)."""
+def quantiles(
+    store: Store, scope: Scope, column: str, qs: Sequence[float], *, n: int
+) -> list[float | None]:
+    """Nearest-rank quantiles of a response-time column over its ``n`` timed chats.
+
+    One sort in SQLite returns just the rows at the wanted ranks.
+    """
+    if n == 0:
+        return [None for _ in qs]
     where, params = scope.where()
-    n = store.query(
-        f"SELECT COUNT(*) AS n FROM results r WHERE {where} AND r.{column} IS NOT NULL", params
-    )[0]["n"]
-    out: list[float | None] = []
-    for q in qs:
-        if n == 0:
-            out.append(None)
-            continue
-        offset = max(0, min(n - 1, math.ceil(q * n - 1e-9) - 1))  # nearest rank
-        row = store.query(
-            f"SELECT r.{column} AS v FROM results r WHERE {where} AND r.{column} IS NOT NULL "
-            f"ORDER BY r.{column} LIMIT 1 OFFSET ?",
-            [*params, offset],
-        )
-        out.append(row[0]["v"] if row else None)
-    return out
+    ranks = [max(1, min(n, math.ceil(q * n - 1e-9))) for q in qs]
+    rows = store.query(
+        f"SELECT rn, v FROM (SELECT r.{column} AS v, ROW_NUMBER() OVER (ORDER BY r.{column}) "
+        f"AS rn FROM results r WHERE {where} AND r.{column} IS NOT NULL) "
+        f"WHERE rn IN (SELECT value FROM json_each(?))",
+        [*params, "[" + ",".join(map(str, ranks)) + "]"],
+    )
+    by_rank = {r["rn"]: r["v"] for r in rows}
+    return [by_rank.get(k) for k in ranks]
 
 
 # -------------------------------------------------------------------------- failing criteria
 
 
-def _failure_sources() -> list[tuple[str, str]]:
-    """(table, failing condition): a failed check finding, or a grade at a failing level."""
-    return [("findings", "x.status = 'fail'"), ("grades", "x.failed = 1")]
+def _failing(table: str, scope: Scope, extra: str = "", *, join: str = "") -> tuple[str, list[Any]]:
+    """FROM/WHERE for the failing rows of ``findings`` or ``grades`` of the chats in scope.
+
+    A failing finding has ``status = 'fail'``; a failing grade is one at a failing level
+    (``failed = 1``). The conditions are written exactly as the partial indexes
+    ``idx_findings_failing`` / ``idx_grades_failing`` (see docs/reports.md) are defined, so
+    that SQLite can probe them per chat instead of every finding of every chat.
+    ``CROSS JOIN`` keeps ``results`` (filtered by day) the outer loop: left to itself, SQLite
+    may walk every failing finding through the (criterion, status) index to serve a GROUP BY
+    and look up each one's chat, which costs a table row read per finding.
+    """
+    where, params = scope.where()
+    cond = "x.status = 'fail'" if table == "findings" else "x.failed = 1"
+    sql = (
+        f"FROM results r CROSS JOIN {table} x ON x.chat_id = r.chat_id "
+        f"AND x.rubric_name = r.rubric_name {join} WHERE {where} AND {cond} {extra}"
+    )
+    return sql, params
 
 
 def criterion_failures(store: Store, scope: Scope, *, by_agent: bool = False) -> list[Row]:
@@ -249,41 +266,32 @@ def criterion_failures(store: Store, scope: Scope, *, by_agent: bool = False) ->
 
     A chat counts once per criterion: both tables are keyed by (chat, rubric, criterion).
     """
-    where, params = scope.where()
     group = "r.agent_id, x.criterion" if by_agent else "x.criterion"
     select_agent = "r.agent_id AS agent_id, " if by_agent else ""
     out: list[Row] = []
-    for table, cond in _failure_sources():
+    for table in ("findings", "grades"):
+        sql, params = _failing(table, scope)
         out += store.query(
             f"SELECT {select_agent}x.criterion AS criterion, COUNT(*) AS failed, "
-            f"SUM(x.severity = 'fatal') AS fatal, '{table}' AS source "
-            f"FROM results r JOIN {table} x ON x.chat_id = r.chat_id "
-            f"AND x.rubric_name = r.rubric_name WHERE {where} AND {cond} GROUP BY {group}",
+            f"SUM(x.severity = 'fatal') AS fatal {sql} GROUP BY {group}",
             params,
         )
     return out
 
 
 def fatal_failures(store: Store, scope: Scope, *, limit: int) -> tuple[int, list[Row]]:
-    """Every fatal failure counted, and the first ``limit`` listed with their first quote."""
-    where, params = scope.where()
+    """Every fatal failure counted, and the ``limit`` newest listed with their first quote."""
     total = 0
     rows: list[Row] = []
-    for table, cond in _failure_sources():
-        total += store.query(
-            f"SELECT COUNT(*) AS n FROM results r JOIN {table} x ON x.chat_id = r.chat_id "
-            f"AND x.rubric_name = r.rubric_name WHERE {where} AND {cond} "
-            f"AND x.severity = 'fatal'",
-            params,
-        )[0]["n"]
+    for table in ("findings", "grades"):
+        sql, params = _failing(table, scope, "AND x.severity = 'fatal'")
+        total += store.query(f"SELECT COUNT(*) AS n {sql}", params)[0]["n"]
         rows += store.query(
             f"SELECT r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day, "
             f"r.started_at AS started_at, x.criterion AS criterion, "
             f"json_extract(x.evidence, '$[0].quote') AS quote, "
             f"json_array_length(x.evidence) AS n_quotes "
-            f"FROM results r JOIN {table} x ON x.chat_id = r.chat_id "
-            f"AND x.rubric_name = r.rubric_name WHERE {where} AND {cond} "
-            f"AND x.severity = 'fatal' ORDER BY r.started_at DESC, r.chat_id LIMIT ?",
+            f"{sql} ORDER BY r.started_at DESC, r.chat_id LIMIT ?",
             [*params, limit],
         )
     rows.sort(key=lambda r: (r["started_at"] or "", r["chat_id"]), reverse=True)
@@ -309,7 +317,7 @@ def typo_distribution(store: Store, scope: Scope, limits: Mapping[str, Limits]) 
 # -------------------------------------------------------------------------- common problems
 
 
-def _failing_rows_sql(where: str) -> str:
+def _failing_rows_sql(scope: Scope, criteria: Sequence[str]) -> tuple[str, list[Any]]:
     """One row per (criterion, pattern, chat) behind a failure, with its evidence quote.
 
     The pattern is what a QA lead would coach on: the forbidden phrase matched, the typo
@@ -318,49 +326,49 @@ def _failing_rows_sql(where: str) -> str:
     """
     quote = "json_extract(x.evidence, '$[0].quote')"
     timing = ", ".join(_sql_literal(c) for c in TIMING_CHECKS)
-
-    def findings(each: str = "") -> str:
-        return (
-            f"FROM results r JOIN findings x ON x.chat_id = r.chat_id "
-            f"AND x.rubric_name = r.rubric_name {each} WHERE {where} AND x.status = 'fail'"
-        )
-
     cols = "r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day, r.score AS score"
-    return f"""
-        SELECT x.criterion AS criterion, json_extract(h.value, '$.text') AS pattern,
-               json_extract(h.value, '$.text') AS quote, {cols}
-        {findings(", json_each(x.data, '$.hits') h")}
-          AND x."check" = 'forbidden_phrase'
+    # One pass over the failing findings: json_each over the hits / typos when there are
+    # any (LEFT JOIN keeps the other findings, with h.value NULL).
+    each = (
+        "LEFT JOIN json_each(CASE x.\"check\" WHEN 'forbidden_phrase' THEN "
+        "json_extract(x.data, '$.hits') WHEN 'typos' THEN json_extract(x.data, '$.typos') "
+        "END) h"
+    )
+    only = f"AND x.criterion IN ({', '.join('?' for _ in criteria)})" if criteria else ""
+    findings, f_params = _failing("findings", scope, only, join=each)
+    grades, g_params = _failing("grades", scope, only)
+    sql = f"""
+        SELECT x.criterion AS criterion,
+               CASE WHEN x."check" = 'forbidden_phrase' THEN json_extract(h.value, '$.text')
+                    WHEN x."check" = 'typos' THEN json_extract(h.value, '$.text') || ' → '
+                         || COALESCE(json_extract(h.value, '$.suggestion'), '?')
+                    WHEN x."check" IN ({timing}) THEN NULL
+                    ELSE {quote} END AS pattern,
+               CASE WHEN h.value IS NOT NULL THEN json_extract(h.value, '$.text')
+                    ELSE {quote} END AS quote,
+               {cols}
+        {findings}
         UNION ALL
-        SELECT x.criterion, json_extract(h.value, '$.text') || ' → '
-               || COALESCE(json_extract(h.value, '$.suggestion'), '?'),
-               json_extract(h.value, '$.text'), {cols}
-        {findings(", json_each(x.data, '$.typos') h")}
-          AND x."check" = 'typos'
-        UNION ALL
-        SELECT x.criterion,
-               CASE WHEN x."check" IN ({timing}) THEN NULL ELSE {quote} END,
-               {quote}, {cols}
-        {findings()} AND x."check" NOT IN ('forbidden_phrase', 'typos')
-        UNION ALL
-        SELECT x.criterion, {quote}, {quote}, {cols}
-        FROM results r JOIN grades x ON x.chat_id = r.chat_id
-          AND x.rubric_name = r.rubric_name WHERE {where} AND x.failed = 1
+        SELECT x.criterion, {quote}, {quote}, {cols} {grades}
     """
+    return sql, [*f_params, *criteria, *g_params, *criteria]
 
 
-def problem_groups(store: Store, scope: Scope, *, examples: int) -> tuple[list[Row], list[Row]]:
-    """Failing findings grouped by criterion and pattern: counts, and example chats.
+def problem_groups(
+    store: Store, scope: Scope, *, examples: int, criteria: Sequence[str] = ()
+) -> list[Row]:
+    """Failing findings grouped by criterion and pattern, with example chats, in one query.
 
     A pattern seen in only one chat is not a *common* problem: it is folded into the
-    criterion's unnamed group (pattern NULL). Returns ``(counts, examples)``: counts are
-    distinct chats per (criterion, pattern); examples are the lowest-scoring ``examples``
-    chats of each group, with the quote that put them there.
+    criterion's unnamed group (pattern NULL). Returns the lowest-scoring ``examples`` chats
+    of each group, each row carrying its group's size (``chats``, distinct chats) and the
+    quote that put the chat there. ``criteria`` limits it to those criteria (the report
+    shows only the ones failing most); empty means all.
     """
-    where, params = scope.where()
+    failing, params = _failing_rows_sql(scope, criteria)
     normalising, normalised = _normalising_ctes("rows")
-    grouped = f"""
-        WITH rows AS ({_failing_rows_sql(where)}),
+    sql = f"""
+        WITH rows AS ({failing}),
         {normalising},
         per_chat AS (
             SELECT criterion, pattern, chat_id, MIN(quote) AS quote, agent_id, day, score
@@ -369,56 +377,49 @@ def problem_groups(store: Store, scope: Scope, *, examples: int) -> tuple[list[R
         counted AS (
             SELECT *, COUNT(*) OVER (PARTITION BY criterion, pattern) AS n FROM per_chat
         ),
-        grouped AS (
+        folded AS (  -- a chat with several one-off typos is one chat of the unnamed group
             SELECT criterion,
                    CASE WHEN n >= 2 AND pattern IS NOT NULL AND pattern != '' THEN pattern END
-                   AS pat, chat_id, quote, agent_id, day, score
-            FROM counted
+                   AS pat, chat_id, MIN(quote) AS quote, agent_id, day, score
+            FROM counted GROUP BY criterion, pat, chat_id
         ),
-        folded AS (  -- a chat with several one-off typos is one chat of the unnamed group
-            SELECT criterion, pat, chat_id, MIN(quote) AS quote, agent_id, day, score
-            FROM grouped GROUP BY criterion, pat, chat_id
-        )
-    """
-    all_params = params * 4
-    counts = store.query(
-        grouped + "SELECT criterion, pat AS pattern, COUNT(*) AS chats "
-        "FROM folded GROUP BY criterion, pat",
-        all_params,
-    )
-    rows = store.query(
-        grouped
-        + """, ranked AS (
-            SELECT *, ROW_NUMBER() OVER (PARTITION BY criterion, pat ORDER BY score, chat_id)
-                   AS rn
+        ranked AS (
+            SELECT *,
+                   ROW_NUMBER() OVER (PARTITION BY criterion, pat ORDER BY score, chat_id) AS rn,
+                   COUNT(*) OVER (PARTITION BY criterion, pat) AS chats
             FROM folded
         )
-        SELECT criterion, pat AS pattern, chat_id, agent_id, day, score, quote, rn
-        FROM ranked WHERE rn <= ? ORDER BY criterion, pat, rn""",
-        [*all_params, examples],
-    )
-    return counts, rows
+        SELECT criterion, pat AS pattern, chats, chat_id, agent_id, day, score, quote, rn
+        FROM ranked WHERE rn <= ? ORDER BY criterion, pat, rn
+    """
+    return store.query(sql, [*params, examples])
 
 
 # -------------------------------------------------------------------------- best / worst chats
 
 
 def extreme_chats(store: Store, scope: Scope, *, per_agent: int) -> list[Row]:
-    """Each agent's ``per_agent`` best and worst chats by score (ties: earlier chat first)."""
+    """Each agent's ``per_agent`` best and worst chats by score (ties: earlier chat first).
+
+    Ranked on the indexed columns first; the failed-criteria list is read only for the
+    few chats kept.
+    """
     where, params = scope.where()
     return store.query(
         f"""
         WITH ranked AS (
-            SELECT r.agent_id AS agent_id, r.chat_id AS chat_id, r.day AS day,
-                   r.score AS score, r.passed AS passed, r.failed_criteria AS failed_criteria,
+            SELECT r.agent_id AS agent_id, r.chat_id AS chat_id, r.rubric_name AS rubric_name,
+                   r.day AS day, r.score AS score, r.passed AS passed,
                    ROW_NUMBER() OVER (PARTITION BY r.agent_id ORDER BY r.score DESC,
                                       r.started_at, r.chat_id) AS best_rank,
                    ROW_NUMBER() OVER (PARTITION BY r.agent_id ORDER BY r.score ASC,
                                       r.started_at, r.chat_id) AS worst_rank
             FROM results r WHERE {where}
-        )
-        SELECT * FROM ranked WHERE best_rank <= ? OR worst_rank <= ?
-        ORDER BY agent_id, best_rank
+        ),
+        kept AS (SELECT * FROM ranked WHERE best_rank <= ? OR worst_rank <= ?)
+        SELECT k.*, f.failed_criteria AS failed_criteria
+        FROM kept k JOIN results f ON f.chat_id = k.chat_id AND f.rubric_name = k.rubric_name
+        ORDER BY k.agent_id, k.best_rank
         """,
         [*params, per_agent, per_agent],
     )
