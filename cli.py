@@ -14,6 +14,7 @@ import click
 import orjson
 
 from auditor import __version__
+from auditor.commands.options import grader_options
 from auditor.errors import AuditorError, BudgetExceeded, InputError, UsageError
 from auditor.store import Store, default_db_path
 
@@ -76,10 +77,10 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "jsonl", "csv"]),
+    type=click.Choice(["auto", "jsonl", "csv", "twcs"]),
     default="auto",
     show_default=True,
-    help="Input format (auto: by content/suffix).",
+    help="Input format (auto: by content; twcs: Twitter customer-support threads).",
 )
 @click.option(
     "--csv-column",
@@ -88,34 +89,13 @@ def main() -> None:
     metavar="FIELD=HEADER",
     help="Map a CSV header to a field, e.g. --csv-column chat_id=会话ID (repeatable).",
 )
-@click.option(
-    "--grader",
-    type=click.Choice(["offline", "openai"]),
-    default="offline",
-    show_default=True,
-    help="Who grades the soft criteria.",
-)
-@click.option("--model", default=None, help="Model name for --grader openai.")
-@click.option(
-    "--base-url",
-    default=None,
-    help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL or OpenAI).",
-)
-@click.option(
-    "--samples",
-    type=int,
-    default=1,
-    show_default=True,
-    help="Samples per chat (n) for --grader openai; agreement among them sets confidence.",
-)
+@grader_options
 @click.option(
     "--concurrency",
     type=int,
     default=None,
     help="Chats graded at once (default: 1 offline, 8 openai).",
 )
-@click.option("--max-cost", type=float, default=None, help="Stop cleanly after this many USD.")
-@click.option("--max-tokens", type=int, default=None, help="Stop cleanly after this many tokens.")
 @click.option(
     "--dictionary",
     "dictionaries",
@@ -134,17 +114,12 @@ def audit(
     tz: str,
     fmt: str,
     csv_columns: tuple[str, ...],
-    grader: str,
-    model: str | None,
-    base_url: str | None,
-    samples: int,
     concurrency: int | None,
-    max_cost: float | None,
-    max_tokens: int | None,
     dictionaries: tuple[str, ...],
     force: bool,
     quiet: bool,
     as_json: bool,
+    **grading: Any,
 ) -> None:
     """Audit chats from JSONL/CSV files (gzip ok; '-' reads stdin).
 
@@ -157,35 +132,17 @@ def audit(
       auditor audit day.csv.gz --tz Asia/Shanghai --csv-column chat_id=会话ID --out results.jsonl
       auditor audit day.jsonl --grader openai --model gpt-4o-mini --max-cost 5
     """
-    from auditor.grading import make_grader
-    from auditor.ingest import IngestOptions
+    from auditor.commands.options import build_grader
+    from auditor.ingest import IngestOptions, parse_column_mapping
     from auditor.pipeline import run_audit
     from auditor.render import render_summary, summary_progress
 
-    mapping = {}
-    for item in csv_columns:
-        field, sep, header = item.partition("=")
-        if not sep or not field or not header:
-            raise UsageError(f"--csv-column takes FIELD=HEADER, got {item!r}")
-        mapping[field.strip()] = header.strip()
+    mapping = parse_column_mapping(csv_columns)
     ingest_options = IngestOptions(tz=tz, format=fmt, csv_columns=mapping)  # type: ignore[arg-type]
     store = open_store(db_path)
-    grader_options: dict[str, Any] = {}
-    if grader == "openai":
-        grader_options = {
-            "model": model,
-            "base_url": base_url,
-            "samples": samples,
-            "max_cost": max_cost,
-            "max_tokens": max_tokens,
-        }
-        if concurrency:
-            grader_options["concurrency"] = concurrency
-    elif model or base_url:
-        raise UsageError("--model/--base-url need --grader openai")
-    g = make_grader(grader, call_log=store, **grader_options)
+    g = build_grader(store, concurrency=concurrency, **grading)
     if concurrency is None:
-        concurrency = 1 if grader == "offline" else 8
+        concurrency = 1 if g.name == "offline" else 8
     out = open(out_path, "wb") if out_path else None  # noqa: SIM115 - closed below
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     progress, stop = summary_progress(show_progress)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from rich.console import Console
 
 from ..errors import UsageError
 from ..store import Store, default_db_path
+from .options import build_grader, grader_options
 
 
 @click.group(name="eval", invoke_without_command=True)
@@ -23,16 +26,7 @@ from ..store import Store, default_db_path
     show_default=True,
     help="Rubric name or path; 'auto' picks online-chat-<language> per chat.",
 )
-@click.option(
-    "--grader", type=click.Choice(["offline", "openai"]), default="offline", show_default=True
-)
-@click.option("--model", default=None, help="Model for --grader openai.")
-@click.option(
-    "--base-url", default=None, help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)."
-)
-@click.option(
-    "--samples", type=int, default=1, show_default=True, help="Samples per chat (openai)."
-)
+@grader_options
 @click.option("--concurrency", type=int, default=8, show_default=True)
 @click.option(
     "--target-kappa",
@@ -62,10 +56,6 @@ def eval_command(
     ctx: click.Context,
     set_path: str | None,
     rubric: str,
-    grader: str,
-    model: str | None,
-    base_url: str | None,
-    samples: int,
     concurrency: int,
     target_kappa: float | None,
     fail_under: str | None,
@@ -73,6 +63,7 @@ def eval_command(
     confusion: bool,
     as_json: bool,
     db_path: str | None,
+    **grading: Any,
 ) -> None:
     """Grade a gold set and report model-vs-human agreement per criterion.
 
@@ -98,17 +89,11 @@ def eval_command(
         render_agreement,
         run_eval,
     )
-    from ..grading import make_grader
     from ..rubric import RubricSet
 
     floors = parse_fail_under(fail_under) if fail_under else None
     store = Store(db_path or default_db_path())
-    options = (
-        {"model": model, "base_url": base_url, "samples": samples} if grader == "openai" else {}
-    )
-    if grader != "openai" and (model or base_url):
-        raise UsageError("--model/--base-url need --grader openai")
-    g = make_grader(grader, call_log=store, **options)
+    g = build_grader(store, concurrency=concurrency, **grading)
     report = run_eval(
         set_path,
         RubricSet(rubric),
