@@ -8,7 +8,9 @@ add fields freely, never rename.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 import orjson
@@ -113,11 +115,23 @@ class Chat(BaseModel):
         }
 
     def transcript_json(self) -> bytes:
-        return orjson.dumps(self.transcript_dict(), option=orjson.OPT_SORT_KEYS)
+        """The canonical transcript as JSON bytes (computed once: a chat is not edited after ingest)."""
+        cached: bytes | None = self.__dict__.get("_transcript_json")
+        if cached is None:
+            cached = orjson.dumps(self.transcript_dict(), option=orjson.OPT_SORT_KEYS)
+            self.__dict__["_transcript_json"] = cached
+        return cached
 
-    @property
+    @cached_property
     def transcript_hash(self) -> str:
         return content_hash(self.transcript_json())
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Chat:
+        """A copy never inherits the cached transcript (an update may change it)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("_transcript_json", None)
+        copy.__dict__.pop("transcript_hash", None)
+        return copy
 
 
 class Reject(BaseModel):

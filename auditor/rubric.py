@@ -124,6 +124,9 @@ class TypoSettings(_Strict):
     max_typos: int = 3
     terms: list[str] = Field(default_factory=list)  # per-rubric dictionary (never a typo)
     dictionaries: list[str] = Field(default_factory=list)  # extra word-list files, one term a line
+    # 的/地/得 and 在/再 swaps are grammar in most QA standards: reported as possible typos
+    # unless this is on, then counted like any other typo (docs/typos.md)
+    count_function_chars: bool = False
 
 
 class ReviewSettings(_Strict):
@@ -202,11 +205,12 @@ class Rubric(_Strict):
     def hash(self) -> str:
         return content_hash(self.source_text or self.model_dump_json())
 
+    @cached_property
+    def _by_id(self) -> dict[str, Criterion]:
+        return {c.id: c for c in self.criteria}
+
     def criterion(self, criterion_id: str) -> Criterion | None:
-        for c in self.criteria:
-            if c.id == criterion_id:
-                return c
-        return None
+        return self._by_id.get(criterion_id)
 
     @property
     def check_criteria(self) -> list[Criterion]:

@@ -22,6 +22,8 @@ CHECK_LEVELS = ("pass", "fail", "na")
 
 def settle_finding(finding: Finding, criterion: Criterion) -> Finding:
     lost = criterion.points if finding.status == "fail" else 0.0
+    if finding.points_lost == lost and finding.severity == criterion.severity:
+        return finding  # already settled (the checker fills both): no copy on the hot path
     return finding.model_copy(update={"points_lost": lost, "severity": criterion.severity})
 
 

@@ -16,6 +16,7 @@ injection, and is not flagged.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ..models import Chat, Evidence
 from .evidence import fold
@@ -55,6 +56,16 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 )
 
 
+#: All patterns in one alternation: a single pass screens out the (nearly all) clean messages.
+_ANY = re.compile("|".join(f"(?:{p.pattern})" for p in _PATTERNS), re.IGNORECASE)
+
+
+def _clean(text: str) -> bool:
+    """True when no pattern can match. For text already in NFKC, folding is casefolding,
+    so one search over ``text.casefold()`` decides; other text takes the full path."""
+    return unicodedata.is_normalized("NFKC", text) and _ANY.search(text.casefold()) is None
+
+
 def detect_injection(chat: Chat) -> list[Evidence]:
     """Evidence (message id, the original words) of text that addresses the grader.
 
@@ -62,6 +73,8 @@ def detect_injection(chat: Chat) -> list[Evidence]:
     """
     found: list[Evidence] = []
     for msg in chat.messages:
+        if _clean(msg.text):
+            continue
         folded, index = fold(msg.text, drop_punctuation=False)
         spans: list[tuple[int, int]] = []
         for pattern in _PATTERNS:
