@@ -144,10 +144,12 @@ def rubrics_in_scope(store: Store, scope: Scope) -> list[Row]:
     """Each rubric used in the period with its stored YAML body and how many chats used it."""
     where, params = scope.where()
     return store.query(
-        f"SELECT r.rubric_hash AS hash, COALESCE(b.id, r.rubric_hash) AS rubric, "
-        f"COUNT(*) AS chats, b.body AS body "
-        f"FROM results r LEFT JOIN rubrics b ON b.hash = r.rubric_hash WHERE {where} "
-        f"GROUP BY r.rubric_hash ORDER BY chats DESC",
+        # Counted first, joined after: joined first, SQLite may loop over the (tiny) rubrics
+        # table and scan all of results once per rubric.
+        f"SELECT c.hash AS hash, COALESCE(b.id, c.hash) AS rubric, c.chats AS chats, "
+        f"b.body AS body FROM (SELECT r.rubric_hash AS hash, COUNT(*) AS chats "
+        f"FROM results r WHERE {where} GROUP BY r.rubric_hash) c "
+        f"LEFT JOIN rubrics b ON b.hash = c.hash ORDER BY c.chats DESC",
         params,
     )
 
