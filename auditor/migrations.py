@@ -284,3 +284,21 @@ def m003_review_queue_backfill(db: Database) -> None:
         )
     if rows:
         db["review_queue"].insert_all(rows, replace=True)
+
+
+@migrations()
+def m004_report_indexes(db: Database) -> None:
+    """Covering and partial indexes for `auditor report`'s aggregates (docs/reports.md)."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_results_report ON results(day, agent_id, chat_id, "
+        "rubric_name, rubric_hash, score, passed, fatal, review_queued, first_response_s, "
+        "max_followup_s, typo_count, started_at)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_findings_failing ON findings(chat_id, rubric_name, "
+        "criterion, severity) WHERE status = 'fail'"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_grades_failing ON grades(chat_id, rubric_name, "
+        "criterion, severity) WHERE failed = 1"
+    )

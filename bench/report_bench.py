@@ -71,18 +71,6 @@ OPENINGS = ["亲，在的", "在的亲", "嗯嗯 您说", "你好", "亲 请说"
 LLM_QUOTES = ["这个没办法的", "您自己去看下", "系统问题我们也没法", "请稍后再说", "已经说过了"]
 PAD = ["x" * 90] * 20  # stands in for the rest of a stored JSON result (~2 KB in all)
 
-#: The indexes docs/reports.md asks a migration to add: a covering index for the report's
-#: scans of ``results`` and partial indexes holding only the failing findings and grades.
-REPORT_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS idx_results_report ON results(day, agent_id, chat_id, "
-    "rubric_name, rubric_hash, score, passed, fatal, review_queued, first_response_s, "
-    "max_followup_s, typo_count, started_at)",
-    "CREATE INDEX IF NOT EXISTS idx_findings_failing ON findings(chat_id, rubric_name, "
-    "criterion, severity) WHERE status = 'fail'",
-    "CREATE INDEX IF NOT EXISTS idx_grades_failing ON grades(chat_id, rubric_name, criterion, "
-    "severity) WHERE failed = 1",
-)
-
 
 def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
     rng = random.Random(seed)
@@ -263,14 +251,6 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
     store.close()
 
 
-def add_report_indexes(path: Path) -> None:
-    store = Store(path)
-    with store.db.conn:
-        for sql in REPORT_INDEXES:
-            store.db.conn.execute(sql)
-    store.close()
-
-
 def time_command(db: Path, fmt: str) -> float:
     out = OUT / f"report-bench.{fmt}"
     args = [
@@ -299,22 +279,13 @@ def main() -> None:
     ap.add_argument("--chats", type=int, default=100_000)
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument(
-        "--indexes",
-        action="store_true",
-        help="add the report indexes docs/reports.md proposes (a separate database file)",
-    )
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    db = OUT / f"report-{args.chats}{'-indexed' if args.indexes else ''}.db"
+    db = OUT / f"report-{args.chats}.db"
     if args.rebuild or not db.exists():
         t = time.perf_counter()
         build_db(db, args.chats)
         print(f"built {db} ({args.chats:,} chats) in {time.perf_counter() - t:.1f} s")
-    if args.indexes:
-        t = time.perf_counter()
-        add_report_indexes(db)
-        print(f"report indexes present (added in {time.perf_counter() - t:.1f} s)")
     for fmt in ("html", "md", "csv"):
         times = [time_command(db, fmt) for _ in range(args.repeat)]
         print(
