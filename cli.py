@@ -14,9 +14,8 @@ import click
 import orjson
 
 from auditor import __version__
-from auditor.commands.options import grader_options
+from auditor.commands.options import db_option, grader_options, open_store
 from auditor.errors import AuditorError, BudgetExceeded, InputError, UsageError
-from auditor.store import Store, default_db_path
 
 
 class AuditorGroup(click.Group):
@@ -26,19 +25,6 @@ class AuditorGroup(click.Group):
         except AuditorError as e:
             click.echo(f"Error: {e}", err=True)
             ctx.exit(e.exit_code)
-
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    default=None,
-    metavar="PATH",
-    help="SQLite database (default: $AUDITOR_DB or ./audit.db).",
-)
-
-
-def open_store(db_path: str | None, *, readonly: bool = False) -> Store:
-    return Store(db_path or default_db_path(), readonly=readonly)
 
 
 @click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"]})

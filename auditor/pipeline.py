@@ -10,7 +10,6 @@ every table is keyed by chat (and rubric).
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -27,13 +26,12 @@ from .grading.base import Grader
 from .grading.injection import detect_injection
 from .ingest import IngestOptions, read_chats
 from .models import Chat, ChatResult, Reject
+from .provenance import git_commit
 from .quotas import apply_quotas
 from .review import queue_reasons
 from .rubric import Rubric, RubricSet
 from .scoring import score_chat
 from .store import AuditedChat, Store, StoredKey
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 async def audit_chat(
@@ -85,20 +83,6 @@ class RunSummary:
             "failed_criteria": dict(self.failed_criteria.most_common()),
             "seconds": round(self.seconds, 3),
         }
-
-
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def _input_meta(paths: Sequence[str]) -> list[dict[str, Any]]:

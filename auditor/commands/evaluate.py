@@ -8,8 +8,7 @@ import click
 from rich.console import Console
 
 from ..errors import UsageError
-from ..store import Store, default_db_path
-from .options import build_grader, grader_options
+from .options import build_grader, grader_options, open_store
 
 
 @click.group(name="eval", invoke_without_command=True)
@@ -92,7 +91,7 @@ def eval_command(
     from ..rubric import RubricSet
 
     floors = parse_fail_under(fail_under) if fail_under else None
-    store = Store(db_path or default_db_path())
+    store = open_store(db_path)
     g = build_grader(store, concurrency=concurrency, **grading)
     report = run_eval(
         set_path,
@@ -131,7 +130,7 @@ def history(
 
     from ..evaluation import eval_history, render_history
 
-    store = Store(db_path or default_db_path(), readonly=True)
+    store = open_store(db_path, readonly=True)
     rows = eval_history(store.db, set_path=set_path, grader=grader, limit=limit)
     if as_json:
         click.echo(orjson.dumps(rows).decode())

@@ -10,6 +10,7 @@ import click
 from ..errors import UsageError
 from ..grading import GRADERS, Grader, make_grader
 from ..grading.base import CallLog
+from ..store import Store, default_db_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,3 +110,17 @@ def build_grader(
     if concurrency:
         opts["concurrency"] = concurrency
     return make_grader(grader, call_log=call_log, **opts)
+
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    default=None,
+    metavar="PATH",
+    help="SQLite database (default: $AUDITOR_DB or ./audit.db).",
+)
+
+
+def open_store(db_path: str | None, *, readonly: bool = False) -> Store:
+    """Settings order: --db, then $AUDITOR_DB, then ./audit.db."""
+    return Store(db_path or default_db_path(), readonly=readonly)

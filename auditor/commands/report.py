@@ -9,7 +9,7 @@ from typing import Literal, cast
 
 import click
 
-from auditor.store import Store, default_db_path
+from .options import db_option, open_store
 
 
 @click.command()
@@ -34,13 +34,7 @@ from auditor.store import Store, default_db_path
     metavar="FILE",
     help="Where to write it ('-' for stdout; default: report.html / .md / .csv).",
 )
-@click.option(
-    "--db",
-    "db_path",
-    default=None,
-    metavar="PATH",
-    help="SQLite database (default: $AUDITOR_DB or ./audit.db).",
-)
+@db_option
 def report(
     since: str | None,
     until: str | None,
@@ -71,7 +65,7 @@ def report(
         fmt = {"md": "md", "markdown": "md", "csv": "csv"}.get(suffix, "html")
     if output is None:
         output = f"report.{fmt}"
-    store = Store(db_path or default_db_path(), readonly=True)
+    store = open_store(db_path, readonly=True)
     try:
         rep = build_report(
             store,

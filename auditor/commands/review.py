@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from auditor.commands.options import db_option, open_store
 from auditor.errors import ReviewImportError
 from auditor.review import (
     PRIORITY,
@@ -30,24 +31,17 @@ from auditor.review import (
     resolve_day,
     reviewer_name,
 )
-from auditor.store import Store, default_db_path
+from auditor.store import Store
 
 console = Console()
 
-db_option = click.option(
-    "--db",
-    "db_path",
-    default=None,
-    metavar="PATH",
-    help="SQLite database (default: $AUDITOR_DB or ./audit.db).",
-)
 rubric_option = click.option(
     "--rubric", "rubric_name", default=None, help="Rubric name, if audited under several."
 )
 
 
 def _open(db_path: str | None, *, readonly: bool = True) -> Store:
-    return Store(db_path or default_db_path(), readonly=readonly)
+    return open_store(db_path, readonly=readonly)
 
 
 def _dump(data: Any) -> None:

@@ -10,7 +10,6 @@ figures for live data (model grades vs the review queue's human levels).
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from pydantic import Field
 from ..errors import UsageError
 from ..grading.base import Grader
 from ..models import Chat, ChatResult, Grade
+from ..provenance import git_commit
 from ..rubric import Rubric, RubricSet
 from . import metrics as M
 from .goldset import NA, GoldSet, load_gold_set
@@ -28,7 +28,6 @@ from .report import UNSCORED, AgreementReport, CriterionItems, build_agreement
 from .selective import DEFAULT_THRESHOLDS
 
 AuditFn = Callable[[Chat, Rubric], Awaitable[ChatResult]]
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class EvalReport(AgreementReport):
@@ -62,21 +61,6 @@ class EvalReport(AgreementReport):
             "coverage": data.pop("coverage"),
         }
         return head | data
-
-
-def git_commit() -> str | None:
-    """The code version an eval ran on (provenance, like every audit run)."""
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def default_audit(grader: Grader) -> AuditFn:
