@@ -86,7 +86,7 @@ class RunSummary:
 
 
 def _input_meta(paths: Sequence[str]) -> list[dict[str, Any]]:
-    meta = []
+    meta: list[dict[str, Any]] = []
     for p in paths:
         if p == "-":
             meta.append({"path": "-", "size": None})
