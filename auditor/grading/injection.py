@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import ahocorasick
+
 from ..models import Chat, Evidence
 from .evidence import fold
 
@@ -56,14 +58,98 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 )
 
 
-#: All patterns in one alternation: a single pass screens out the (nearly all) clean messages.
+#: All patterns in one alternation: one search decides whether any pattern matches.
 _ANY = re.compile("|".join(f"(?:{p.pattern})" for p in _PATTERNS), re.IGNORECASE)
 
+#: Trigger words, one group per pattern above, in the same order: every match of a pattern
+#: contains one of its group's words. Each group is a mandatory, purely literal part of its
+#: pattern (lower-cased), or a substring of every alternative of such a part:
+#:
+#: - zh override: the leading verb (忽略|无视|...) is mandatory;
+#: - zh marks: the closing 满分|最高分|全部... is mandatory (the leading QA word is too, but
+#:   审核 is everyday e-commerce talk);
+#: - zh "give this chat full marks": the closing 满分|最高分 is mandatory;
+#: - zh role play: both alternatives start with 从现在 or 你现在是;
+#: - zh system impersonation: 系统提示|系统指令|系统消息 is mandatory;
+#: - en override: the leading verb (ignore|disregard|...) is mandatory;
+#: - en marks: the closing phrase (full marks|...|100 ...|all good ...) is mandatory, and
+#:   "100", "all good", "all excellent", "all passed" are its alternatives' literal starts;
+#: - "you are now", "system prompt"/"system message", "dear |attention |note to ",
+#:   "<|", "inst]"/"sys]" (both end ``\]``), "system>"/"instruction(s)>"/... (every
+#:   alternative is followed by ``>``) and "transcript" (in both alternatives) likewise.
+#:
+#: tests/test_injection.py checks each group against the parsed pattern, so a pattern edited
+#: without its triggers fails there.
+_TRIGGERS: tuple[tuple[str, ...], ...] = (
+    ("忽略", "无视", "忘记", "忘掉", "不要理会", "别管", "跳过", "覆盖"),
+    ("满分", "最高分", "全部"),
+    ("满分", "最高分"),
+    ("从现在", "你现在是"),
+    ("系统提示", "系统指令", "系统消息"),
+    ("ignore", "disregard", "forget", "override", "bypass"),
+    (
+        *("full marks", "full score", "top marks", "perfect score"),
+        *("100", "all good", "all excellent", "all passed"),
+    ),
+    ("you are now",),
+    ("system prompt", "system message"),
+    ("dear ", "attention ", "note to "),
+    ("<|",),
+    ("inst]", "sys]"),
+    ("system>", "instruction>", "instructions>", "transcript>", "rubric>"),
+    ("transcript",),
+)
+_SCREEN = ahocorasick.Automaton()
+for _word in {w for group in _TRIGGERS for w in group}:
+    _SCREEN.add_word(_word, _word)
+_SCREEN.make_automaton()
 
-def _clean(text: str) -> bool:
-    """True when no pattern can match. For text already in NFKC, folding is casefolding,
-    so one search over ``text.casefold()`` decides; other text takes the full path."""
-    return unicodedata.is_normalized("NFKC", text) and _ANY.search(text.casefold()) is None
+#: Full-width ASCII and the ideographic space: the characters of ordinary Chinese text that
+#: NFKC changes. Each folds to one ASCII character (lower case for letters), which folding
+#: leaves as it is. The common ones are replaced with ``str.replace``, the rest one by one.
+_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_FULLWIDTH_FOLD = {
+    c: fold(c, drop_punctuation=False)[0] for c in map(chr, [*range(0xFF01, 0xFF5F), 0x3000])
+}
+_COMMON_FULLWIDTH = tuple((c, _FULLWIDTH_FOLD[c]) for c in "，！？：（）；～\u3000")
+
+
+def _fold_fullwidth(m: re.Match[str]) -> str:
+    return _FULLWIDTH_FOLD[m.group()]
+
+
+def _folded(text: str) -> str:
+    """``fold(text, drop_punctuation=False)[0]``, without the per-character loop.
+
+    Folding is per character: NFKC, then casefold. In text that is NFKC as a whole every
+    character is NFKC on its own, so the fold is ``text.casefold()`` (casefolding is per
+    character too). Full-width forms are replaced by their folds first; text that is still
+    not NFKC after that takes the per-character path.
+    """
+    if unicodedata.is_normalized("NFKC", text):
+        return text.casefold()
+    narrowed = text
+    for wide, narrow in _COMMON_FULLWIDTH:
+        if wide in narrowed:
+            narrowed = narrowed.replace(wide, narrow)
+    if not unicodedata.is_normalized("NFKC", narrowed):
+        narrowed = _FULLWIDTH.sub(_fold_fullwidth, narrowed)
+        if not unicodedata.is_normalized("NFKC", narrowed):
+            return fold(text, drop_punctuation=False)[0]
+    return narrowed.casefold()
+
+
+def _may_match(folded: str) -> bool:
+    """False only when no pattern can match ``folded`` (a fold of some text).
+
+    A match of a pattern contains one of its trigger words under ``re.IGNORECASE``. Folded
+    text is casefolded, so the only character left in it that IGNORECASE equates with a
+    different letter of a trigger word is the dotless ı (with i); map it and look for the
+    words verbatim, all at once.
+    """
+    if "ı" in folded:
+        folded = folded.replace("ı", "i")
+    return next(_SCREEN.iter(folded), None) is not None
 
 
 def detect_injection(chat: Chat) -> list[Evidence]:
@@ -71,9 +157,14 @@ def detect_injection(chat: Chat) -> list[Evidence]:
 
     One evidence per matching stretch of text; an empty list means nothing suspicious.
     """
+    # Folding is per character, so folding the joined messages is joining their folds; no
+    # trigger word spans a line break. No trigger anywhere in the chat: nothing can match.
+    if not _may_match(_folded("\n".join([msg.text for msg in chat.messages]))):
+        return []
     found: list[Evidence] = []
     for msg in chat.messages:
-        if _clean(msg.text):
+        screen = _folded(msg.text)
+        if not _may_match(screen) or _ANY.search(screen) is None:
             continue
         folded, index = fold(msg.text, drop_punctuation=False)
         spans: list[tuple[int, int]] = []
