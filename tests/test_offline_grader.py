@@ -1014,3 +1014,55 @@ def test_snippet_is_a_verbatim_slice() -> None:
     long = "a" * 50 + "sorry" + "b" * 200
     quote = snippet(long, 50, 55)
     assert "sorry" in quote and quote in long and len(quote) == 80
+
+
+# --- shortcuts taken for speed give what the long way gives ---------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from auditor.grading import offline  # noqa: E402
+
+_LIBRARY = CueLibrary.load()
+_WHOLE_KEYS = sorted({k for whole in _LIBRARY._whole.values() for k in whole})
+_WORDY = st.lists(
+    st.sampled_from([*"嗯好的okK 1０,.!！？~～_\n\t。…", *_WHOLE_KEYS]), max_size=8
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_WORDY)
+def test_whole_message_regex_matches_exactly_the_reduced_keys(text: str) -> None:
+    assert _WHOLE_KEYS  # the shipped cues have whole-message groups (terse replies)
+    for key, whole in _LIBRARY._whole.items():
+        regex = _LIBRARY._whole_re[key]
+        norm = normalise(text, key[0])
+        reduced = offline._PUNCT_SPACE.sub("", norm)
+        expected = reduced in whole
+        assert (regex is not None and regex.fullmatch(norm) is not None) == expected, (key, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from([*"ab 字x'9\n。！!?."]), max_size=120),
+    st.sampled_from(["zh", "en"]),
+)
+def test_short_texts_are_never_long(text: str, lang: str) -> None:
+    assert not offline._is_long(text, lang)
+    assert not offline._is_long_text(text, lang)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*"0123456789１٣xX@.-_ a"]), max_size=40))
+def test_pii_pre_check_hides_no_match(text: str) -> None:
+    spans = tuple((m.start(), m.end(), m.group()) for m in offline._PII.finditer(text))
+    assert offline._pii_spans(text) == spans
+
+
+def test_cached_message_analysis_gives_the_same_grades(grader: OfflineGrader) -> None:
+    rubric = load_rubric("online-chat-zh")
+    chat = make_chat(
+        "zh", [("c", "我的包裹到底怎么回事？气死了！！！"), ("a", "非常抱歉，我很理解您的心情。")]
+    )
+    first = [g.model_dump_json() for g in grader.grade_sync(chat, rubric)]
+    assert [g.model_dump_json() for g in grader.grade_sync(chat, rubric)] == first

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import GraderError
 from ..models import Chat, Evidence, Grade, Message
 from ..rubric import Criterion, Rubric
-from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Cite, Hit, Outcome, Signals
+from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Hit, Outcome, Signals
 
 DEFAULT_CUES_DIR = Path(__file__).resolve().parent / "cues"
 LANGUAGES = ("zh", "en")
@@ -127,10 +127,14 @@ class CueLibrary:
         # one automaton per (language, role): a message is only scanned for its role's cues
         self._automata: dict[tuple[str, str], Any] = {}
         self._whole: dict[tuple[str, str], dict[str, list[str]]] = {}
+        self._whole_re: dict[tuple[str, str], re.Pattern[str] | None] = {}
         for lang in LANGUAGES:
             for role in ROLES:
                 key = (lang, role)
                 self._automata[key], self._whole[key] = self._compile(lang, role)
+                self._whole_re[key] = _whole_message_regex(self._whole[key])
+        # chats repeat messages (macros, greetings, "好的"): analyse each distinct one once
+        self.analyse = lru_cache(maxsize=16384)(self._analyse)
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_CUES_DIR) -> CueLibrary:
@@ -195,6 +199,13 @@ class CueLibrary:
             automaton.make_automaton()
         return automaton, whole
 
+    def _analyse(
+        self, text: str, lang: str, role: str
+    ) -> tuple[str, tuple[tuple[str, str, int, int], ...]]:
+        """``(normalise(text, lang), match(...))`` of one message: a pure function, cached."""
+        norm = normalise(text, lang)
+        return norm, tuple(self.match(text, norm, lang, role))
+
     def match(self, text: str, norm: str, lang: str, role: str) -> list[tuple[str, str, int, int]]:
         """``(group, cue, start, end)`` of every cue of ``role`` in one message, vetoes applied."""
         found: list[tuple[str, str, int, int]] = []
@@ -215,9 +226,11 @@ class CueLibrary:
         if vetoes:
             found = [f for f in found if not self._vetoed(f, vetoes.get(f[0]), norm)]
         found = _outermost(found)
-        bare = _PUNCT_SPACE.sub("", norm)
-        for name in self._whole[lang, role].get(bare, ()):
-            found.append((name, bare, 0, len(text)))
+        whole = self._whole_re[lang, role]
+        if whole is not None and whole.fullmatch(norm) is not None:
+            bare = _PUNCT_SPACE.sub("", norm)  # the cue the message equals
+            for name in self._whole[lang, role][bare]:
+                found.append((name, bare, 0, len(text)))
         return found
 
     def _vetoed(
@@ -229,6 +242,21 @@ class CueLibrary:
         if self.groups[hit[0]].exclude_scope == "sentence":
             start, end = _sentence_bounds(norm, start, end)
         return any(s < end and start < e for s, e in vetoes)
+
+
+def _whole_message_regex(whole: dict[str, list[str]]) -> re.Pattern[str] | None:
+    """Full-matches exactly the texts whose ``_PUNCT_SPACE.sub("", text)`` is a key of ``whole``.
+
+    A key is made of characters ``_PUNCT_SPACE`` keeps (it was built with it), so the text
+    reduces to the key iff it is the key's characters in order with only characters that
+    ``_PUNCT_SPACE`` drops around and between them. Cheaper than reducing every message:
+    a long message fails within its first few characters.
+    """
+    if not whole:
+        return None
+    gap = r"[\s\W_]*"
+    keys = (gap.join(map(re.escape, key)) for key in sorted(whole, key=len, reverse=True))
+    return re.compile(f"{gap}(?:{'|'.join(keys)}){gap}", re.UNICODE)
 
 
 def _outermost(found: list[tuple[str, str, int, int]]) -> list[tuple[str, str, int, int]]:
@@ -269,7 +297,9 @@ _PII = re.compile(
     r"(?<![\dA-Za-z])(?:1[3-9]\d{9}|\d{17}[\dXx]|\d{16,19})(?![\dA-Za-z])"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 )
-_PII_HINT = re.compile(r"\d{11}|@")  # cheap pre-check: every pattern above needs one
+#: Cheap pre-check: every pattern above needs 11 digits in a row (\d\d{10}, not \d{11}: a
+#: leading single \d lets the regex engine skip to the next digit) or an "@".
+_PII_HINT = re.compile(r"\d\d{10}")
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?:\s|$)")
 _ZH_SENTENCE_END = re.compile(r"[。！？!?；;\n\s]|\.(?:\s|$)")
 _WORD = re.compile(r"[A-Za-z0-9']+")
@@ -285,7 +315,22 @@ def _size(text: str, lang: str) -> int:
     return len(text) if lang == "zh" else len(_WORD.findall(text))
 
 
+#: Texts this short are never over-long: a zh size is at most the length, and an en text of
+#: n characters holds at most (n + 1) // 2 words (words are separated), so <= 60 for n <= 120.
+_NEVER_LONG = {
+    "zh": min(LONG_MESSAGE["zh"], LONG_SENTENCE["zh"]),
+    "en": 2 * min(LONG_MESSAGE["en"], LONG_SENTENCE["en"]),
+}
+
+
 def _is_long(text: str, lang: str) -> bool:
+    if len(text) <= _NEVER_LONG[lang]:
+        return False
+    return _is_long_text(text, lang)
+
+
+@lru_cache(maxsize=4096)
+def _is_long_text(text: str, lang: str) -> bool:
     if "\n" not in text.strip() and _size(text, lang) > LONG_MESSAGE[lang]:
         return True
     # in Chinese chat a space often ends a clause, so it splits sentences too
@@ -293,25 +338,32 @@ def _is_long(text: str, lang: str) -> bool:
     return any(_size(part, lang) > LONG_SENTENCE[lang] for part in parts)
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
+@lru_cache(maxsize=4096)
+def _repeat_grams(norm: str) -> frozenset[tuple[str, str]] | None:
+    """Character bigrams of a normalised customer message, digits and punctuation out; None
+    when it is too short to count as a repeat. Pairs of characters stand for the two-character
+    strings one to one, so set sizes and overlaps are the same."""
+    bare = _NOT_WORDS.sub("", norm)  # digits out: re-sent order numbers aren't repeats
+    if len(bare) < REPEAT_MIN_CHARS:
+        return None
+    return frozenset(zip(bare, bare[1:], strict=False))
 
 
-def _repeats(chat: Chat, norms: list[str]) -> list[tuple[int, int]]:
+def _repeats(chat: Chat, norms: list[str | None]) -> list[tuple[int, int]]:
     """Customer messages that say again what an earlier one said, after an agent reply."""
-    seen: list[tuple[int, set[str]]] = []
+    seen: list[tuple[int, frozenset[tuple[str, str]]]] = []
     out: list[tuple[int, int]] = []
     last_agent = -1
     for i, m in enumerate(chat.messages):
         if m.is_agent_reply:
             last_agent = i
             continue
-        if not m.is_customer:
+        norm = norms[i]
+        if norm is None or not m.is_customer:
             continue
-        bare = _NOT_WORDS.sub("", norms[i])  # digits out: re-sent order numbers aren't repeats
-        if len(bare) < REPEAT_MIN_CHARS:
+        grams = _repeat_grams(norm)
+        if grams is None:
             continue
-        grams = _bigrams(bare)
         for j, earlier in seen:
             if j >= last_agent:
                 break  # later ones are newer still; no agent reply in between
@@ -327,28 +379,31 @@ def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
     """Run every cue over every customer and agent message of ``chat`` once."""
     lang = chat.language if chat.language in LANGUAGES else "en"
     hits: dict[str, list[Hit]] = {}
-    norms: list[str] = []
+    norms: list[str | None] = []  # None: a message nobody's words are read from
     agent_indexes: list[int] = []
     long_agent: list[int] = []
     pii: list[Hit] = []
     customer_text = ""
+    analyse = library.analyse
     for i, m in enumerate(chat.messages):
-        norm = normalise(m.text, lang)
-        norms.append(norm)
+        text = m.text
         if m.is_agent_reply:
             role = "agent"
             agent_indexes.append(i)
-            if _is_long(m.text, lang):
+            if _is_long(text, lang):
                 long_agent.append(i)
             pii.extend(_pii_hits(m, i, customer_text))
         elif m.is_customer:
             role = "customer"
-            customer_text += "\n" + m.text
+            customer_text += "\n" + text
         else:
+            norms.append(None)
             continue  # bots, system lines and auto-messages are nobody's words
-        for group, cue, start, end in library.match(m.text, norm, lang, role):
+        norm, found = analyse(text, lang, role)
+        norms.append(norm)
+        for group, cue, start, end in found:
             hits.setdefault(group, []).append(
-                Hit(group, cue, i, m.id, role, start, end, m.text[start:end])
+                Hit(group, cue, i, m.id, role, start, end, text[start:end])
             )
     return Signals(
         hits=hits,
@@ -362,21 +417,29 @@ def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
 
 
 def _pii_hits(m: Message, index: int, customer_text: str) -> Iterable[Hit]:
-    if not _PII_HINT.search(m.text):
-        return
-    for found in _PII.finditer(m.text):
-        if found.group() in customer_text:
+    for start, end, found in _pii_spans(m.text):
+        if found in customer_text:
             continue  # echoing back what the customer wrote leaks nothing
-        yield Hit(
-            "pii", "personal data", index, m.id, "agent", found.start(), found.end(), found.group()
-        )
+        yield Hit("pii", "personal data", index, m.id, "agent", start, end, found)
+
+
+@lru_cache(maxsize=4096)
+def _pii_spans(text: str) -> tuple[tuple[int, int, str], ...]:
+    """``(start, end, text)`` of every unmasked personal datum in ``text``."""
+    if "@" not in text and not _PII_HINT.search(text):
+        return ()
+    return tuple((m.start(), m.end(), m.group()) for m in _PII.finditer(text))
 
 
 # --- quotes and levels -----------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def snippet(text: str, start: int, end: int, limit: int = MAX_QUOTE) -> str:
-    """The sentence around ``text[start:end]``, at most ``limit`` characters: a verbatim slice."""
+    """The sentence around ``text[start:end]``, at most ``limit`` characters: a verbatim slice.
+
+    A pure function of its arguments, cached: macros are quoted again and again.
+    """
     left, right = _sentence_bounds(text, start, end)
     if right - left > limit:
         if end - start >= limit:
@@ -496,17 +559,19 @@ class OfflineGrader:
         )
 
     def _evidence(self, chat: Chat, criterion: Criterion, out: Outcome) -> list[Evidence]:
-        cites: list[Cite] = [h.cite for h in out.hits]
+        messages = chat.messages
+        cites: list[tuple[int, int, int]] = [(h.pos, h.start, h.end) for h in out.hits]
         for index in out.context:
-            text = chat.messages[index].text
-            cites.append(Cite(index, 0, min(len(text), MAX_QUOTE)))
+            text = messages[index].text
+            cites.append((index, 0, min(len(text), MAX_QUOTE)))
+        agent_only = criterion.scope == "agent"
         evidence: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
-        for c in cites:
-            m = chat.messages[c.pos]
-            if criterion.scope == "agent" and m.role != "agent":
+        for pos, start, end in cites:
+            m = messages[pos]
+            if agent_only and m.role != "agent":
                 continue
-            quote = snippet(m.text, c.start, c.end)
+            quote = snippet(m.text, start, end)
             if not quote or (m.id, quote) in seen:
                 continue
             seen.add((m.id, quote))
