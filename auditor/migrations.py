@@ -302,3 +302,58 @@ def m004_report_indexes(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_grades_failing ON grades(chat_id, rubric_name, "
         "criterion, severity) WHERE failed = 1"
     )
+
+
+@migrations()
+def m005_failure_patterns(db: Database) -> None:
+    """The common-problem pattern of every failing finding and grade, stored once.
+
+    ``auditor report`` groups failures by the phrase or pattern behind them (see
+    auditor/patterns.py). Normalising the evidence of every failure on each report was its
+    largest cost; the audit now stores the patterns as it saves a result, and this backfills
+    the results stored before. A failure with several hits (phrases, typos) has a row per
+    distinct pattern, so the patterns are a table keyed by the failure plus ``seq``, not a
+    column; WITHOUT ROWID makes the key itself the covering index the report probes.
+    Also two small partial indexes of the fatal failures, which the report lists.
+    """
+    from itertools import groupby
+    from typing import Any
+
+    import orjson
+
+    from .patterns import pattern_rows
+
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS failure_patterns (chat_id TEXT NOT NULL, "
+        "rubric_name TEXT NOT NULL, criterion TEXT NOT NULL, seq INTEGER NOT NULL, "
+        "pattern TEXT, quote TEXT, PRIMARY KEY (chat_id, rubric_name, criterion, seq)) "
+        "WITHOUT ROWID"
+    )
+
+    def loads(text: str | None) -> Any:
+        return None if text is None else orjson.loads(text)
+
+    insert = "INSERT INTO failure_patterns VALUES (?,?,?,?,?,?)"
+    failing = db.execute(
+        'SELECT chat_id, rubric_name, criterion, "check", evidence, data FROM findings '
+        "WHERE status = 'fail' UNION ALL SELECT chat_id, rubric_name, criterion, NULL, "
+        "evidence, NULL FROM grades WHERE failed = 1 ORDER BY chat_id, rubric_name"
+    )
+    rows: list[tuple[Any, ...]] = []
+    for (chat_id, rubric_name), group in groupby(failing, key=lambda r: (r[0], r[1])):
+        items = [(c, check, loads(ev) or [], loads(data)) for _, _, c, check, ev, data in group]
+        rows.extend((chat_id, rubric_name, *row) for row in pattern_rows(items))
+        if len(rows) >= 50_000:
+            db.conn.executemany(insert, rows)
+            rows.clear()
+    db.conn.executemany(insert, rows)
+    # The fatal failures the report lists, newest first: few enough (about one chat in a
+    # hundred) that walking them all beats probing every chat of the period.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_findings_fatal ON findings(chat_id, rubric_name, "
+        "criterion) WHERE status = 'fail' AND severity = 'fatal'"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_grades_fatal ON grades(chat_id, rubric_name, "
+        "criterion) WHERE failed = 1 AND severity = 'fatal'"
+    )

@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from .errors import StoreError
 from .migrations import migrations
 from .models import Chat, ChatResult, Reject, content_hash
+from .patterns import Failure, pattern_rows
 from .rubric import Rubric
 
 DEFAULT_DB = "audit.db"
@@ -140,6 +141,7 @@ class Store:
             self.register_rubric(a.rubric)
         now = now_iso()
         transcripts, chats, results, findings, grades, keys = [], [], [], [], [], []
+        patterns: list[tuple[Any, ...]] = []
         for a in audited:
             chat, res, rubric = a.chat, a.result, a.rubric
             body = chat.transcript_json().decode("utf-8")
@@ -196,7 +198,11 @@ class Store:
                 )
             )
             keys.append((chat.chat_id, rubric.name))
+            failing: list[Failure] = []
             for f in res.findings:
+                evidence = [e.model_dump() for e in f.evidence]
+                if f.status == "fail":
+                    failing.append((f.criterion, f.check, evidence, f.data))
                 findings.append(
                     (
                         chat.chat_id,
@@ -206,12 +212,15 @@ class Store:
                         f.status,
                         f.severity,
                         f.points_lost,
-                        dumps([e.model_dump() for e in f.evidence]),
+                        dumps(evidence),
                         f.detail,
                         dumps(f.data) if f.data else None,
                     )
                 )
             for g in res.grades:
+                evidence = [e.model_dump() for e in g.evidence]
+                if g.failed:
+                    failing.append((g.criterion, None, evidence, None))
                 grades.append(
                     (
                         chat.chat_id,
@@ -223,7 +232,7 @@ class Store:
                         int(g.failed),
                         g.severity,
                         g.confidence,
-                        dumps([e.model_dump() for e in g.evidence]),
+                        dumps(evidence),
                         g.rationale,
                         g.grader,
                         g.model,
@@ -233,6 +242,8 @@ class Store:
                         run_id,
                     )
                 )
+            # the common-problem patterns of the failures (auditor/patterns.py, m005)
+            patterns += [(chat.chat_id, rubric.name, *p) for p in pattern_rows(failing)]
         reject_rows = [
             (
                 content_hash(f"{r.source.file}\0{r.source.line}\0{r.reason}\0{r.raw or ''}"),
@@ -278,6 +289,10 @@ class Store:
                 "prompt_version, error, flags, run_id) VALUES (" + ",".join("?" * 17) + ")",
                 grades,
             )
+            conn.executemany(
+                "DELETE FROM failure_patterns WHERE chat_id = ? AND rubric_name = ?", keys
+            )
+            conn.executemany("INSERT INTO failure_patterns VALUES (?,?,?,?,?,?)", patterns)
             conn.executemany(
                 "INSERT OR IGNORE INTO rejects (id, run_id, file, line, chat_id, reason, raw, "
                 "created_at) VALUES (?,?,?,?,?,?,?,?)",

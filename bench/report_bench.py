@@ -1,7 +1,9 @@
 """Benchmark `auditor report` on a 100k-chat database (issue #6: aim under 5 s).
 
 Builds (once, then reuses) a synthetic database in the store's own schema — results,
-findings and grades rows written with ``executemany``, in realistic shapes: ~50 agents
+findings and grades rows written with ``executemany``, and each failure's common-problem
+patterns derived by the same ``pattern_rows`` as ``Store.save_batch`` — in realistic
+shapes: ~50 agents
 over 30 days, each chat with one finding per check criterion and one grade per soft
 criterion, failure rates per criterion, a stored JSON result of about 2 KB per chat (so the
 results table has its real size on disk), forbidden phrases, typos and greeting openings
@@ -27,6 +29,7 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from auditor.patterns import Failure, pattern_rows  # noqa: E402
 from auditor.rubric import load_rubric  # noqa: E402
 from auditor.store import Store  # noqa: E402
 
@@ -81,7 +84,7 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
     run = store.start_run({"command": "bench/report_bench.py"})
     agents = [f"agent-{i:03d}" for i in range(AGENTS)]
     skill = {a: rng.uniform(0.6, 1.6) for a in agents}  # multiplies failure chances
-    results, findings, grades = [], [], []
+    results, findings, grades, patterns = [], [], [], []
     for i in range(n_chats):
         cid = f"zh-{i:07d}"
         agent = rng.choice(agents)
@@ -94,6 +97,7 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
         followup = rng.lognormvariate(4.0, 0.6) if rng.random() < 0.85 else None
         n_typos = min(8, int(rng.expovariate(1.2)))
         failed, lost, fatal = [], 0.0, False
+        failing: list[Failure] = []  # what Store.save_batch derives the patterns from
         for crit, p in CHECK_FAIL.items():
             status = "fail" if rng.random() < p * k else "pass"
             if crit == "first_response":
@@ -132,6 +136,7 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
                     evidence = [{"message_id": "m2", "quote": rng.choice(OPENINGS)}]
                 else:
                     evidence = [{"message_id": "m3", "quote": f"客户消息 {rng.randrange(10**6)}"}]
+                failing.append((crit, crit, evidence, data))
             findings.append(
                 (
                     cid,
@@ -153,6 +158,8 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
                 lost += 5
             level = "poor" if bad else rng.choice(["good", "good", "average"])
             quote = rng.choice(LLM_QUOTES) if bad else "好的"
+            if bad:
+                failing.append((crit, None, [{"message_id": "m5", "quote": quote}], None))
             grades.append(
                 (
                     cid,
@@ -174,6 +181,7 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
                     run,
                 )
             )
+        patterns += [(cid, rubric.name, *row) for row in pattern_rows(failing)]
         critical = sum(SEVERITY.get(c) == "critical" for c in failed)
         normal = sum(c not in SEVERITY for c in failed)
         score = 0.0 if fatal else max(0.0, 100 - lost)
@@ -248,6 +256,7 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
             "error, flags, run_id) VALUES (" + ",".join("?" * 17) + ")",
             grades,
         )
+        conn.executemany("INSERT INTO failure_patterns VALUES (?,?,?,?,?,?)", patterns)
     store.close()
 
 

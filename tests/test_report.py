@@ -361,6 +361,181 @@ def test_common_problems_group_by_phrase_with_examples(store):
     assert [e.chat_id for e in first[0].examples] == ["c6", "c8", "c4"]
 
 
+# ---------------------------------------------------------------- stored patterns (m005)
+
+#: The report-time normalisation the report ran before patterns were stored (its SQL as it
+#: was, kept here as the oracle): the stored patterns must group exactly as it did.
+_STRIP, _SPACES = "，。！？、,.!?~～…", "\t\n\r\u3000"
+
+
+def _replace_all(expr: str, chars: str, by: str) -> str:
+    for ch in chars:
+        expr = f"replace({expr}, '{ch}', '{by}')"
+    return expr
+
+
+def _old_report_time_patterns(store: Store) -> set[tuple[Any, ...]]:
+    """(chat, criterion, pattern, quote) as the old report SQL derived them."""
+    quote = "json_extract(x.evidence, '$[0].quote')"
+    half = len(_STRIP) // 2
+    spaces = _replace_all("pattern", _SPACES, " ")
+    for _ in range(3):
+        spaces = f"replace({spaces}, '  ', ' ')"
+    stages = [
+        _replace_all("lower(pattern)", _STRIP[:half], ""),
+        _replace_all("pattern", _STRIP[half:], ""),
+        f"substr(trim({spaces}), 1, 40)",
+    ]
+    ctes, prev = [], "rows"
+    for i, expr in enumerate(stages):
+        ctes.append(f"n{i} AS (SELECT chat_id, criterion, {expr} AS pattern, quote FROM {prev})")
+        prev = f"n{i}"
+    sql = f"""
+        WITH rows AS (
+            SELECT x.chat_id, x.criterion,
+                   CASE WHEN x."check" = 'forbidden_phrase' THEN json_extract(h.value, '$.text')
+                        WHEN x."check" = 'typos' THEN json_extract(h.value, '$.text') || ' → '
+                             || COALESCE(json_extract(h.value, '$.suggestion'), '?')
+                        WHEN x."check" IN ('first_response', 'followup_response',
+                             'avg_response', 'hold', 'unanswered_customer') THEN NULL
+                        ELSE {quote} END AS pattern,
+                   CASE WHEN h.value IS NOT NULL THEN json_extract(h.value, '$.text')
+                        ELSE {quote} END AS quote
+            FROM findings x LEFT JOIN json_each(CASE x."check"
+                 WHEN 'forbidden_phrase' THEN json_extract(x.data, '$.hits')
+                 WHEN 'typos' THEN json_extract(x.data, '$.typos') END) h
+            WHERE x.status = 'fail'
+            UNION ALL
+            SELECT x.chat_id, x.criterion, {quote}, {quote} FROM grades x WHERE x.failed = 1
+        ), {", ".join(ctes)}
+        SELECT chat_id, criterion, pattern, MIN(quote) FROM {prev}
+        GROUP BY chat_id, criterion, pattern
+    """
+    return {tuple(r.values()) for r in store.query(sql)}
+
+
+def _stored_patterns(store: Store) -> set[tuple[Any, ...]]:
+    rows = store.query("SELECT chat_id, criterion, pattern, quote FROM failure_patterns")
+    return {tuple(r.values()) for r in rows}
+
+
+def _hits(*texts: str | None) -> dict[str, Any]:
+    return {"hits": [{"message_id": "m2", "text": t, "rule": "x"} for t in texts]}
+
+
+def _grade(quote: str | None) -> Grade:
+    evidence = [Evidence(message_id="m2", quote=quote)] if quote is not None else []
+    return Grade(criterion="empathy", status="scored", level="poor", failed=True, evidence=evidence)
+
+
+#: Hand-made failures that exercise every rule of the normalisation and the pattern choice.
+PATTERN_CASES: list[tuple[list[Finding], list[Grade]]] = [
+    ([_fail("greeting", "Hey there!")], [_grade("Whatever!!")]),
+    ([_fail("greeting", "HEY\tTHERE~")], [_grade(None)]),  # a failing grade without a quote
+    ([_fail("greeting", "　亲，在的～")], [_grade("  It's   fine... ")]),
+    ([_fail("greeting", "亲在的")], []),
+    ([_fail("greeting", "a" + " " * 9 + "b")], []),  # runs longer than 8 spaces
+    ([_fail("greeting", "Ä Big ÖPEN. " + "x" * 50)], []),  # only ASCII is lower-cased
+    (
+        [
+            _fail("greeting", "x").model_copy(
+                update={"evidence": [Evidence(message_id="m2", quote="")]}
+            )
+        ],
+        [],
+    ),
+    ([_fail("greeting")], []),  # no evidence at all
+    (
+        [
+            _fail("forbidden_phrase", "I don't know", data=_hits("I don't know", "不知道。")),
+            _fail("first_response", "hello??"),  # timing: no pattern
+            _typos(("teh", "the"), ("Teh", "the"), ("teh", "the")),
+        ],
+        [],
+    ),
+    (
+        [
+            _fail("forbidden_phrase", "quoted", data={}),  # no hits recorded
+            _fail("typos", "recieve", data={"typos": [{"text": "Recieve", "suggestion": None}]}),
+            _fail("closing", "Bye!").model_copy(update={"status": "pass"}),  # not failing
+        ],
+        [],
+    ),
+    ([_fail("forbidden_phrase", "x", data=_hits(None, "Z!"))], []),  # a hit without text
+]
+
+
+@pytest.fixture
+def pattern_store(tmp_path: Path):
+    s = Store(tmp_path / "patterns.db")
+    rows = [
+        (f"p{i}", D1, "a1", 50 + i, 0, 0, None, None, None, 0, findings, grades)
+        for i, (findings, grades) in enumerate(PATTERN_CASES)
+    ]
+    save_chats(s, rows)
+    yield s
+    s.close()
+
+
+def test_stored_patterns_equal_the_old_report_time_normalisation(pattern_store):
+    stored = _stored_patterns(pattern_store)
+    assert stored == _old_report_time_patterns(pattern_store)
+    # and hand-checked, for the cases that matter most
+    assert ("p0", "greeting", "hey there", "Hey there!") in stored
+    assert ("p1", "greeting", "hey\tthere", "HEY\tTHERE~") not in stored
+    assert ("p1", "greeting", "hey there", "HEY\tTHERE~") in stored
+    assert ("p2", "greeting", "亲在的", "　亲，在的～") in stored
+    assert ("p2", "empathy", "it's fine", "  It's   fine... ") in stored
+    assert ("p8", "typos", "teh → the", "Teh") in stored  # one row, the smallest quote
+    assert ("p8", "first_response", None, "hello??") in stored
+    assert ("p9", "typos", "recieve →", "Recieve") in stored  # "?" is punctuation too
+    assert ("p4", "greeting", "a  b", "a" + " " * 9 + "b") in stored  # 8 spaces at most
+    assert not any(c == "closing" for _, c, _, _ in stored)
+
+
+def test_normalise_pattern_by_hand():
+    from auditor.patterns import normalise_pattern
+
+    assert normalise_pattern("  Hey,  THERE!! ") == "hey there"
+    assert normalise_pattern("亲，在的～") == normalise_pattern("亲在的") == "亲在的"
+    assert normalise_pattern("don't\r\nstop") == "don't stop"
+    assert normalise_pattern("Ä") == "Ä"
+    assert normalise_pattern("y" * 50) == "y" * 40
+    assert normalise_pattern(None) is None
+
+
+def test_migration_backfills_the_patterns_of_older_results(pattern_store):
+    from auditor.migrations import m005_failure_patterns
+
+    saved = _stored_patterns(pattern_store)
+    pattern_store.db.execute("DROP TABLE failure_patterns")
+    m005_failure_patterns(pattern_store.db)
+    assert _stored_patterns(pattern_store) == saved
+
+
+def test_resaving_a_chat_replaces_its_patterns(tmp_path):
+    s = Store(tmp_path / "a.db")
+    save_chats(s, [("c1", D1, "a1", 90, 1, 0, 10, 60, 0, 0, [_fail("greeting", "Yo!")], [])])
+    save_chats(s, [("c1", D1, "a1", 95, 1, 0, 10, 60, 0, 0, [_fail("greeting", "Hi!")], [])])
+    assert _stored_patterns(s) == {("c1", "greeting", "hi", "Hi!")}
+    s.close()
+
+
+def test_problem_numbers_match_the_old_report_time_grouping(store):
+    """The small database's common problems, pattern by pattern, as the old SQL grouped them."""
+    from auditor.reporting import queries as Q
+
+    old: dict[tuple[str, Any], set[str]] = {}
+    for chat, criterion, pattern, _ in _old_report_time_patterns(store):
+        old.setdefault((criterion, pattern), set()).add(chat)
+    rows = Q.problem_groups(store, Q.Scope("2026-11-15", "2026-11-21"), examples=3)
+    for r in rows:
+        if r["pattern"] is not None:
+            assert r["chats"] == len(old[r["criterion"], r["pattern"]])
+    named = {(r["criterion"], r["pattern"]) for r in rows if r["pattern"] is not None}
+    assert named == {k for k, chats in old.items() if k[1] and len(chats) >= 2}
+
+
 def test_agent_archives(store):
     agents = {a.agent_id: a for a in build(store).agents}
     a1, a2 = agents["a1"], agents["a2"]

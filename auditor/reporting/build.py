@@ -308,6 +308,7 @@ def _agents(
     period: Period,
     rubrics: _Rubrics,
     team_criteria: list[CriterionStat],
+    failures: list[dict[str, Any]],
     review_columns: set[str] | None,
 ) -> list[AgentArchive]:
     day_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -315,7 +316,7 @@ def _agents(
         day_rows[r["agent_id"] or NO_AGENT].append(r)
     team_share = {c.criterion: c.share for c in team_criteria}
     fails: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in Q.criterion_failures(store, scope, by_agent=True):
+    for r in failures:
         fails[r["agent_id"] or NO_AGENT][r["criterion"]] += r["failed"]
     best: dict[str, list[ChatRef]] = defaultdict(list)
     worst: dict[str, list[tuple[int, ChatRef]]] = defaultdict(list)
@@ -382,6 +383,11 @@ def build_report(
     agent_id: str | None = None,
 ) -> Report:
     """Everything the report shows, for a period (default: the last 7 days with data)."""
+    with Q.tuned_for_scans(store):
+        return _build(store, since, until, agent_id)
+
+
+def _build(store: Store, since: date | None, until: date | None, agent_id: str | None) -> Report:
     period = resolve_period(store, since, until, agent_id)
     scope = Q.Scope(period.since.isoformat(), period.until.isoformat(), agent_id)
     rubric_rows = Q.rubrics_in_scope(store, scope)
@@ -400,14 +406,19 @@ def build_report(
         agent_id,
     )
     previous = _total(_bucket(r) for r in Q.daily(store, prev_scope))
-    criteria = _criteria(Q.criterion_failures(store, scope), rubrics, total.chats)
+    # One pass over the team's failures, per agent: the report's criteria (the team's, or
+    # the agent's), the team's for comparison, each archive's and the fatal total.
+    failures = Q.criterion_failures(store, scope.team())
+    mine = [r for r in failures if agent_id is None or r["agent_id"] == agent_id]
+    criteria = _criteria(mine, rubrics, total.chats)
     if agent_id is None:
         team_criteria = criteria
     else:
         team_day = Q.daily(store, scope.team())
         team_chats = sum(r["chats"] for r in team_day)
-        team_criteria = _criteria(Q.criterion_failures(store, scope.team()), rubrics, team_chats)
-    fatal_total, fatal_rows = Q.fatal_failures(store, scope, limit=FATAL_LISTED)
+        team_criteria = _criteria(failures, rubrics, team_chats)
+    fatal_total = sum(r["fatal"] or 0 for r in mine)
+    fatal_rows = Q.fatal_failures(store, scope, limit=FATAL_LISTED)
     review, columns = _reviews(store, scope, rubrics, total.queued)
     return Report(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -435,7 +446,13 @@ def build_report(
         review=review,
         problems=_problems(store, scope, rubrics, criteria),
         agents=_agents(
-            store, scope, period, rubrics, team_criteria, columns if review.available else None
+            store,
+            scope,
+            period,
+            rubrics,
+            team_criteria,
+            mine,
+            columns if review.available else None,
         ),
         rubrics=rubrics.ids,
         team_shares={c.criterion: c.share for c in team_criteria},

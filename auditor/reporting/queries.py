@@ -13,7 +13,8 @@ rows (dicts); :mod:`auditor.reporting.build` turns them into the report model.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,63 +22,33 @@ from ..store import Store
 
 Row = dict[str, Any]
 
-#: Checks whose evidence is a timestamped message, not a phrase: grouping their failures by
-#: the quoted text would only list every customer message once, so they get no pattern.
-TIMING_CHECKS: tuple[str, ...] = (
-    "first_response",
-    "followup_response",
-    "avg_response",
-    "hold",
-    "unanswered_customer",
-)
-
-#: Characters removed when normalising an evidence quote into a pattern: the sentence
-#: punctuation (full- and half-width) and tildes that vary between agents typing the same
-#: phrase, so "亲，在的~" and "亲在的" group; apostrophes are kept ("don't"). Each character
-#: is one replace() per failing row, so the list is kept to what actually varies.
-_STRIP_CHARS = "，。！？、,.!?~～…"
-_SPACE_CHARS = "\t\n\r\u3000"
-#: Patterns are the first characters of the normalised quote (enough to tell phrasings apart).
-PATTERN_CHARS = 40
-
-
-def _replace_all(expr: str, chars: str, by: str) -> str:
-    """Nested ``replace()`` calls; kept shallow per call (SQLite's parser stack is small)."""
-    for ch in chars:
-        expr = f"replace({expr}, {_sql_literal(ch)}, {_sql_literal(by)})"
-    return expr
-
-
-def _normalising_ctes(source: str) -> tuple[str, str]:
-    """CTEs that normalise the ``pattern`` column of CTE ``source`` in stages.
-
-    Returns ``(sql, name of the last CTE)``.
-    Lower-case, punctuation removed, whitespace collapsed and trimmed, first PATTERN_CHARS
-    characters kept. Spaces are collapsed rather than removed so English stays readable.
-    Staged because one expression with ~30 nested replace() calls overflows SQLite's parser.
-    """
-    half = len(_STRIP_CHARS) // 2
-    spaces = _replace_all("pattern", _SPACE_CHARS, " ")
-    for _ in range(3):  # runs of up to 8 spaces become one
-        spaces = f"replace({spaces}, '  ', ' ')"
-    stages = [
-        _replace_all("lower(pattern)", _STRIP_CHARS[:half], ""),
-        _replace_all("pattern", _STRIP_CHARS[half:], ""),
-        f"substr(trim({spaces}), 1, {PATTERN_CHARS})",
-    ]
-    sql, prev = [], source
-    for i, expr in enumerate(stages, 1):
-        name = f"{source}_n{i}"
-        sql.append(
-            f"{name} AS (SELECT criterion, {expr} AS pattern, quote, chat_id, agent_id, day, "
-            f"score FROM {prev})"
-        )
-        prev = name
-    return ",\n".join(sql), prev
-
 
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+#: Memory-mapped reads (up to SQLite's default 2 GB cap) and a 64 MB page cache while the
+#: report runs: the joins probe indexes all over a large file, which through mmap is a
+#: memory access instead of a read() call per page, and sorts of ~100k rows stay in memory.
+SCAN_PRAGMAS = {"mmap_size": 0x7FFF0000, "cache_size": -65536}
+
+
+@contextmanager
+def tuned_for_scans(store: Store) -> Iterator[None]:
+    """Apply :data:`SCAN_PRAGMAS` to the store's connection, restoring them afterwards."""
+    conn = store.db.conn
+    before = {}  # an in-memory database has no mmap_size
+    for name in SCAN_PRAGMAS:
+        row = conn.execute(f"PRAGMA {name}").fetchone()
+        if row is not None:
+            before[name] = row[0]
+    try:
+        for name in before:
+            conn.execute(f"PRAGMA {name} = {int(SCAN_PRAGMAS[name])}")
+        yield
+    finally:
+        for name, value in before.items():
+            conn.execute(f"PRAGMA {name} = {int(value)}")
 
 
 @dataclass(frozen=True)
@@ -201,22 +172,22 @@ def timing_histogram(
     limit_col = {"first_response_s": "fr", "max_followup_s": "fu"}[column]
     where, params = scope.where()
     cte, cte_params = _limits_cte(limits)
+    # One scan: each bin's chats and how many of them are over their rubric's limit.
     bins = store.query(
-        f"SELECT MIN(CAST(r.{column} / ? AS INTEGER), ?) AS bin, COUNT(*) AS chats "
-        f"FROM results r WHERE {where} AND r.{column} IS NOT NULL GROUP BY bin ORDER BY bin",
-        [bin_width, n_bins - 1, *params],
-    )
-    totals = store.query(
-        f"WITH {cte} SELECT COUNT(*) AS timed, "
+        f"WITH {cte} SELECT MIN(CAST(r.{column} / ? AS INTEGER), ?) AS bin, COUNT(*) AS chats, "
         f"COALESCE(SUM(lim.{limit_col} IS NOT NULL AND r.{column} > lim.{limit_col}), 0) "
         f"AS over_limit FROM results r LEFT JOIN lim ON lim.h = r.rubric_hash "
-        f"WHERE {where} AND r.{column} IS NOT NULL",
-        [*cte_params, *params],
-    )[0]
+        f"WHERE {where} AND r.{column} IS NOT NULL GROUP BY bin ORDER BY bin",
+        [*cte_params, bin_width, n_bins - 1, *params],
+    )
     counts = [0] * n_bins
     for b in bins:
         counts[int(b["bin"])] = b["chats"]
-    return {"counts": counts, **totals}
+    return {
+        "counts": counts,
+        "timed": sum(b["chats"] for b in bins),
+        "over_limit": sum(b["over_limit"] for b in bins),
+    }
 
 
 def quantiles(
@@ -224,26 +195,29 @@ def quantiles(
 ) -> list[float | None]:
     """Nearest-rank quantiles of a response-time column over its ``n`` timed chats.
 
-    One sort in SQLite returns just the rows at the wanted ranks.
+    Each is one ``ORDER BY ... LIMIT 1 OFFSET`` from the nearer end, so SQLite keeps only
+    the rows up to that rank in its sorter instead of numbering every chat.
     """
     if n == 0:
         return [None for _ in qs]
     where, params = scope.where()
-    ranks = [max(1, min(n, math.ceil(q * n - 1e-9))) for q in qs]
-    rows = store.query(
-        f"SELECT rn, v FROM (SELECT r.{column} AS v, ROW_NUMBER() OVER (ORDER BY r.{column}) "
-        f"AS rn FROM results r WHERE {where} AND r.{column} IS NOT NULL) "
-        f"WHERE rn IN (SELECT value FROM json_each(?))",
-        [*params, "[" + ",".join(map(str, ranks)) + "]"],
-    )
-    by_rank = {r["rn"]: r["v"] for r in rows}
-    return [by_rank.get(k) for k in ranks]
+    out: list[float | None] = []
+    for q in qs:
+        k = max(1, min(n, math.ceil(q * n - 1e-9)))  # 1-based rank, ascending
+        order, offset = ("ASC", k - 1) if k <= n - k + 1 else ("DESC", n - k)
+        rows = store.query(
+            f"SELECT r.{column} AS v FROM results r WHERE {where} AND r.{column} IS NOT NULL "
+            f"ORDER BY r.{column} {order} LIMIT 1 OFFSET ?",
+            [*params, offset],
+        )
+        out.append(rows[0]["v"] if rows else None)
+    return out
 
 
 # -------------------------------------------------------------------------- failing criteria
 
 
-def _failing(table: str, scope: Scope, extra: str = "", *, join: str = "") -> tuple[str, list[Any]]:
+def _failing(table: str, scope: Scope, extra: str = "") -> tuple[str, list[Any]]:
     """FROM/WHERE for the failing rows of ``findings`` or ``grades`` of the chats in scope.
 
     A failing finding has ``status = 'fail'``; a failing grade is one at a failing level
@@ -258,46 +232,55 @@ def _failing(table: str, scope: Scope, extra: str = "", *, join: str = "") -> tu
     cond = "x.status = 'fail'" if table == "findings" else "x.failed = 1"
     sql = (
         f"FROM results r CROSS JOIN {table} x ON x.chat_id = r.chat_id "
-        f"AND x.rubric_name = r.rubric_name {join} WHERE {where} AND {cond} {extra}"
+        f"AND x.rubric_name = r.rubric_name WHERE {where} AND {cond} {extra}"
     )
     return sql, params
 
 
-def criterion_failures(store: Store, scope: Scope, *, by_agent: bool = False) -> list[Row]:
-    """Chats failing each criterion (findings and grades together), optionally per agent.
+def criterion_failures(store: Store, scope: Scope) -> list[Row]:
+    """Chats failing each criterion per agent (findings and grades), and how many fatally.
 
     A chat counts once per criterion: both tables are keyed by (chat, rubric, criterion).
+    Per agent because every use sums these rows: the team's figures, each agent's archive
+    and the fatal total all come from this one pass over the failing rows.
     """
-    group = "r.agent_id, x.criterion" if by_agent else "x.criterion"
-    select_agent = "r.agent_id AS agent_id, " if by_agent else ""
     out: list[Row] = []
     for table in ("findings", "grades"):
         sql, params = _failing(table, scope)
         out += store.query(
-            f"SELECT {select_agent}x.criterion AS criterion, COUNT(*) AS failed, "
-            f"SUM(x.severity = 'fatal') AS fatal {sql} GROUP BY {group}",
+            f"SELECT r.agent_id AS agent_id, x.criterion AS criterion, COUNT(*) AS failed, "
+            f"SUM(x.severity = 'fatal') AS fatal {sql} GROUP BY r.agent_id, x.criterion",
             params,
         )
     return out
 
 
-def fatal_failures(store: Store, scope: Scope, *, limit: int) -> tuple[int, list[Row]]:
-    """Every fatal failure counted, and the ``limit`` newest listed with their first quote."""
-    total = 0
+def fatal_failures(store: Store, scope: Scope, *, limit: int) -> list[Row]:
+    """The ``limit`` newest fatal failures with their first quote.
+
+    Driven from the fatal failures (partial indexes ``idx_findings_fatal`` /
+    ``idx_grades_fatal``, m005; the conditions are written as they are defined), each
+    looked up in ``results`` for its day: they are rare, the chats of a period are not.
+    They are counted by :func:`criterion_failures`.
+    """
+    where, params = scope.where()
     rows: list[Row] = []
-    for table in ("findings", "grades"):
-        sql, params = _failing(table, scope, "AND x.severity = 'fatal'")
-        total += store.query(f"SELECT COUNT(*) AS n {sql}", params)[0]["n"]
+    for table, cond in (
+        ("findings", "x.status = 'fail'"),
+        ("grades", "x.failed = 1"),
+    ):
         rows += store.query(
             f"SELECT r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day, "
             f"r.started_at AS started_at, x.criterion AS criterion, "
             f"json_extract(x.evidence, '$[0].quote') AS quote, "
             f"json_array_length(x.evidence) AS n_quotes "
-            f"{sql} ORDER BY r.started_at DESC, r.chat_id LIMIT ?",
+            f"FROM {table} x CROSS JOIN results r ON r.chat_id = x.chat_id "
+            f"AND r.rubric_name = x.rubric_name WHERE {cond} AND x.severity = 'fatal' "
+            f"AND {where} ORDER BY r.started_at DESC, r.chat_id LIMIT ?",
             [*params, limit],
         )
     rows.sort(key=lambda r: (r["started_at"] or "", r["chat_id"]), reverse=True)
-    return total, rows[:limit]
+    return rows[:limit]
 
 
 # -------------------------------------------------------------------------- typos
@@ -319,82 +302,54 @@ def typo_distribution(store: Store, scope: Scope, limits: Mapping[str, Limits]) 
 # -------------------------------------------------------------------------- common problems
 
 
-def _failing_rows_sql(scope: Scope, criteria: Sequence[str]) -> tuple[str, list[Any]]:
-    """One row per (criterion, pattern, chat) behind a failure, with its evidence quote.
-
-    The pattern is what a QA lead would coach on: the forbidden phrase matched, the typo
-    and its correction, else the evidence quote; timing checks have none. Patterns are
-    normalised afterwards by :func:`_normalising_ctes`.
-    """
-    quote = "json_extract(x.evidence, '$[0].quote')"
-    timing = ", ".join(_sql_literal(c) for c in TIMING_CHECKS)
-    cols = "r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day, r.score AS score"
-    # One pass over the failing findings: json_each over the hits / typos when there are
-    # any (LEFT JOIN keeps the other findings, with h.value NULL).
-    each = (
-        "LEFT JOIN json_each(CASE x.\"check\" WHEN 'forbidden_phrase' THEN "
-        "json_extract(x.data, '$.hits') WHEN 'typos' THEN json_extract(x.data, '$.typos') "
-        "END) h"
-    )
-    only = f"AND x.criterion IN ({', '.join('?' for _ in criteria)})" if criteria else ""
-    findings, f_params = _failing("findings", scope, only, join=each)
-    grades, g_params = _failing("grades", scope, only)
-    sql = f"""
-        SELECT x.criterion AS criterion,
-               CASE WHEN x."check" = 'forbidden_phrase' THEN json_extract(h.value, '$.text')
-                    WHEN x."check" = 'typos' THEN json_extract(h.value, '$.text') || ' → '
-                         || COALESCE(json_extract(h.value, '$.suggestion'), '?')
-                    WHEN x."check" IN ({timing}) THEN NULL
-                    ELSE {quote} END AS pattern,
-               CASE WHEN h.value IS NOT NULL THEN json_extract(h.value, '$.text')
-                    ELSE {quote} END AS quote,
-               {cols}
-        {findings}
-        UNION ALL
-        SELECT x.criterion, {quote}, {quote}, {cols} {grades}
-    """
-    return sql, [*f_params, *criteria, *g_params, *criteria]
-
-
 def problem_groups(
     store: Store, scope: Scope, *, examples: int, criteria: Sequence[str] = ()
 ) -> list[Row]:
     """Failing findings grouped by criterion and pattern, with example chats, in one query.
 
+    The patterns were computed once, when the audit saved each failure (table
+    ``failure_patterns``, see auditor/patterns.py), so this is joins and GROUP BYs only.
     A pattern seen in only one chat is not a *common* problem: it is folded into the
     criterion's unnamed group (pattern NULL). Returns the lowest-scoring ``examples`` chats
     of each group, each row carrying its group's size (``chats``, distinct chats) and the
     quote that put the chat there. ``criteria`` limits it to those criteria (the report
     shows only the ones failing most); empty means all.
     """
-    failing, params = _failing_rows_sql(scope, criteria)
-    normalising, normalised = _normalising_ctes("rows")
+    where, params = scope.where()
+    # ``+p.criterion``: probe the patterns by chat only (one seek per chat, not one per
+    # criterion) and filter the few rows found.
+    only = f"AND +p.criterion IN ({', '.join('?' for _ in criteria)})" if criteria else ""
     sql = f"""
-        WITH rows AS ({failing}),
-        {normalising},
-        per_chat AS (
-            SELECT criterion, pattern, chat_id, MIN(quote) AS quote, agent_id, day, score
-            FROM {normalised} GROUP BY criterion, pattern, chat_id
+        WITH failing AS MATERIALIZED (
+            SELECT p.criterion AS criterion, p.pattern AS pattern, p.quote AS quote,
+                   r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day,
+                   r.score AS score
+            FROM results r CROSS JOIN failure_patterns p
+                 ON p.chat_id = r.chat_id AND p.rubric_name = r.rubric_name
+            WHERE {where} {only}
         ),
-        counted AS (
-            SELECT *, COUNT(*) OVER (PARTITION BY criterion, pattern) AS n FROM per_chat
+        named AS (  -- the common patterns: seen in two chats or more
+            SELECT criterion, pattern FROM failing WHERE pattern != ''
+            GROUP BY criterion, pattern HAVING COUNT(DISTINCT chat_id) >= 2
         ),
         folded AS (  -- a chat with several one-off typos is one chat of the unnamed group
-            SELECT criterion,
-                   CASE WHEN n >= 2 AND pattern IS NOT NULL AND pattern != '' THEN pattern END
-                   AS pat, chat_id, MIN(quote) AS quote, agent_id, day, score
-            FROM counted GROUP BY criterion, pat, chat_id
+            SELECT f.criterion AS criterion, n.pattern AS pat, f.chat_id AS chat_id,
+                   MIN(f.quote) AS quote, f.agent_id AS agent_id, f.day AS day,
+                   MIN(f.score) AS score
+            FROM failing f LEFT JOIN named n ON n.criterion = f.criterion
+                 AND n.pattern = f.pattern
+            GROUP BY f.criterion, n.pattern, f.chat_id
         ),
-        ranked AS (
-            SELECT *,
-                   ROW_NUMBER() OVER (PARTITION BY criterion, pat ORDER BY score, chat_id) AS rn,
-                   COUNT(*) OVER (PARTITION BY criterion, pat) AS chats
-            FROM folded
+        ranked AS (  -- one sort: both figures use the same window
+            SELECT *, ROW_NUMBER() OVER w AS rn,
+                   COUNT(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+                   AS chats
+            FROM folded WINDOW w AS (PARTITION BY criterion, pat ORDER BY score, chat_id)
         )
         SELECT criterion, pat AS pattern, chats, chat_id, agent_id, day, score, quote, rn
         FROM ranked WHERE rn <= ? ORDER BY criterion, pat, rn
     """
-    return store.query(sql, [*params, examples])
+    return store.query(sql, [*params, *criteria, examples])
 
 
 # -------------------------------------------------------------------------- best / worst chats
@@ -403,27 +358,55 @@ def problem_groups(
 def extreme_chats(store: Store, scope: Scope, *, per_agent: int) -> list[Row]:
     """Each agent's ``per_agent`` best and worst chats by score (ties: earlier chat first).
 
-    Ranked on the indexed columns first; the failed-criteria list is read only for the
-    few chats kept.
+    Ranking every chat twice (best first, worst first) is two sorts of the whole period.
+    Instead the chats are counted per agent and score, which tells for each score how many
+    of the agent's chats are better (``better``) and worse (``worse``); only chats at a
+    score with fewer than ``per_agent`` better or worse chats can be kept, and among those
+    one sort by (score, start) gives each chat's place among its ties, ``k``: its best
+    rank is ``better + k`` and its worst rank ``worse + k``. The failed-criteria list is
+    read only for the few chats kept.
     """
     where, params = scope.where()
+    # A NULL agent is a group too: x'00' (a blob) never equals a text agent id.
+    agent_key = "COALESCE(r.agent_id, x'00')"
     return store.query(
         f"""
-        WITH ranked AS (
-            SELECT r.agent_id AS agent_id, r.chat_id AS chat_id, r.rubric_name AS rubric_name,
-                   r.day AS day, r.score AS score, r.passed AS passed,
-                   ROW_NUMBER() OVER (PARTITION BY r.agent_id ORDER BY r.score DESC,
-                                      r.started_at, r.chat_id) AS best_rank,
-                   ROW_NUMBER() OVER (PARTITION BY r.agent_id ORDER BY r.score ASC,
-                                      r.started_at, r.chat_id) AS worst_rank
-            FROM results r WHERE {where}
+        WITH per_score AS (
+            SELECT {agent_key} AS agent_key, r.score AS score, COUNT(*) AS n
+            FROM results r WHERE {where} GROUP BY 1, 2
         ),
-        kept AS (SELECT * FROM ranked WHERE best_rank <= ? OR worst_rank <= ?)
+        around AS (
+            SELECT * FROM (
+                SELECT agent_key, score,
+                       COALESCE(SUM(n) OVER (PARTITION BY agent_key ORDER BY score DESC
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS better,
+                       COALESCE(SUM(n) OVER (PARTITION BY agent_key ORDER BY score ASC
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS worse
+                FROM per_score)
+            WHERE better < ? OR worse < ?
+        ),
+        tied AS (
+            SELECT * FROM (
+                SELECT {agent_key} AS agent_key, r.agent_id AS agent_id, r.chat_id AS chat_id,
+                       r.rubric_name AS rubric_name, r.day AS day, r.score AS score,
+                       r.passed AS passed,
+                       ROW_NUMBER() OVER (PARTITION BY {agent_key}, r.score
+                                          ORDER BY r.started_at, r.chat_id) AS k
+                FROM results r
+                WHERE {where} AND ({agent_key}, r.score) IN (SELECT agent_key, score FROM around))
+            WHERE k <= ?
+        ),
+        kept AS (
+            SELECT t.agent_id, t.chat_id, t.rubric_name, t.day, t.score, t.passed,
+                   a.better + t.k AS best_rank, a.worse + t.k AS worst_rank
+            FROM tied t JOIN around a ON a.agent_key = t.agent_key AND a.score = t.score
+            WHERE a.better + t.k <= ? OR a.worse + t.k <= ?
+        )
         SELECT k.*, f.failed_criteria AS failed_criteria
         FROM kept k JOIN results f ON f.chat_id = k.chat_id AND f.rubric_name = k.rubric_name
         ORDER BY k.agent_id, k.best_rank
         """,
-        [*params, per_agent, per_agent],
+        [*params, per_agent, per_agent, *params, per_agent, per_agent, per_agent],
     )
 
 
