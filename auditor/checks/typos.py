@@ -1,17 +1,41 @@
 """Typo detection for agent messages (issue #3). Interface used by ``auditor.checks``.
 
-This module's implementation is being written; the types below are the contract.
+``TypoChecker`` is built once per rubric (dictionaries merged, data loaded once per process)
+and then ``check(chat)`` runs per chat. It looks at agent messages only: customer text is not
+graded, and bot/system messages are nobody's typing. An agent message marked ``auto`` (a
+macro or auto-greeting) is checked, but its findings are only ``possible``: a template's typo
+should be fixed in the template, not charged to the agent who triggered it.
+
+The per-language logic lives in ``auditor.typos`` (skip rules, dictionary layers, English and
+Chinese detectors); this module merges their findings into ``Typo`` records whose offsets
+point into the original message text (``message.text[start:end] == typo.text``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from ..models import Chat
+from ..models import Chat, Message
 from ..rubric import TypoSettings
+from ..typos.dictionaries import ChatTerms, Lexicon, build_lexicon
+from ..typos.en import EnglishSpeller
+from ..typos.pinyin import is_pinyin
+from ..typos.skip import SpanSet, skip_spans
+from ..typos.zh import ChineseDetector, ZhParams
+from ..typos.zhdata import to_simplified
+
+#: A capitalised word inside a sentence is usually a name, so it is counted only when one edit
+#: turns it into a word this frequent ("Hotle" → Hotel). Tuned on the SGD dev split.
+CAPITALISED_MIN_FREQ = 20_000
+
+_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SENTENCE_END = frozenset(".!?。！？\n:：;；…")
+_OPENERS = frozenset(" \t\"'“‘(（[「-–—*")
 
 
 @dataclass(frozen=True)
@@ -35,12 +59,183 @@ class TypoReport:
         return len(self.typos)
 
 
+def _sentence_initial(text: str, start: int) -> bool:
+    """True when the word at ``start`` opens the text or a sentence (so a capital is not a name)."""
+    i = start - 1
+    while i >= 0 and text[i] in _OPENERS:
+        i -= 1
+    return i < 0 or text[i] in _SENTENCE_END
+
+
+_PREV_WORD = re.compile(r"([A-Za-z]+)[\s,.&'-]{0,2}$")
+_NEXT_WORD = re.compile(r"^[\s&'-]{1,2}([A-Za-z]+)")
+
+
+def _in_name_run(text: str, start: int, end: int) -> bool:
+    """True when a neighbouring word is also capitalised ("Los Angeles", "Grand Hotle"):
+    runs of capitalised words are names, where the dictionary has no say."""
+    prev = _PREV_WORD.search(text, max(0, start - 40), start)
+    if prev and prev.group(1)[0].isupper() and not _sentence_initial(text, prev.start(1)):
+        return True
+    nxt = _NEXT_WORD.search(text[end : end + 40])
+    return bool(nxt and nxt.group(1)[0].isupper())
+
+
 class TypoChecker:
     """Built once per rubric (dictionaries loaded once), then ``check(chat)`` per chat."""
 
-    def __init__(self, settings: TypoSettings, extra_dictionaries: Sequence[Path] = ()):
+    def __init__(
+        self,
+        settings: TypoSettings,
+        extra_dictionaries: Sequence[Path] = (),
+        *,
+        zh_params: ZhParams | None = None,
+    ):
         self.settings = settings
         self.extra_dictionaries = list(extra_dictionaries)
+        self.lexicon: Lexicon = build_lexicon(
+            settings.terms, [*self.extra_dictionaries, *settings.dictionaries]
+        )
+        self.en = EnglishSpeller(self.lexicon.en_words)
+        self._clean_words: set[str] = set()
+        self._zh_params = zh_params
+        self._zh: ChineseDetector | None = None  # built on first Chinese text (about 1.5 s)
 
+    @property
+    def zh(self) -> ChineseDetector:
+        if self._zh is None:
+            self._zh = ChineseDetector(self.lexicon.zh_words, self._zh_params)
+        return self._zh
+
+    # -- public -------------------------------------------------------------------------
     def check(self, chat: Chat) -> TypoReport:
-        return TypoReport()
+        """Typos in the chat's agent messages, counted and possible, in message order."""
+        terms = ChatTerms(m.text for m in chat.messages if m.role == "customer")
+        report = TypoReport()
+        for m in chat.messages:
+            if m.role != "agent":
+                continue
+            for t in self.check_message(m, terms):
+                (report.typos if t.tier == "typo" else report.possible).append(t)
+        return report
+
+    def check_message(self, message: Message, terms: ChatTerms | None = None) -> list[Typo]:
+        """Typos in one message; ``terms`` is the chat's own dictionary layer."""
+        found = self.check_text(message.text, message.id, terms)
+        if message.auto:
+            found = [
+                replace(t, tier="possible", reason=f"{t.reason}; automatic message, not counted")
+                if t.tier == "typo"
+                else t
+                for t in found
+            ]
+        return found
+
+    def check_text(
+        self, text: str, message_id: str = "", terms: ChatTerms | None = None
+    ) -> list[Typo]:
+        """Typos in a piece of agent text (the unit the benchmark measures)."""
+        has_cjk = _CJK.search(text) is not None
+        if not has_cjk and self._all_clean(text):
+            return []  # the common case: no suspect word, no span work needed
+        spans: list[tuple[int, int]] = [(s, e) for s, e, _ in skip_spans(text)]
+        if self.lexicon.phrases:
+            spans.extend(self.lexicon.phrase_spans(text.lower()))
+        protected = SpanSet(spans)
+        out = self._english(text, message_id, protected, terms, has_cjk)
+        if has_cjk:
+            out.extend(self._chinese(text, message_id, protected, terms))
+            out.sort(key=lambda t: t.start)
+        return out
+
+    # -- English ------------------------------------------------------------------------
+    def _all_clean(self, text: str) -> bool:
+        """True when every Latin word of ``text`` is known (a set lookup per token).
+
+        Words seen clean once are remembered verbatim, so steady traffic never lower-cases or
+        consults the speller; the skip rules only run for messages with a suspect word.
+        """
+        clean = self._clean_words
+        for w in _WORD.findall(text):
+            if w in clean:
+                continue
+            low = w.lower().replace("’", "'")
+            if self.en.verdict(low) is not None:
+                return False
+            if len(clean) < 500_000:
+                clean.add(w)
+        return True
+
+    def _english(
+        self,
+        text: str,
+        mid: str,
+        protected: SpanSet,
+        terms: ChatTerms | None,
+        in_chinese: bool,
+    ) -> list[Typo]:
+        out: list[Typo] = []
+        verdict = self.en.verdict
+        for m in _WORD.finditer(text):
+            word = m.group()
+            low = word.lower()
+            if "’" in low:
+                low = low.replace("’", "'")
+            v = verdict(low)
+            if v is None or len(word) < 2:
+                continue
+            start, end = m.span()
+            if protected and protected.overlaps(start, end):
+                continue
+            if terms is not None and low in terms.en_words:
+                continue
+            tier, reason = v.tier, v.reason
+            if tier == "typo":
+                if (
+                    word[0].isupper()
+                    and not _sentence_initial(text, start)
+                    and not (
+                        v.distance == 1
+                        and v.suggestion_freq >= CAPITALISED_MIN_FREQ
+                        and not _in_name_run(text, start, end)
+                    )
+                ):
+                    tier, reason = "possible", "capitalised word not in the dictionary (a name?)"
+                elif in_chinese and is_pinyin(low):
+                    tier, reason = "possible", "may be pinyin in a Chinese message"
+                elif in_chinese and len(low) <= 3:
+                    tier, reason = "possible", "short Latin token in a Chinese message"
+            suggestion = v.suggestion
+            if suggestion and word[0].isupper() and suggestion[0].islower():
+                suggestion = suggestion[0].upper() + suggestion[1:]
+            out.append(Typo(mid, start, end, word, suggestion, tier, reason))
+        return out
+
+    # -- Chinese ------------------------------------------------------------------------
+    def _chinese(
+        self, text: str, mid: str, protected: SpanSet, terms: ChatTerms | None
+    ) -> list[Typo]:
+        simple = to_simplified(text)
+        n = len(text)
+        blocked = [protected.overlaps(i, i + 1) for i in range(n)] if protected else [False] * n
+        out: list[Typo] = []
+        for h in self.zh.detect(simple, blocked):
+            if terms is not None and self._customer_wrote(text, h.start, h.end, terms):
+                continue
+            tier, reason = h.tier, h.reason
+            if h.function_swap and not self.settings.count_function_chars:
+                tier = "possible"
+                reason += "; 的/地/得 or 在/再 use is not counted by this rubric"
+            suggestion = h.suggestion
+            if simple != text and text[h.start : h.end] != simple[h.start : h.end]:
+                reason += f" (simplified: {simple[h.start : h.end]})"
+            out.append(Typo(mid, h.start, h.end, text[h.start : h.end], suggestion, tier, reason))
+        return out
+
+    @staticmethod
+    def _customer_wrote(text: str, start: int, end: int, terms: ChatTerms) -> bool:
+        """The suspect characters with a neighbour appear in the customer's own messages."""
+        for a, b in ((start - 1, end), (start, end + 1), (start - 1, end + 1)):
+            if a >= 0 and b <= len(text) and terms.covers_zh(text[a:b]):
+                return True
+        return False

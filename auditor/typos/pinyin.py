@@ -1,0 +1,43 @@
+"""Is a Latin token plausibly pinyin? Used to keep romanised Chinese out of the counted tier.
+
+Agents in Chinese chats type pinyin ("hao de", "xiexie") and abbreviations; an English
+dictionary would call all of them misspellings. The syllable inventory comes from pypinyin's
+character table (toneless), so it is complete without a hand list.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache, lru_cache
+
+from pypinyin import pinyin_dict
+
+
+@cache
+def _syllables() -> frozenset[str]:
+    out: set[str] = set()
+    for readings in pinyin_dict.pinyin_dict.values():
+        for r in readings.split(","):
+            base = "".join(
+                c for c in unicodedata.normalize("NFD", r) if not unicodedata.combining(c)
+            )
+            if base.isascii() and base.isalpha():
+                out.add(base.replace("ü", "v"))
+    return frozenset(out)
+
+
+@lru_cache(maxsize=65536)
+def is_pinyin(token: str) -> bool:
+    """True when the lower-case ``token`` splits entirely into pinyin syllables (max 6 letters each)."""
+    syl = _syllables()
+    t = token.lower()
+    n = len(t)
+    ok = [False] * (n + 1)
+    ok[0] = True
+    for i in range(n):
+        if not ok[i]:
+            continue
+        for j in range(i + 1, min(n, i + 6) + 1):
+            if t[i:j] in syl:
+                ok[j] = True
+    return n > 0 and ok[n]

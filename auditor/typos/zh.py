@@ -1,0 +1,265 @@
+"""Chinese typo detection: curated confusions plus dictionary-backed homophone slips.
+
+Two detectors run on the simplified form of the message (traditional input is converted with
+OpenCC, which keeps offsets 1:1, so spans point into the original text):
+
+1. **Curated confusions** (``data/zh_confusions.tsv``): word pairs that are wrong in customer
+   service whatever the context (因该→应该, 报歉→抱歉, 自已→自己, 以经→已经, 优惠卷→优惠券…),
+   matched with an Aho-Corasick automaton. A match is skipped when a dictionary word straddles
+   its edge (现在见到 contains 在见, but 现在 and 见到 are the words), and an entry may require
+   the match to end the clause (在见 only as a farewell).
+2. **Homophone slips**: a typed wrong character rarely forms a word with its neighbours, so
+   it is left as an "orphan" (covered by no 2–4-character dictionary word). For two or three
+   adjacent orphans, if replacing one of them by a character of the same pinyin turns the
+   window into a frequent jieba word (问提→问题, 按装→安装), that is a suspect. It is counted
+   only when the new word is very frequent relative to the typed characters and the sound is an
+   exact match; weaker ones are ``possible``. Thresholds live in ``ZhParams`` and were tuned on
+   SIGHAN train13–15 only (bench/typos_bench.py).
+
+的/地/得 and 在/再 swaps are grammar, not spelling, in most QA standards: they are reported as
+``possible`` unless ``TypoSettings.count_function_chars`` is on.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import ahocorasick
+
+from .zhdata import ZhData, is_cjk, zh_data
+
+Tier = Literal["typo", "possible"]
+
+#: Character swaps that are grammar (的/地/得) or adverb choice (在/再), not spelling.
+FUNCTION_SWAPS: frozenset[frozenset[str]] = frozenset(
+    {frozenset("的地"), frozenset("的得"), frozenset("地得"), frozenset("在再")}
+)
+
+#: Characters never "corrected" by the generic detector: pronouns whose choice is meaning
+#: (他/她/它), very frequent function characters that stand alone as words all the time, and
+#: chat particles. Curated confusions still apply to them.
+NEVER_SUSPECT = frozenset(
+    "的了是在我你您他她它们有和就也都不这那吗呢吧啊哦呀啦嘛哈亲滴哒么一个人上下来去到说要会能"
+    "对很还又把被给让从向跟与及或而且但"
+)
+
+_CLAUSE_END = frozenset("。！？!?，,；;～~…　 \n\t）)」』】\"'”’")
+
+
+@dataclass(frozen=True)
+class ZhParams:
+    """Thresholds of the homophone detector (tuned on SIGHAN train13–15, see docs/typos.md)."""
+
+    cover_min_freq: int = 3  # dictionary words rarer than this do not "cover" characters
+    possible_min_freq: int = 300  # a correction must make a word at least this frequent
+    typo_min_freq: int = 3000  # ... and this frequent for the counted tier
+    typo_min_margin: float = 0.5  # log10(new word freq) - log10(the typed char as a word)
+    possible_min_margin: float = -1.5
+    typo_min_similarity: int = 3  # 3 = same pinyin and tone, 2 = other tone, 1 = fuzzy
+    possible_min_similarity: int = 2
+    orphan_window: bool = True  # every char of the window must be an orphan, not just the suspect
+    guard_min_freq: int = 50  # straddling words at least this frequent veto a curated match
+
+
+@dataclass(frozen=True)
+class Confusion:
+    wrong: str
+    right: str
+    guard: str  # "" or "end": the match must end a clause
+    kind: str  # "" or "function": a 的/地/得 or 在/再 swap
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int
+    end: int
+    suggestion: str
+    tier: Tier
+    reason: str
+    function_swap: bool = False
+
+
+def load_confusions() -> list[Confusion]:
+    """The shipped curated list: ``wrong<TAB>right[<TAB>guard[,kind]]``, ``#`` comments."""
+    text = resources.files("auditor.typos.data").joinpath("zh_confusions.tsv").read_text("utf-8")
+    out: list[Confusion] = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2 or len(parts[0]) != len(parts[1]):
+            raise ValueError(f"bad zh_confusions.tsv line (need equal-length pair): {line!r}")
+        flags = set(parts[2].split(",")) if len(parts) > 2 and parts[2] else set()
+        out.append(
+            Confusion(
+                parts[0].strip(),
+                parts[1].strip(),
+                "end" if "end" in flags else "",
+                "function" if "function" in flags else "",
+            )
+        )
+    return out
+
+
+@cache
+def _curated_automaton() -> ahocorasick.Automaton:
+    a = ahocorasick.Automaton()
+    for c in load_confusions():
+        a.add_word(c.wrong, c)
+    a.make_automaton()
+    return a
+
+
+class ChineseDetector:
+    """Finds suspect characters in one simplified message; holds the extra dictionary words."""
+
+    def __init__(self, extra_words: set[str], params: ZhParams | None = None):
+        self.data: ZhData = zh_data()
+        self.params = params or ZhParams()
+        self.extra_words = extra_words
+        self._curated = _curated_automaton()
+        self._window_cache: dict[tuple[str, int], tuple[str, int, int] | None] = {}
+
+    # -- dictionary helpers -------------------------------------------------------------
+    def _is_word(self, w: str, min_freq: int) -> bool:
+        return w in self.extra_words or self.data.freq.get(w, 0) >= min_freq
+
+    def _char_freq(self, ch: str) -> int:
+        return self.data.char_freq.get(ch, 0)
+
+    # -- detection ----------------------------------------------------------------------
+    def detect(self, s: str, blocked: list[bool]) -> list[Hit]:
+        """Hits in ``s`` (simplified text); ``blocked[i]`` marks characters never to flag."""
+        hits = self._curated_hits(s, blocked)
+        taken = [False] * len(s)
+        for h in hits:
+            for i in range(h.start, h.end):
+                taken[i] = True
+        hits.extend(self._homophone_hits(s, blocked, taken))
+        hits.sort(key=lambda h: h.start)
+        return hits
+
+    def _curated_hits(self, s: str, blocked: list[bool]) -> list[Hit]:
+        out: list[Hit] = []
+        gmin = self.params.guard_min_freq
+        for end_idx, conf in self._curated.iter(s):
+            end = end_idx + 1
+            start = end - len(conf.wrong)
+            if any(blocked[start:end]):
+                continue
+            if conf.guard == "end" and end < len(s) and s[end] not in _CLAUSE_END:
+                continue
+            if self._straddled(s, start, end, gmin):
+                continue
+            diff = [i for i in range(len(conf.wrong)) if conf.wrong[i] != conf.right[i]]
+            a, b = start + diff[0], start + diff[-1] + 1
+            out.append(
+                Hit(
+                    a,
+                    b,
+                    conf.right[diff[0] : diff[-1] + 1],
+                    "typo",
+                    f"{conf.wrong}→{conf.right} (common confusion)",
+                    function_swap=conf.kind == "function",
+                )
+            )
+        return out
+
+    def _straddled(self, s: str, start: int, end: int, min_freq: int) -> bool:
+        """True when a dictionary word crosses the match's left or right edge."""
+        for length in (2, 3, 4):
+            # words ending inside the match but starting before it
+            for a in range(max(0, start - length + 1), start):
+                b = a + length
+                if start < b <= end and self._is_word(s[a:b], min_freq):
+                    return True
+            # words starting inside the match and ending after it
+            for a in range(start + 1, end):
+                b = a + length
+                if b > end and b <= len(s) and self._is_word(s[a:b], min_freq):
+                    return True
+        return False
+
+    def _orphans(self, s: str, blocked: list[bool]) -> list[bool]:
+        """``orphan[i]``: a checkable CJK char that no 2–4-char dictionary word covers."""
+        n = len(s)
+        covered = [False] * n
+        cmin = self.params.cover_min_freq
+        for j in range(n - 1):
+            if not is_cjk(s[j]):
+                continue
+            for length in (2, 3, 4):
+                if j + length > n:
+                    break
+                if self._is_word(s[j : j + length], cmin):
+                    for k in range(j, j + length):
+                        covered[k] = True
+        return [not covered[i] and not blocked[i] and is_cjk(s[i]) for i in range(n)]
+
+    def _homophone_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
+        orphan = self._orphans(s, blocked)
+        n = len(s)
+        best: dict[int, tuple[float, Hit]] = {}
+        for i in range(n):
+            if not orphan[i] or taken[i] or s[i] in NEVER_SUSPECT:
+                continue
+            for a, b in ((i - 1, i + 1), (i, i + 2), (i - 2, i + 1), (i - 1, i + 2), (i, i + 3)):
+                if a < 0 or b > n or any(taken[k] or not is_cjk(s[k]) for k in range(a, b)):
+                    continue
+                if self.params.orphan_window and not all(orphan[k] for k in range(a, b)):
+                    continue
+                if any(blocked[k] for k in range(a, b)):
+                    continue
+                found = self._best_fix(s[a:b], i - a)
+                if found is None:
+                    continue
+                word, freq, sim = found
+                graded = self._grade(s, i, word, freq, sim, a, b)
+                if graded is not None and (i not in best or graded[0] > best[i][0]):
+                    best[i] = graded
+        return [h for _, h in best.values()]
+
+    def _best_fix(self, window: str, k: int) -> tuple[str, int, int] | None:
+        """The most frequent word made by swapping ``window[k]`` for a homophone (cached)."""
+        key = (window, k)
+        if key in self._window_cache:
+            return self._window_cache[key]
+        result: tuple[str, int, int] | None = None
+        pmin, psim = self.params.possible_min_freq, self.params.possible_min_similarity
+        freq = self.data.freq
+        head, tail = window[:k], window[k + 1 :]
+        for h, sim in self.data.candidates(window[k]):
+            if sim < psim:
+                continue
+            w = head + h + tail
+            f = freq.get(w, 0)
+            if f >= pmin and (result is None or (sim, f) > (result[2], result[1])):
+                result = (w, f, sim)
+        if len(self._window_cache) < 500_000:
+            self._window_cache[key] = result
+        return result
+
+    def _grade(
+        self, s: str, i: int, word: str, freq: int, sim: int, a: int, b: int
+    ) -> tuple[float, Hit] | None:
+        """Tier a candidate fix by how much more likely the word is than the typed chars."""
+        p = self.params
+        typed = s[a:b]
+        # the suspect as a standalone word: when it is itself a frequent word, being an
+        # orphan is natural and the evidence for a slip is weaker
+        margin = math.log10(freq) - math.log10(self._char_freq(s[i]) + 1)
+        if margin < p.possible_min_margin:
+            return None
+        suggestion = word[i - a]
+        counted = (
+            freq >= p.typo_min_freq and margin >= p.typo_min_margin and sim >= p.typo_min_similarity
+        )
+        reason = f"{typed}→{word} (same sound; {word} is a common word)"
+        tier: Tier = "typo" if counted else "possible"
+        swap = frozenset((s[i], suggestion)) in FUNCTION_SWAPS
+        return margin, Hit(i, i + 1, suggestion, tier, reason, function_swap=swap)

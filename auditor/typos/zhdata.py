@@ -1,0 +1,138 @@
+"""Chinese lexical data built once per process from installed packages only.
+
+* word frequencies: jieba's bundled ``dict.txt`` (349k words with corpus counts) — read directly
+  rather than through ``jieba.Tokenizer`` so nothing is cached to disk and no HMM is loaded;
+* readings: pypinyin's per-character pinyin table, reduced to three keys per reading —
+  exact (with tone), toneless, and "fuzzy" (z/zh, c/ch, s/sh, n/l, -n/-ng merged), the usual
+  sources of homophone slips from pinyin input methods and regional accents;
+* traditional → simplified: OpenCC ``t2s``; detection runs on simplified text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from functools import cache
+from importlib import resources
+
+import opencc
+from pypinyin import pinyin_dict
+
+#: Single characters rarer than this (as standalone words in jieba's counts) are never proposed
+#: as a correction: a suggestion must be a character an agent would plausibly have meant.
+MIN_CANDIDATE_CHAR_FREQ = 50
+
+_TONE_MARKS = {"\u0300", "\u0301", "\u0304", "\u030c"}  # grave, acute, macron, caron
+
+
+def is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF
+
+
+def _toneless(reading: str) -> str:
+    decomposed = unicodedata.normalize("NFD", reading)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+
+
+def _fuzzy(toneless: str) -> str:
+    s = toneless
+    for a, b in (("zh", "z"), ("ch", "c"), ("sh", "s")):
+        if s.startswith(a):
+            s = b + s[len(a) :]
+            break
+    if s.startswith("l"):
+        s = "n" + s[1:]
+    if s.endswith("ng") and len(s) > 2:
+        s = s[:-1]
+    return s
+
+
+def _is_simplified(ch: str) -> bool:
+    return _t2s().convert(ch) == ch
+
+
+class ZhData:
+    """Word frequencies, readings and homophone candidates (shared, read-only)."""
+
+    def __init__(self) -> None:
+        freq: dict[str, int] = {}
+        with resources.files("jieba").joinpath("dict.txt").open(encoding="utf-8") as f:
+            for line in f:
+                parts = line.split(" ", 2)
+                if len(parts) >= 2:
+                    freq[parts[0]] = int(parts[1])
+        self.freq = freq
+        self.char_freq = {w: n for w, n in freq.items() if len(w) == 1}
+        self._exact: dict[str, frozenset[str]] = {}
+        self._plain: dict[str, frozenset[str]] = {}
+        self._fuzz: dict[str, frozenset[str]] = {}
+        by_plain: dict[str, set[str]] = defaultdict(set)
+        by_fuzzy: dict[str, set[str]] = defaultdict(set)
+        for cp, readings in pinyin_dict.pinyin_dict.items():
+            ch = chr(cp)
+            if not is_cjk(ch):
+                continue
+            exact = frozenset(readings.split(","))
+            plain = frozenset(_toneless(r) for r in exact)
+            fuzz = frozenset(_fuzzy(p) for p in plain)
+            self._exact[ch], self._plain[ch], self._fuzz[ch] = exact, plain, fuzz
+            # A correction is indexed under its primary (first) reading only: the writer
+            # meant the common sound of the intended character; rare readings add noise.
+            if self.char_freq.get(ch, 0) >= MIN_CANDIDATE_CHAR_FREQ and _is_simplified(ch):
+                primary = _toneless(readings.split(",", 1)[0])
+                by_plain[primary].add(ch)
+                by_fuzzy[_fuzzy(primary)].add(ch)
+        self._by_plain = by_plain
+        self._by_fuzzy = by_fuzzy
+        self._cands: dict[str, tuple[tuple[str, int], ...]] = {}
+
+    def candidates(self, ch: str) -> tuple[tuple[str, int], ...]:
+        """Characters that sound like ``ch``, each with a similarity level.
+
+        3 = a shared reading with the same tone, 2 = same syllable in another tone,
+        1 = fuzzy (z/zh, n/l, -n/-ng …). Cached per character.
+        """
+        got = self._cands.get(ch)
+        if got is not None:
+            return got
+        out: dict[str, int] = {}
+        exact = self._exact.get(ch, frozenset())
+        for z in self._fuzz.get(ch, ()):
+            for h in self._by_fuzzy.get(z, ()):
+                out[h] = 1
+        for p in self._plain.get(ch, ()):
+            for h in self._by_plain.get(p, ()):
+                out[h] = 3 if exact & self._exact.get(h, frozenset()) else 2
+        out.pop(ch, None)
+        result = tuple(out.items())
+        self._cands[ch] = result
+        return result
+
+
+@cache
+def zh_data() -> ZhData:
+    """The process-wide instance (about 1.5 s to build, then shared by every checker)."""
+    return ZhData()
+
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Simplified text with the same length, so offsets map 1:1 back to the original.
+
+    OpenCC converts by phrase; for Chinese that keeps the length, but if a phrase rule ever
+    changed it, we fall back to converting character by character (always 1:1).
+    """
+    conv = _t2s()
+    out: str = conv.convert(text)
+    if len(out) == len(text):
+        return out
+    chars = []
+    for ch in text:
+        c = conv.convert(ch)
+        chars.append(c if len(c) == 1 else ch)
+    return "".join(chars)

@@ -1,0 +1,374 @@
+"""Benchmark of the typo check (issue #3) on the public sets in ../shared/data/typos.
+
+Prints every figure the issue asks for, split into DEV (used for tuning) and TEST (reported,
+never tuned on):
+
+English  misspellings from Birkbeck and Norvig set 1 injected into clean SGD utterances —
+         counted-typo precision and non-word recall; false-flag rate on the clean utterances;
+         dev = SGD "dev:" dialogues, test = SGD "test:" dialogues.
+Chinese  SIGHAN sentence- and character-level detection P/R, simplified and traditional
+         (dev = train13–15, test = test13, test14); false flags on clean sentences (dev = the
+         train sets' correct side, test = CrossWOZ); share of real JD.com chats (JDDC, CSDS)
+         over the 3-typo limit.
+Speed    agent messages per second, one core, both languages.
+
+Usage:  python bench/typos_bench.py [--data ../shared/data] [--quick]
+Skips (exit 0) when the data directory is absent. Never copies the data anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import json
+import random
+import re
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from auditor.checks.typos import TypoChecker  # noqa: E402
+from auditor.rubric import TypoSettings  # noqa: E402
+from auditor.typos.dictionaries import ChatTerms  # noqa: E402
+
+csv.field_size_limit(10**8)
+SEED = 20261122
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+# ---------------------------------------------------------------------------- English
+def load_misspellings(typos_dir: Path) -> dict[str, list[str]]:
+    """correct word (lower) -> misspellings, from Birkbeck (Mitton format) and Norvig set 1."""
+    pairs: dict[str, set[str]] = {}
+    correct = None
+    for line in (typos_dir / "en" / "birkbeck_missp.dat").read_text("latin-1").splitlines():
+        line = line.strip()
+        if line.startswith("$"):
+            correct = line[1:].lower()
+        elif correct and line:
+            pairs.setdefault(correct, set()).add(line.lower())
+    text = (typos_dir / "en" / "norvig_spell-testset1.txt").read_text("utf-8")
+    norvig = ast.literal_eval(text.split("=", 1)[1].strip())
+    for right, wrongs in norvig.items():
+        pairs.setdefault(right.lower(), set()).update(w.lower() for w in wrongs.split())
+    alpha = re.compile(r"[a-z]+")
+    out = {r: sorted(w for w in ws if alpha.fullmatch(w) and w != r) for r, ws in pairs.items()}
+    return {r: ws for r, ws in out.items() if ws and alpha.fullmatch(r)}
+
+
+@dataclass
+class Utt:
+    split: str
+    speaker: str
+    text: str
+    slots: list[str]
+
+
+def load_sgd(typos_dir: Path) -> list[Utt]:
+    out = []
+    with (typos_dir / "en" / "sgd_dev_test_utterances_20k.tsv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            split = row["dialogue_id"].split(":", 1)[0]
+            slots = [s for s in (row.get("slot_values") or "").split("|") if s]
+            out.append(Utt(split, row["speaker"], row["utterance"], slots))
+    return out
+
+
+def slot_terms(slots: Iterable[str]) -> ChatTerms:
+    """Entity values of an utterance as the chat's own dictionary layer (names it mentions)."""
+    return ChatTerms(list(slots))
+
+
+def bench_english(checker: TypoChecker, typos_dir: Path) -> None:
+    missp = load_misspellings(typos_dir)
+    utts = load_sgd(typos_dir)
+    speller = checker.en
+    print("\n== English (SGD utterances; dev = SGD dev dialogues, test = SGD test dialogues)")
+    print(f"misspelling pairs: {sum(map(len, missp.values()))} for {len(missp)} words")
+    for split in ("dev", "test"):
+        clean = [u for u in utts if u.split == split]
+        rng = random.Random(SEED)
+        tp = fp = nonword = hit_any = injected = realword = 0
+        for u in clean:
+            words = [m for m in _WORD.finditer(u.text) if m.group().lower() in missp]
+            if not words:
+                continue
+            m = rng.choice(words)
+            wrong = rng.choice(missp[m.group().lower()])
+            if m.group()[0].isupper():
+                wrong = wrong[0].upper() + wrong[1:]
+            text = u.text[: m.start()] + wrong + u.text[m.end() :]
+            a, b = m.start(), m.start() + len(wrong)
+            injected += 1
+            is_nonword = not speller.is_known(wrong.lower())
+            if not is_nonword:
+                realword += 1
+            else:
+                nonword += 1
+            found = checker.check_text(text, "x", slot_terms(u.slots))
+            for t in found:
+                overlaps = t.start < b and a < t.end
+                if t.tier == "typo":
+                    if overlaps:
+                        tp += 1
+                    else:
+                        fp += 1
+                elif overlaps and is_nonword:
+                    hit_any += 1
+        flagged = [bool([t for t in checker.check_text(u.text) if t.tier == "typo"]) for u in clean]
+        flagged_dict = [
+            bool(
+                [
+                    t
+                    for t in checker.check_text(u.text, "x", slot_terms(u.slots))
+                    if t.tier == "typo"
+                ]
+            )
+            for u in clean
+        ]
+        sys_idx = [i for i, u in enumerate(clean) if u.speaker == "SYSTEM"]
+        print(
+            f"[{split.upper()}] injected {injected} (non-word {nonword}, real-word {realword}, "
+            f"not detectable by a dictionary)\n"
+            f"  counted-typo precision {ratio(tp, tp + fp):.3f}  (TP {tp}, FP {fp})\n"
+            f"  counted recall on non-word errors {ratio(tp, nonword):.3f}; "
+            f"counted or possible {ratio(tp + hit_any, nonword):.3f}\n"
+            f"  clean utterances with a counted typo: {ratio(sum(flagged), len(clean)):.2%} "
+            f"of {len(clean)} (system turns {ratio(sum(flagged[i] for i in sys_idx), len(sys_idx)):.2%}); "
+            f"with the utterance's entity values as chat terms {ratio(sum(flagged_dict), len(clean)):.2%}"
+        )
+    # speed: the clean utterances, every one checked as an agent message
+    texts = [u.text for u in utts]
+    fresh = TypoChecker(checker.settings)
+    t0 = time.perf_counter()
+    for t in texts:
+        fresh.check_text(t)
+    cold = len(texts) / (time.perf_counter() - t0)
+    reps = 3
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        for t in texts:
+            fresh.check_text(t)
+    warm = reps * len(texts) / (time.perf_counter() - t0)
+    print(f"[SPEED] English: {cold:,.0f} msg/s first pass (cold caches), {warm:,.0f} msg/s steady")
+
+
+# ---------------------------------------------------------------------------- Chinese
+def sighan_pairs(typos_dir: Path, script: str, name: str) -> list[tuple[str, str]]:
+    d = typos_dir / "zh" / "sighan" / script
+    err = (d / f"{name}_error.txt").read_text("utf-8").splitlines()
+    cor = (d / f"{name}_correct.txt").read_text("utf-8").splitlines()
+    return [(e, c) for e, c in zip(err, cor, strict=True) if len(e) == len(c)]
+
+
+@dataclass
+class Prf:
+    s_tp: int = 0  # sentences whose flagged positions equal the gold positions
+    s_flag: int = 0
+    s_flag_err: int = 0  # flagged sentences that do have an error (lenient)
+    s_gold: int = 0
+    c_tp: int = 0
+    c_flag: int = 0
+    c_gold: int = 0
+    clean_flag: int = 0  # flagged sentences among those without an error
+    clean: int = 0
+
+    def line(self) -> str:
+        sp, sr = ratio(self.s_tp, self.s_flag), ratio(self.s_tp, self.s_gold)
+        cp, cr = ratio(self.c_tp, self.c_flag), ratio(self.c_tp, self.c_gold)
+        return (
+            f"sentence P {sp:.3f} R {sr:.3f} F1 {ratio(2 * sp * sr, sp + sr):.3f} "
+            f"(lenient P {ratio(self.s_flag_err, self.s_flag):.3f}) | "
+            f"char P {cp:.3f} R {cr:.3f} | error-free sentences flagged "
+            f"{self.clean_flag}/{self.clean}"
+        )
+
+
+def eval_sighan(checker: TypoChecker, pairs: list[tuple[str, str]], tiers: set[str]) -> Prf:
+    r = Prf()
+    for err, cor in pairs:
+        gold = {i for i, (a, b) in enumerate(zip(err, cor, strict=True)) if a != b}
+        pred: set[int] = set()
+        for t in checker.check_text(err):
+            if t.tier in tiers:
+                pred.update(range(t.start, t.end))
+        if gold:
+            r.s_gold += 1
+        else:
+            r.clean += 1
+            r.clean_flag += bool(pred)
+        if pred:
+            r.s_flag += 1
+            r.s_flag_err += bool(gold)
+            r.s_tp += pred == gold
+        r.c_tp += len(pred & gold)
+        r.c_flag += len(pred)
+        r.c_gold += len(gold)
+    return r
+
+
+def clean_rate(
+    checker: TypoChecker, texts: list[str], terms: list[ChatTerms] | None = None
+) -> float:
+    n = 0
+    for i, t in enumerate(texts):
+        found = checker.check_text(t, "x", terms[i] if terms else None)
+        n += any(x.tier == "typo" for x in found)
+    return ratio(n, len(texts))
+
+
+def load_jddc(chats_dir: Path) -> list[list[tuple[str, str]]]:
+    out = []
+    with (chats_dir / "jddc" / "jddc_dialogues.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            out.append([(t["role"], t["text"]) for t in d["turns"]])
+    return out
+
+
+def load_csds(chats_dir: Path) -> list[list[tuple[str, str]]]:
+    data = json.loads((chats_dir / "csds" / "csds_val_topic_segments.json").read_text("utf-8"))
+    seen: dict[str, list[tuple[str, str]]] = {}
+    for item in data:
+        dlg = item["Dialogue"]
+        if dlg in seen:
+            continue
+        turns = []
+        for part in dlg.split("[SEP][CLS]"):
+            part = part.replace("[SEP]", "").replace("[CLS]", "").strip()
+            if part.startswith("客服:"):
+                turns.append(("agent", part[3:]))
+            elif part.startswith("用户:"):
+                turns.append(("customer", part[3:]))
+        seen[dlg] = turns
+    return list(seen.values())
+
+
+def chats_over_limit(checker: TypoChecker, chats: list[list[tuple[str, str]]], limit: int) -> str:
+    over = total = msgs = 0
+    examples: list[str] = []
+    for turns in chats:
+        terms = ChatTerms(t for r, t in turns if r == "customer")
+        count = 0
+        for role, text in turns:
+            if role != "agent":
+                continue
+            msgs += 1
+            for t in checker.check_text(text, "x", terms):
+                if t.tier == "typo":
+                    count += 1
+                    if len(examples) < 12:
+                        examples.append(
+                            f"{text[max(0, t.start - 6) : t.end + 6]} [{t.text}→{t.suggestion}]"
+                        )
+        total += count
+        over += count > limit
+    ex = "\n      ".join(examples)
+    return (
+        f"{over}/{len(chats)} chats ({ratio(over, len(chats)):.1%}) over {limit} counted typos; "
+        f"{total} counted typos in {msgs} agent messages\n    examples:\n      {ex}"
+    )
+
+
+def bench_chinese(checker: TypoChecker, data: Path, quick: bool) -> None:
+    typos_dir = data / "typos"
+    print("\n== Chinese (SIGHAN: dev = train13-15, test = test13, test14)")
+    print("sentence level = SIGHAN15 detection (flagged positions == gold positions); counted tier")
+    for script in ("simplified", "traditional"):
+        for split, names in (
+            ("DEV", ["train13", "train14", "train15"]),
+            ("TEST", ["test13", "test14"]),
+        ):
+            for name in names:
+                pairs = sighan_pairs(typos_dir, script, name)
+                if quick:
+                    pairs = pairs[:300]
+                counted = eval_sighan(checker, pairs, {"typo"})
+                both = eval_sighan(checker, pairs, {"typo", "possible"})
+                print(f"[{split}] {script:11s} {name}: {counted.line()}")
+                print(f"       {'':11s} {'':7s} counted+possible: {both.line()}")
+    # clean sentences
+    dev_clean = [
+        c
+        for n in ("train13", "train14", "train15")
+        for _, c in sighan_pairs(typos_dir, "simplified", n)
+    ]
+    print(
+        f"[DEV] clean SIGHAN train sentences (correct side) with a counted typo: {clean_rate(checker, dev_clean):.2%} of {len(dev_clean)}"
+    )
+    rows = []
+    with (typos_dir / "zh" / "crosswoz_test_utterances.tsv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            vals = [v for v in (row.get("dialog_act_values") or "").split("|") if v]
+            rows.append((row["role"], row["content"], vals))
+    texts = [t for _, t, _ in rows]
+    terms = [ChatTerms(v) for _, _, v in rows]
+    sys_rows = [i for i, (r, _, _) in enumerate(rows) if r == "sys"]
+    print(
+        f"[TEST] clean CrossWOZ utterances with a counted typo: {clean_rate(checker, texts):.2%} of {len(texts)}; "
+        f"system turns {clean_rate(checker, [texts[i] for i in sys_rows]):.2%}; "
+        f"with entity values as chat terms {clean_rate(checker, texts, terms):.2%}"
+    )
+    chats_dir = data / "chats"
+    limit = checker.settings.max_typos
+    if (chats_dir / "jddc").is_dir():
+        print(
+            f"[TEST] JDDC (real JD.com chats): {chats_over_limit(checker, load_jddc(chats_dir), limit)}"
+        )
+    if (chats_dir / "csds").is_dir():
+        print(
+            f"[TEST] CSDS (real JD.com chats, val): {chats_over_limit(checker, load_csds(chats_dir), limit)}"
+        )
+    # speed: real agent messages (JDDC) plus CrossWOZ system turns
+    msgs = [t for c in load_jddc(chats_dir) for r, t in c if r == "agent"] + [
+        texts[i] for i in sys_rows
+    ]
+    fresh = TypoChecker(checker.settings)
+    fresh.check_text("预热")  # load the Chinese data before timing (once per process, ~1.5 s)
+    t0 = time.perf_counter()
+    for t in msgs:
+        fresh.check_text(t)
+    cold = len(msgs) / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for t in msgs:
+        fresh.check_text(t)
+    warm = len(msgs) / (time.perf_counter() - t0)
+    avg = sum(map(len, msgs)) / len(msgs)
+    print(
+        f"[SPEED] Chinese: {cold:,.0f} msg/s first pass, {warm:,.0f} msg/s steady ({len(msgs)} messages, {avg:.0f} chars avg)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--quick", action="store_true", help="first 300 sentences of each SIGHAN set")
+    ap.add_argument("--lang", choices=["en", "zh", "all"], default="all")
+    args = ap.parse_args(argv)
+    if not (args.data / "typos").is_dir():
+        print(f"skipped: no data at {args.data / 'typos'}")
+        return 0
+    t0 = time.perf_counter()
+    checker = TypoChecker(TypoSettings())
+    print(f"checker built in {time.perf_counter() - t0:.2f} s (English); default TypoSettings")
+    if args.lang in ("en", "all"):
+        bench_english(checker, args.data / "typos")
+    if args.lang in ("zh", "all"):
+        bench_chinese(checker, args.data, args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
