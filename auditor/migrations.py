@@ -12,7 +12,7 @@ migrations = Migrations("auditor")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["runs"].create(
+    db.table("runs").create(
         {
             "id": str,
             "started_at": str,
@@ -32,13 +32,13 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["transcripts"].create({"hash": str, "chat_id": str, "body": str}, pk="hash")
-    db["rubrics"].create(
+    db.table("transcripts").create({"hash": str, "chat_id": str, "body": str}, pk="hash")
+    db.table("rubrics").create(
         {"hash": str, "id": str, "name": str, "version": str, "path": str, "body": str},
         pk="hash",
     )
-    db["prompts"].create({"hash": str, "name": str, "body": str}, pk="hash")
-    db["chats"].create(
+    db.table("prompts").create({"hash": str, "name": str, "body": str}, pk="hash")
+    db.table("chats").create(
         {
             "chat_id": str,
             "transcript_hash": str,
@@ -56,7 +56,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="chat_id",
     )
-    db["results"].create(
+    db.table("results").create(
         {
             "chat_id": str,
             "rubric_name": str,
@@ -89,7 +89,7 @@ def m001_initial(db: Database) -> None:
         },
         pk=("chat_id", "rubric_name"),
     )
-    db["findings"].create(
+    db.table("findings").create(
         {
             "chat_id": str,
             "rubric_name": str,
@@ -104,7 +104,7 @@ def m001_initial(db: Database) -> None:
         },
         pk=("chat_id", "rubric_name", "criterion"),
     )
-    db["grades"].create(
+    db.table("grades").create(
         {
             "chat_id": str,
             "rubric_name": str,
@@ -126,7 +126,7 @@ def m001_initial(db: Database) -> None:
         },
         pk=("chat_id", "rubric_name", "criterion"),
     )
-    db["rejects"].create(
+    db.table("rejects").create(
         {
             "id": str,
             "run_id": str,
@@ -139,7 +139,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["llm_calls"].create(
+    db.table("llm_calls").create(
         {
             "id": int,
             "run_id": str,
@@ -162,7 +162,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["eval_runs"].create(
+    db.table("eval_runs").create(
         {
             "id": int,
             "created_at": str,
@@ -179,14 +179,14 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["results"].create_index(["agent_id", "day"])
-    db["results"].create_index(["day"])
-    db["results"].create_index(["run_id"])
-    db["findings"].create_index(["criterion", "status"])
-    db["grades"].create_index(["criterion", "status"])
-    db["rejects"].create_index(["run_id"])
-    db["llm_calls"].create_index(["request_hash"])
-    db["llm_calls"].create_index(["run_id"])
+    db.table("results").create_index(["agent_id", "day"])
+    db.table("results").create_index(["day"])
+    db.table("results").create_index(["run_id"])
+    db.table("findings").create_index(["criterion", "status"])
+    db.table("grades").create_index(["criterion", "status"])
+    db.table("rejects").create_index(["run_id"])
+    db.table("llm_calls").create_index(["request_hash"])
+    db.table("llm_calls").create_index(["run_id"])
 
 
 @migrations()
@@ -197,7 +197,7 @@ def m002_review(db: Database) -> None:
     whether an item is done is derived from ``reviews`` (never stored, so it cannot drift).
     Triggers make ``reviews`` append-only: a correction is a new, later review.
     """
-    db["review_queue"].create(
+    db.table("review_queue").create(
         {
             "chat_id": str,
             "rubric_name": str,
@@ -214,9 +214,9 @@ def m002_review(db: Database) -> None:
         },
         pk=("chat_id", "rubric_name"),
     )
-    db["review_queue"].create_index(["priority", "day"])
-    db["review_queue"].create_index(["agent_id", "day"])
-    db["reviews"].create(
+    db.table("review_queue").create_index(["priority", "day"])
+    db.table("review_queue").create_index(["agent_id", "day"])
+    db.table("reviews").create(
         {
             "id": int,
             "chat_id": str,
@@ -233,8 +233,8 @@ def m002_review(db: Database) -> None:
         pk="id",
         not_null={"chat_id", "rubric_name", "criterion", "level", "reviewer", "created_at"},
     )
-    db["reviews"].create_index(["chat_id", "rubric_name", "criterion"])
-    db["reviews"].create_index(["created_at"])
+    db.table("reviews").create_index(["chat_id", "rubric_name", "criterion"])
+    db.table("reviews").create_index(["created_at"])
     for op in ("UPDATE", "DELETE"):
         db.execute(
             f"CREATE TRIGGER reviews_append_only_{op.lower()} BEFORE {op} ON reviews "
@@ -283,7 +283,7 @@ def m003_review_queue_backfill(db: Database) -> None:
             )
         )
     if rows:
-        db["review_queue"].insert_all(rows, replace=True)
+        db.table("review_queue").insert_all(rows, replace=True)
 
 
 @migrations()

@@ -87,25 +87,25 @@ class Store:
     # ---------------------------------------------------------------- runs
     def start_run(self, meta: dict[str, Any]) -> str:
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        row = {"id": run_id, "started_at": now_iso(), "status": "running"}
+        row: dict[str, Any] = {"id": run_id, "started_at": now_iso(), "status": "running"}
         for key, value in meta.items():
             row[key] = value if isinstance(value, str | int | float | type(None)) else dumps(value)
-        self.db["runs"].insert(row, alter=True)
+        self.db.table("runs").insert(row, alter=True)
         return run_id
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
-        self.db["runs"].update(
+        self.db.table("runs").update(
             run_id, {"finished_at": now_iso(), "status": status, "counts": dumps(counts)}
         )
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        return list(self.db["runs"].rows_where(order_by="started_at desc", limit=limit))
+        return list(self.db.table("runs").rows_where(order_by="started_at desc", limit=limit))
 
     # ---------------------------------------------------------------- content-addressed inputs
     def register_rubric(self, rubric: Rubric) -> None:
         if rubric.hash in self._known_rubrics:
             return
-        self.db["rubrics"].insert(
+        self.db.table("rubrics").insert(
             {
                 "hash": rubric.hash,
                 "id": rubric.id,
@@ -120,7 +120,7 @@ class Store:
 
     def register_prompt(self, name: str, body: str) -> str:
         h = content_hash(body)
-        self.db["prompts"].insert({"hash": h, "name": name, "body": body}, ignore=True)
+        self.db.table("prompts").insert({"hash": h, "name": name, "body": body}, ignore=True)
         return h
 
     # ---------------------------------------------------------------- resume
@@ -362,12 +362,12 @@ class Store:
     def rejects(self, run_id: str | None = None) -> list[dict[str, Any]]:
         if run_id:
             return list(
-                self.db["rejects"].rows_where("run_id = ?", [run_id], order_by="file, line")
+                self.db.table("rejects").rows_where("run_id = ?", [run_id], order_by="file, line")
             )
-        return list(self.db["rejects"].rows_where(order_by="file, line"))
+        return list(self.db.table("rejects").rows_where(order_by="file, line"))
 
     def count(self, table: str) -> int:
-        return self.db[table].count
+        return self.db.table(table).count
 
     # ---------------------------------------------------------------- CallLog (llm_calls)
     def record_call(self, row: dict[str, Any]) -> None:
@@ -376,11 +376,11 @@ class Store:
         for key in ("request", "response"):
             if key in row and not isinstance(row[key], str | type(None)):
                 row[key] = dumps(row[key])
-        self.db["llm_calls"].insert(row, alter=True)
+        self.db.table("llm_calls").insert(row, alter=True)
 
     def cached_response(self, request_hash: str) -> dict[str, Any] | None:
         rows = list(
-            self.db["llm_calls"].rows_where(
+            self.db.table("llm_calls").rows_where(
                 "request_hash = ? AND status = 'ok' AND response IS NOT NULL",
                 [request_hash],
                 order_by="id desc",
