@@ -203,8 +203,9 @@ class TypoChecker:
                     tier, reason = "possible", "capitalised word not in the dictionary (a name?)"
                 elif in_chinese and is_pinyin(low):
                     tier, reason = "possible", "may be pinyin in a Chinese message"
-                elif in_chinese and len(low) <= 3:
-                    tier, reason = "possible", "short Latin token in a Chinese message"
+                elif in_chinese and not (v.distance == 1 and len(low) >= 5):
+                    tier = "possible"
+                    reason = "Latin word in a Chinese message (often a brand or product name)"
             suggestion = v.suggestion
             if suggestion and word[0].isupper() and suggestion[0].islower():
                 suggestion = suggestion[0].upper() + suggestion[1:]
@@ -217,7 +218,9 @@ class TypoChecker:
     ) -> list[Typo]:
         simple = to_simplified(text)
         n = len(text)
-        blocked = [protected.overlaps(i, i + 1) for i in range(n)] if protected else [False] * n
+        blocked = [False] * n
+        for a, b in protected.spans():
+            blocked[a:b] = [True] * (b - a)
         out: list[Typo] = []
         for h in self.zh.detect(simple, blocked):
             if terms is not None and self._customer_wrote(text, h.start, h.end, terms):

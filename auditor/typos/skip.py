@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-# Each rule is named so tests (and the docs table) can refer to it.
+# Boundaries are lookarounds on Latin letters, not \b: in Python a CJK character is a word
+# character, so \b finds no edge in "平板电脑AppleiPad". Each rule is named so tests (and the docs table) can refer to it.
 SKIP_RULES: dict[str, str] = {
     # scheme URLs and bare www./domain URLs (domain with a known-looking TLD and optional path)
     "url": r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef<>\"']+"
@@ -24,15 +25,17 @@ SKIP_RULES: dict[str, str] = {
     # anonymisation placeholders in real data sets: [数字x], [ORDERID_123], [姓名], #E-s[数字x]
     "placeholder": r"\[[^\[\]\n]{1,40}\]|#E-[A-Za-z]+",
     # any token mixing letters and digits (order, tracking, SKU, model numbers, 5kg, 4G, A1)
-    "code": r"\b[A-Za-z0-9_-]*(?:[A-Za-z_]\d|\d[A-Za-z_])[A-Za-z0-9_-]*",
+    "code": r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]*(?:[A-Za-z_]\d|\d[A-Za-z_])[A-Za-z0-9_-]*",
+    # identifiers and user names with underscores: y_zxhong, order_id
+    "identifier": r"(?<![A-Za-z0-9_])[A-Za-z0-9]*_[A-Za-z0-9_]*",
     # long digit runs (order numbers, phone numbers) — harmless to the zh detector but skipped
     "number": r"\d[\d\s-]{4,}\d",
     # emoji and pictographs, plus emoticon brackets like [微笑] are handled by placeholder
     "emoji": "[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+",
     # ALL-CAPS acronyms (two or more capitals, optional plural s): VIP, SMS, IDs
-    "acronym": r"\b[A-Z]{2,}s?\b",
+    "acronym": r"(?<![A-Za-z])[A-Z]{2,}s?(?![A-Za-z])",
     # internal capitals mark brand or product spellings (iPhone, PayPal, eBay, McDonald)
-    "camelcase": r"\b[A-Za-z]+[a-z][A-Z][A-Za-z]*\b|\b[a-z]+[A-Z][A-Za-z]*\b",
+    "camelcase": r"(?<![A-Za-z])[A-Za-z]*[a-z][A-Z][A-Za-z]*|(?<![A-Za-z])[A-Z]{2,}[a-z][A-Za-z]*",
 }
 
 _TLD = re.compile(r"\.(?:com|net|org|cn|io|co|uk|de|hk|tw|jp|gov|edu|info|app)\b", re.IGNORECASE)
@@ -48,6 +51,7 @@ _GATES = {
     "hashtag": lambda t: "#" in t,
     "placeholder": lambda t: "[" in t or "#E-" in t,
     "code": lambda t: _HAS_DIGIT.search(t) is not None,
+    "identifier": lambda t: "_" in t,
     "number": lambda t: _HAS_DIGIT.search(t) is not None,
     "emoji": lambda t: _HAS_EMOJI.search(t) is not None,
 }
@@ -86,6 +90,9 @@ class SpanSet:
 
     def __bool__(self) -> bool:
         return bool(self._starts)
+
+    def spans(self) -> list[tuple[int, int]]:
+        return list(zip(self._starts, self._ends, strict=True))
 
     def overlaps(self, start: int, end: int) -> bool:
         """True when ``[start, end)`` shares at least one character with a span."""

@@ -23,6 +23,7 @@ OpenCC, which keeps offsets 1:1, so spans point into the original text):
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -47,6 +48,7 @@ NEVER_SUSPECT = frozenset(
     "对很还又把被给让从向跟与及或而且但"
 )
 
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CLAUSE_END = frozenset("。！？!?，,；;～~…　 \n\t）)」』】\"'”’")
 
 
@@ -123,6 +125,8 @@ class ChineseDetector:
         self.params = params or ZhParams()
         self.extra_words = extra_words
         self._curated = _curated_automaton()
+        base = self.data.cover_words(self.params.cover_min_freq)
+        self._cover_words = base | extra_words if extra_words else base
         self._window_cache: dict[tuple[str, int], tuple[str, int, int] | None] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
@@ -186,20 +190,27 @@ class ChineseDetector:
         return False
 
     def _orphans(self, s: str, blocked: list[bool]) -> list[bool]:
-        """``orphan[i]``: a checkable CJK char that no 2–4-char dictionary word covers."""
+        """``orphan[i]``: a checkable CJK char that no 2–4-char dictionary word covers.
+
+        The hot loop of the Chinese check: set lookups over each CJK run, nothing else.
+        """
         n = len(s)
-        covered = [False] * n
-        cmin = self.params.cover_min_freq
-        for j in range(n - 1):
-            if not is_cjk(s[j]):
-                continue
-            for length in (2, 3, 4):
-                if j + length > n:
-                    break
-                if self._is_word(s[j : j + length], cmin):
-                    for k in range(j, j + length):
-                        covered[k] = True
-        return [not covered[i] and not blocked[i] and is_cjk(s[i]) for i in range(n)]
+        orphan = [False] * n
+        words = self._cover_words
+        for m in _CJK_RUN.finditer(s):
+            a, run = m.start(), m.group()
+            size = len(run)
+            covered = [False] * size
+            for j in range(size - 1):
+                for e in (j + 2, j + 3, j + 4):
+                    if e > size:
+                        break
+                    if run[j:e] in words:
+                        covered[j:e] = [True] * (e - j)
+            for k in range(size):
+                if not covered[k] and not blocked[a + k]:
+                    orphan[a + k] = True
+        return orphan
 
     def _homophone_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
         orphan = self._orphans(s, blocked)

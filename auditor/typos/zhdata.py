@@ -86,6 +86,15 @@ class ZhData:
         self._by_plain = by_plain
         self._by_fuzzy = by_fuzzy
         self._cands: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._cover: dict[int, frozenset[str]] = {}
+
+    def cover_words(self, min_freq: int) -> frozenset[str]:
+        """Words of 2–4 characters at least ``min_freq`` frequent (cached per threshold)."""
+        got = self._cover.get(min_freq)
+        if got is None:
+            got = frozenset(w for w, n in self.freq.items() if 2 <= len(w) <= 4 and n >= min_freq)
+            self._cover[min_freq] = got
+        return got
 
     def candidates(self, ch: str) -> tuple[tuple[str, int], ...]:
         """Characters that sound like ``ch``, each with a similarity level.
