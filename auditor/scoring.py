@@ -12,6 +12,7 @@ rubric's pass rules allow fail it too.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from .models import Chat, ChatResult, Finding, Grade, Metrics
 from .rubric import Criterion, Rubric
@@ -27,35 +28,46 @@ def settle_finding(finding: Finding, criterion: Criterion) -> Finding:
     return finding.model_copy(update={"points_lost": lost, "severity": criterion.severity})
 
 
+def grade_outcome(criterion: Criterion, status: str, level: str | None) -> dict[str, Any]:
+    """What the rubric makes of a grade: its status, level, points lost, failure and severity.
+
+    The one place these rules live. A grader may build its grades with these fields already
+    filled (then settling them costs nothing); an impossible level, or ``na`` where the
+    rubric does not allow it, becomes ``unscored`` with the reason.
+    """
+    out: dict[str, Any] = {"severity": criterion.severity, "points_lost": 0.0, "failed": False}
+    if status == "scored":
+        lv = criterion.level(level or "")
+        if lv is None:
+            known = ", ".join(x.id for x in criterion.levels)
+            out.update(
+                status="unscored",
+                level=None,
+                error=f"level {level!r} is not a level of {criterion.id} ({known})",
+            )
+        else:
+            out.update(
+                status="scored",
+                level=level,
+                points_lost=criterion.points - lv.points,
+                failed=lv.fail,
+            )
+    elif status == "na" and not criterion.na_allowed:
+        out.update(
+            status="unscored",
+            level=None,
+            error=f"{criterion.id} cannot be not-applicable in this rubric",
+        )
+    else:
+        out.update(status=status, level=None)
+    return out
+
+
 def settle_grade(grade: Grade, criterion: Criterion) -> Grade:
     """Fill points/severity/failed from the rubric; an impossible level becomes unscored."""
-    update: dict[str, object] = {"severity": criterion.severity}
-    if grade.status == "scored":
-        level = criterion.level(grade.level or "")
-        if level is None:
-            known = ", ".join(lv.id for lv in criterion.levels)
-            update.update(
-                status="unscored",
-                level=None,
-                points_lost=0.0,
-                failed=False,
-                error=f"level {grade.level!r} is not a level of {criterion.id} ({known})",
-            )
-        else:
-            update.update(points_lost=criterion.points - level.points, failed=level.fail)
-    elif grade.status == "na":
-        if criterion.na_allowed:
-            update.update(level=None, points_lost=0.0, failed=False)
-        else:
-            update.update(
-                status="unscored",
-                level=None,
-                points_lost=0.0,
-                failed=False,
-                error=f"{criterion.id} cannot be not-applicable in this rubric",
-            )
-    else:
-        update.update(level=None, points_lost=0.0, failed=False)
+    update = grade_outcome(criterion, grade.status, grade.level)
+    if all(getattr(grade, k) == v for k, v in update.items()):
+        return grade  # already settled by its grader: no copy on the hot path
     return grade.model_copy(update=update)
 
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import GraderError
 from ..models import Chat, Evidence, Grade, Message
 from ..rubric import Criterion, Rubric
+from ..scoring import grade_outcome
 from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Hit, Outcome, Signals
 
 DEFAULT_CUES_DIR = Path(__file__).resolve().parent / "cues"
@@ -534,7 +535,7 @@ class OfflineGrader:
         if out.rank is None and criterion.na_allowed:
             return Grade(
                 criterion=criterion.id,
-                status="na",
+                **grade_outcome(criterion, "na", None),
                 rationale=f"{prefix}n/a: {out.rationale}",
                 confidence=out.confidence,
                 grader=self.name,
@@ -549,8 +550,7 @@ class OfflineGrader:
         rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
         return Grade(
             criterion=criterion.id,
-            status="scored",
-            level=level,
+            **grade_outcome(criterion, "scored", level),
             evidence=self._evidence(chat, criterion, out),
             rationale=rationale,
             confidence=out.confidence,
