@@ -192,14 +192,17 @@ async def _run_audit(
         return checkers[rubric.hash]
 
     def tally(result: dict[str, Any] | ChatResult) -> None:
-        r = result if isinstance(result, dict) else result.model_dump(mode="json")
-        if not r["passed"]:
-            summary.failed_qa += 1
-        if r["review"]["queued"]:
-            summary.queued += 1
-        if r.get("unscored_criteria"):
-            summary.unscored += 1
-        summary.failed_criteria.update(r.get("failed_criteria") or [])
+        """Count one result (a fresh ChatResult, or a stored one's JSON) into the summary."""
+        if isinstance(result, dict):
+            passed, queued = result["passed"], result["review"]["queued"]
+            unscored, failed = result.get("unscored_criteria"), result.get("failed_criteria")
+        else:
+            passed, queued = result.passed, result.review.queued
+            unscored, failed = result.unscored_criteria, result.failed_criteria
+        summary.failed_qa += not passed
+        summary.queued += bool(queued)
+        summary.unscored += bool(unscored)
+        summary.failed_criteria.update(failed or [])
 
     def flush() -> None:
         if batch.audited or batch.rejects:
