@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 from ..models import Chat, Reject, SourceRef
 from .native import build_chat, truncate
 from .options import CSV_FIELDS, CSV_REQUIRED, IngestOptions
-from .sources import READ_ERRORS
+from .sources import READ_ERRORS, read_error_reject
 
 _CHAT_FIELDS = ("agent_id", "customer_id", "channel", "language")
 _MESSAGE_FIELDS = ("id", "role", "author", "ts", "text", "auto")
@@ -109,13 +109,7 @@ def _rows(reader: Any, name: str) -> Iterator[tuple[int, list[str]] | Reject]:
         except StopIteration:
             return
         except _CSV_READ_ERRORS as e:
-            yield Reject(
-                source=SourceRef(file=name, line=last + 1),
-                reason=(
-                    f"the file could not be read past line {last} ({e}); "
-                    "the rest of the file was not audited"
-                ),
-            )
+            yield read_error_reject(name, last, e)
             return
         start, last = last + 1, reader.line_num
         if any(cell.strip() for cell in row):

@@ -14,7 +14,7 @@ import orjson
 from ..models import Chat, Reject, SourceRef
 from .native import build_chat, truncate
 from .options import IngestOptions
-from .sources import READ_ERRORS
+from .sources import READ_ERRORS, read_error_reject
 from .twcs import is_twcs_thread, twcs_to_native
 
 BOM = b"\xef\xbb\xbf"
@@ -38,13 +38,7 @@ def read_jsonl(
         except StopIteration:
             return
         except READ_ERRORS as e:
-            yield Reject(
-                source=SourceRef(file=name, line=lineno + 1),
-                reason=(
-                    f"the file could not be read past line {lineno} ({_describe(e)}); "
-                    "the rest of the file was not audited"
-                ),
-            )
+            yield read_error_reject(name, lineno, e)
             return
         lineno += 1
         result = parse_line(line, SourceRef(file=name, line=lineno), options, twcs=twcs)
@@ -87,9 +81,3 @@ def parse_line(
             return build_chat(obj, source, options, raw=text)
         obj = twcs_to_native(obj)
     return build_chat(obj, source, options, raw=text)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, EOFError):
-        return "the compressed stream ends early: the file is truncated"
-    return str(error) or type(error).__name__

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import InputError, UsageError
+from ..models import Reject, SourceRef
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -138,3 +139,18 @@ def sniff_format(stream: BinaryIO, path: str) -> str:
     if not head or head.startswith(b"{"):
         return "jsonl"
     return "csv"
+
+
+def read_error_reject(name: str, last_good_line: int, error: BaseException) -> Reject:
+    """The final Reject of a file that cannot be read further (truncated gzip, bad bytes…)."""
+    if isinstance(error, EOFError):
+        why = "the compressed stream ends early: the file is truncated"
+    else:
+        why = str(error) or type(error).__name__
+    return Reject(
+        source=SourceRef(file=name, line=last_good_line + 1),
+        reason=(
+            f"the file could not be read past line {last_good_line} ({why}); "
+            "the rest of the file was not audited"
+        ),
+    )
