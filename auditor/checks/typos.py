@@ -81,6 +81,16 @@ def _in_name_run(text: str, start: int, end: int) -> bool:
     return bool(nxt and nxt.group(1)[0].isupper())
 
 
+#: distinct agent texts whose suspects are remembered (cleared when full)
+_TEXT_CACHE_SIZE = 100_000
+
+
+def _fold_word(word: str) -> str:
+    """A Latin word as the chat's own-words layer stores it."""
+    low = word.lower()
+    return low.replace("’", "'") if "’" in low else low
+
+
 class TypoChecker:
     """Built once per rubric (dictionaries loaded once), then ``check(chat)`` per chat."""
 
@@ -100,6 +110,7 @@ class TypoChecker:
         self._clean_words: set[str] = set()
         self._zh_params = zh_params
         self._zh: ChineseDetector | None = None  # built on first Chinese text (about 1.5 s)
+        self._by_text: dict[str, tuple[tuple[str, Typo], ...]] = {}
 
     @property
     def zh(self) -> ChineseDetector:
@@ -134,19 +145,44 @@ class TypoChecker:
     def check_text(
         self, text: str, message_id: str = "", terms: ChatTerms | None = None
     ) -> list[Typo]:
-        """Typos in a piece of agent text (the unit the benchmark measures)."""
+        """Typos in a piece of agent text (the unit the benchmark measures).
+
+        What is suspect depends on the text alone and is computed once per distinct text
+        (agents paste the same macro replies all day); the chat's own words (``terms``) are
+        then applied, exactly as if the text were checked afresh.
+        """
+        out: list[Typo] = []
+        for kind, t in self._candidates(text):
+            if terms is not None:
+                if kind == "en" and _fold_word(t.text) in terms.en_words:
+                    continue
+                if kind == "zh" and self._customer_wrote(text, t.start, t.end, terms):
+                    continue
+            out.append(replace(t, message_id=message_id) if message_id else t)
+        return out
+
+    def _candidates(self, text: str) -> tuple[tuple[str, Typo], ...]:
+        cached = self._by_text.get(text)
+        if cached is None:
+            cached = self._detect(text)
+            if len(self._by_text) >= _TEXT_CACHE_SIZE:
+                self._by_text.clear()
+            self._by_text[text] = cached
+        return cached
+
+    def _detect(self, text: str) -> tuple[tuple[str, Typo], ...]:
         has_cjk = _CJK.search(text) is not None
         if not has_cjk and self._all_clean(text):
-            return []  # the common case: no suspect word, no span work needed
+            return ()  # the common case: no suspect word, no span work needed
         spans: list[tuple[int, int]] = [(s, e) for s, e, _ in skip_spans(text)]
         if self.lexicon.phrases:
             spans.extend(self.lexicon.phrase_spans(text.lower()))
         protected = SpanSet(spans)
-        out = self._english(text, message_id, protected, terms, has_cjk)
+        out = [("en", t) for t in self._english(text, "", protected, None, has_cjk)]
         if has_cjk:
-            out.extend(self._chinese(text, message_id, protected, terms))
-            out.sort(key=lambda t: t.start)
-        return out
+            out.extend(("zh", t) for t in self._chinese(text, "", protected, None))
+            out.sort(key=lambda kt: kt[1].start)
+        return tuple(out)
 
     # -- English ------------------------------------------------------------------------
     def _all_clean(self, text: str) -> bool:
