@@ -279,3 +279,22 @@ def test_offsets_always_point_at_the_reported_text(parts: list[str]) -> None:
 
 
 _SHARED = TypoChecker(TypoSettings())
+
+
+def test_same_text_in_two_chats_is_judged_with_each_chats_own_words():
+    """Suspects are remembered per text; the chat's own-words layer must still apply per chat."""
+    checker = TypoChecker(TypoSettings())
+    text = "Your order ships to Zorbleton tomorrow, we recieve stock daily."
+    plain = chat(("customer", "Where is my parcel?"), ("agent", text))
+    named = chat(("customer", "I live in Zorbleton."), ("agent", text))
+    first = checker.check(plain)
+    second = checker.check(named)
+    third = checker.check(plain)
+    assert [t.text for t in first.typos] == ["recieve"]
+    assert "Zorbleton" in [t.text for t in first.possible]
+    assert "Zorbleton" not in [t.text for t in second.typos + second.possible]
+    assert [t.text for t in second.typos] == ["recieve"]
+    assert [(t.text, t.tier) for t in third.typos + third.possible] == [
+        (t.text, t.tier) for t in first.typos + first.possible
+    ]
+    assert {t.message_id for t in second.typos} == {named.messages[1].id}
