@@ -14,7 +14,10 @@ import click
 import orjson
 
 from auditor import __version__
+from auditor.commands.evaluate import eval_command
 from auditor.commands.options import db_option, grader_options, open_store
+from auditor.commands.report import report
+from auditor.commands.review import agreement, review
 from auditor.errors import AuditorError, BudgetExceeded, InputError, UsageError
 
 
@@ -305,26 +308,11 @@ def runs(db_path: str | None, limit: int, show_rejects: bool) -> None:
         render_runs(recent)
 
 
-def _register_optional_commands() -> None:
-    """Command groups that live in their own modules (review, eval, report)."""
-    import importlib
-
-    for module, name in (
-        ("auditor.commands.review", "review"),
-        ("auditor.commands.evaluate", "eval_command"),
-        ("auditor.commands.review", "agreement"),
-        ("auditor.commands.report", "report"),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name == module:
-                continue
-            raise
-        main.add_command(getattr(mod, name))
-
-
-_register_optional_commands()
+# command groups that live in their own modules, each a thin layer over a library module
+main.add_command(review)
+main.add_command(agreement)
+main.add_command(eval_command)
+main.add_command(report)
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
