@@ -266,7 +266,6 @@ async def _run_audit(
         flush()
         # per-agent sampling quotas (STANDARDS §5) need the whole run's results in the store
         summary.quota_added = apply_quotas(store, run_id).added
-        summary.queued += summary.quota_added
     except BudgetExceeded:
         status = "budget_exceeded"
         await _settle(pending, finished)

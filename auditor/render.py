@@ -57,6 +57,8 @@ def render_summary(summary: Any, *, db: str) -> None:
     share = f" ({summary.failed_qa / done:.1%})" if done else ""
     t.add_row("failed QA", f"{summary.failed_qa:,}{share}")
     t.add_row("queued for review", f"{summary.queued:,}")
+    if summary.quota_added:
+        t.add_row("agent-quota picks (full review)", f"{summary.quota_added:,}")
     t.add_row("with unscored grades", f"{summary.unscored:,}")
     t.add_row("time", f"{summary.seconds:.1f} s")
     console.print(t)
