@@ -96,6 +96,7 @@ def test_every_chat_audited_or_rejected_and_rerun_skips(tmp_path):
     good, bad = write_input(src, 60, bad_every=10)
     s1 = audit(src, tmp_path / "a.db")
     assert (s1.read, s1.audited, s1.rejected, s1.skipped) == (60, good, bad, 0)
+    assert s1.queued <= s1.audited  # chats, counted once whatever their reasons
     c1 = counts(tmp_path / "a.db")
     assert (c1["results"], c1["rejects"]) == (good, bad)
     s2 = audit(src, tmp_path / "a.db")
