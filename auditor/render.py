@@ -90,12 +90,13 @@ def render_rejects(rows: list[dict[str, Any]], more: int = 0) -> None:
     if not rows:
         console.print("No rejected chats.")
         return
-    t = Table(title="Rejected chats")
-    t.add_column("where")
+    t = Table(title="Rejected chats (file:line)")
+    t.add_column("where", no_wrap=True)  # the line number must never be cut off
     t.add_column("chat")
     t.add_column("reason")
     for r in rows:
-        t.add_row(f"{r['file']}:{r['line']}", escape(r.get("chat_id") or ""), escape(r["reason"]))
+        where = f"{Path(r['file']).name}:{r['line']}"
+        t.add_row(escape(where), escape(r.get("chat_id") or ""), escape(r["reason"]))
     console.print(t)
     if more:
         console.print(f"… and {more:,} more: `auditor runs --rejects`")
