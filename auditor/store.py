@@ -46,6 +46,23 @@ def loads(text: str | bytes | None) -> Any:
     return None if text is None else orjson.loads(text)
 
 
+def where_clause(conditions: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    """`` WHERE a AND b`` and its parameters, from (clause, value) filter pairs.
+
+    A pair whose value is None or False is left out; a clause with a ``?`` takes its value as
+    the parameter, one without (``passed = 0``) is a switch turned on by a true value.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    for clause, value in conditions:
+        if value is None or value is False:
+            continue
+        parts.append(clause)
+        if "?" in clause:
+            params.append(value)
+    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
 @dataclass(frozen=True)
 class StoredKey:
     transcript_hash: str
@@ -337,25 +354,16 @@ class Store:
         until: str | None = None,
         failed_only: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        where, params = [], []
-        if run_id:
-            where.append("run_id = ?")
-            params.append(run_id)
-        if agent_id:
-            where.append("agent_id = ?")
-            params.append(agent_id)
-        if since:
-            where.append("day >= ?")
-            params.append(since)
-        if until:
-            where.append("day <= ?")
-            params.append(until)
-        if failed_only:
-            where.append("passed = 0")
-        sql = "SELECT result FROM results"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY started_at, chat_id"
+        where, params = where_clause(
+            [
+                ("run_id = ?", run_id or None),
+                ("agent_id = ?", agent_id or None),
+                ("day >= ?", since or None),
+                ("day <= ?", until or None),
+                ("passed = 0", failed_only),
+            ]
+        )
+        sql = f"SELECT result FROM results{where} ORDER BY started_at, chat_id"
         for (text,) in self.db.conn.execute(sql, params):
             yield loads(text)
 
@@ -471,30 +479,24 @@ class Store:
             )
 
     def _queue_where(self, filters: Any) -> tuple[str, list[Any]]:
-        where, params = [], []
-        if filters.reason:
-            where.append("EXISTS (SELECT 1 FROM json_each(q.reasons) x WHERE x.value = ?)")
-            params.append(filters.reason)
-        if filters.criterion:
-            where.append("EXISTS (SELECT 1 FROM json_each(q.targets) x WHERE x.key = ?)")
-            params.append(filters.criterion)
-        if filters.agent_id:
-            where.append("q.agent_id = ?")
-            params.append(filters.agent_id)
-        if filters.rubric_name:
-            where.append("q.rubric_name = ?")
-            params.append(filters.rubric_name)
-        if filters.since:
-            where.append("q.day >= ?")
-            params.append(filters.since)
-        if filters.until:
-            where.append("q.day <= ?")
-            params.append(filters.until)
-        if filters.status == "open":
-            where.append(f"{self._OPEN_TARGETS} > 0")
-        elif filters.status == "done":
-            where.append(f"{self._OPEN_TARGETS} = 0")
-        return (" WHERE " + " AND ".join(where)) if where else "", params
+        return where_clause(
+            [
+                (
+                    "EXISTS (SELECT 1 FROM json_each(q.reasons) x WHERE x.value = ?)",
+                    filters.reason or None,
+                ),
+                (
+                    "EXISTS (SELECT 1 FROM json_each(q.targets) x WHERE x.key = ?)",
+                    filters.criterion or None,
+                ),
+                ("q.agent_id = ?", filters.agent_id or None),
+                ("q.rubric_name = ?", filters.rubric_name or None),
+                ("q.day >= ?", filters.since or None),
+                ("q.day <= ?", filters.until or None),
+                (f"{self._OPEN_TARGETS} > 0", filters.status == "open"),
+                (f"{self._OPEN_TARGETS} = 0", filters.status == "done"),
+            ]
+        )
 
     def queue_rows(
         self, filters: Any, limit: int | None = None
@@ -578,18 +580,15 @@ class Store:
         until: str | None = None,
     ) -> list[dict[str, Any]]:
         """Reviews in the order they were given (``since``/``until``: UTC days, inclusive)."""
-        where, params = [], []
-        for col, value in (("chat_id", chat_id), ("rubric_name", rubric_name)):
-            if value is not None:
-                where.append(f"{col} = ?")
-                params.append(value)
-        if since:
-            where.append("substr(created_at, 1, 10) >= ?")
-            params.append(since)
-        if until:
-            where.append("substr(created_at, 1, 10) <= ?")
-            params.append(until)
-        sql = "SELECT * FROM reviews" + (" WHERE " + " AND ".join(where) if where else "")
+        where, params = where_clause(
+            [
+                ("chat_id = ?", chat_id),
+                ("rubric_name = ?", rubric_name),
+                ("substr(created_at, 1, 10) >= ?", since or None),
+                ("substr(created_at, 1, 10) <= ?", until or None),
+            ]
+        )
+        sql = "SELECT * FROM reviews" + where
         return self.query(sql + " ORDER BY id", params)
 
     def result_refs(self, chat_id: str) -> list[dict[str, Any]]:
@@ -628,13 +627,12 @@ class Store:
         self, *, since: str | None = None, until: str | None = None
     ) -> list[dict[str, Any]]:
         """Each graded (chat, criterion) with a review: the model grade and the latest review."""
-        where, params = [], []
-        if since:
-            where.append("substr(r.created_at, 1, 10) >= ?")
-            params.append(since)
-        if until:
-            where.append("substr(r.created_at, 1, 10) <= ?")
-            params.append(until)
+        where, params = where_clause(
+            [
+                ("substr(r.created_at, 1, 10) >= ?", since or None),
+                ("substr(r.created_at, 1, 10) <= ?", until or None),
+            ]
+        )
         return self.query(
             "SELECT r.chat_id, r.rubric_name, r.criterion, r.level, r.reviewer, r.created_at, "
             "g.status, g.level AS model_level, g.confidence FROM reviews r "
@@ -642,7 +640,7 @@ class Store:
             "latest ON latest.id = r.id "
             "JOIN grades g ON g.chat_id = r.chat_id AND g.rubric_name = r.rubric_name "
             "AND g.criterion = r.criterion"
-            + (" WHERE " + " AND ".join(where) if where else "")
+            + where
             + " ORDER BY r.rubric_name, r.criterion, r.chat_id",
             params,
         )

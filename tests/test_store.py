@@ -92,3 +92,13 @@ def test_call_log_roundtrip(tmp_path):
     assert (
         cached["response"] == {"a": 1} and cached["attempt"] == 2 and cached["new_column"] == "kept"
     )
+
+
+def test_where_clause_skips_unset_filters_and_takes_switches():
+    from auditor.store import where_clause
+
+    assert where_clause([("a = ?", None), ("passed = 0", False)]) == ("", [])
+    assert where_clause([("a = ?", "x"), ("b >= ?", 0), ("passed = 0", True)]) == (
+        " WHERE a = ? AND b >= ? AND passed = 0",
+        ["x", 0],
+    )
