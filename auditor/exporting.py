@@ -9,6 +9,10 @@ from typing import IO, Any
 
 import orjson
 
+from .models import Metrics
+
+#: the metrics columns are the Metrics model's fields, in its order
+METRIC_COLUMNS = tuple(Metrics.model_fields)
 CSV_COLUMNS = (
     "chat_id",
     "agent_id",
@@ -17,13 +21,7 @@ CSV_COLUMNS = (
     "score",
     "passed",
     "fatal",
-    "first_response_s",
-    "max_followup_s",
-    "avg_response_s",
-    "followup_violations",
-    "hold_count",
-    "typo_count",
-    "unanswered_customer",
+    *METRIC_COLUMNS,
     "failed_criteria",
     "unscored_criteria",
     "review_queued",
@@ -41,7 +39,7 @@ def flat_row(result: dict[str, Any]) -> dict[str, Any]:
         "score": result["score"],
         "passed": int(result["passed"]),
         "fatal": int(result["fatal"]),
-        **{k: m.get(k) for k in CSV_COLUMNS[7:14]},
+        **{k: m.get(k) for k in METRIC_COLUMNS},
         "failed_criteria": ";".join(result.get("failed_criteria", [])),
         "unscored_criteria": ";".join(result.get("unscored_criteria", [])),
         "review_queued": int(result["review"]["queued"]),
