@@ -27,6 +27,12 @@ chats with at least one agent message and at least one customer message:
   chats to read, the ``language`` label is what the reviewer read). Enriched picks say so in
   their ``notes``.
 - ``stc3-en``: k = 40; ``maia``: k = 45 (over unique ids); ``abcd``: all 3.
+- a further *enriched* pick of 9 chats (4 ``twcs``, 5 ``stc3-en``) not already picked, whose
+  agent text matched a phrase scan for likely brush-offs or their innocent look-alikes
+  (don't know / not sure / unable to help / deal with it / contact the store …); the scan
+  only chose which chats to read. Their ``notes`` say "enriched pick".
+
+Random picks are 158 of the 178 labelled chats.
 """
 
 from __future__ import annotations
