@@ -77,8 +77,12 @@ def csds(data: Path) -> Iterator[dict]:
                 speaker, text = "", turn
             role = "agent" if speaker == AGENT_SPEAKER else "customer"
             messages.append({"role": role, "text": text})
-        yield {"chat_id": f"csds-{index}", "agent_id": "JD", "channel": "jd-chat",
-               "messages": messages}
+        yield {
+            "chat_id": f"csds-{index}",
+            "agent_id": "JD",
+            "channel": "jd-chat",
+            "messages": messages,
+        }
 
 
 def stc3_zh(data: Path) -> Iterator[dict]:
