@@ -26,8 +26,12 @@ How the labelled chats were picked (``sample_ids``): for each source, the list o
 ids in file order is shuffled with ``random.Random(SEED)`` (``SEED = 20261202``) and the
 labeller read the chats in that shuffled order, labelling every one read (none skipped for
 its content), so the labelled chats of a source are a prefix of the shuffled list — a
-random sample. Extra "enriched" picks (chats chosen by reading, because they looked likely to
-hold an agent typo or a forbidden phrase) say so in their ``notes``.
+random sample. Read: JDDC shuffled picks 0-81, CSDS 0-93, STC-3 zh 0-99 (276 chats).
+
+Enriched picks (13, all JDDC): the agent messages of JDDC shuffled picks 82-139 were read and
+the chats that looked likely to hold an agent typo or a forbidden phrase were labelled; their
+``notes`` say "enriched pick" and give the shuffled position. Labels were decided by reading
+each whole transcript, never by a keyword search or the product.
 
     python eval/real/sources_zh.py jddc 10 20     # show shuffled picks 10..19, numbered
 """
