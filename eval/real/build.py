@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
+DEFAULT_DATA = Path(os.environ.get("AUDITOR_SHARED_DATA") or HERE.parents[2] / "shared" / "data")
 DEFAULT_OUT = HERE.parent / "out" / "real-dev.jsonl"
 
 Converter = Callable[[Path], Iterator[dict]]
@@ -86,16 +87,21 @@ def build(data: Path, label_paths: list[Path]) -> Iterator[dict]:
         chat = chats.get((row["source"], row["chat_id"]))
         if chat is None:
             raise SystemExit(f"{row['source']}: chat {row['chat_id']!r} not found in {data}")
-        yield {"source": row["source"], "chat": chat, "labels": row["labels"],
-               "notes": row.get("notes", "")}
+        yield {
+            "source": row["source"],
+            "chat": chat,
+            "labels": row["labels"],
+            "notes": row.get("notes", ""),
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("labels", nargs="*", type=Path,
-                    help="label files (default: eval/real/labels-*.jsonl)")
+    ap.add_argument(
+        "labels", nargs="*", type=Path, help="label files (default: eval/real/labels-*.jsonl)"
+    )
     args = ap.parse_args(argv)
     if not (args.data / "chats").is_dir():
         print(f"no real data at {args.data} (expected {args.data}/chats)", file=sys.stderr)
