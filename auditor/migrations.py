@@ -357,3 +357,22 @@ def m005_failure_patterns(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_grades_fatal ON grades(chat_id, rubric_name, "
         "criterion) WHERE failed = 1 AND severity = 'fatal'"
     )
+
+
+@migrations()
+def m006_hardening(db: Database) -> None:
+    """Run liveness, a resumable quota step, and provisional results (issue 11).
+
+    ``runs.pid``/``host``/``heartbeat_at`` let the next run tell a killed run (marked
+    ``interrupted``) from a live concurrent one; ``runs.quotas_at`` records that the per-agent
+    quota step ran, so a run killed before it gets its quotas on the next run (runs finished
+    before this migration are taken as done). ``results.provisional`` marks a result whose
+    grades are unscored by a transport error: it is re-graded on the next run.
+    """
+    runs = db.table("runs")
+    for column, kind in (("pid", int), ("host", str), ("heartbeat_at", str), ("quotas_at", str)):
+        if column not in runs.columns_dict:
+            runs.add_column(column, kind)
+    db.execute("UPDATE runs SET quotas_at = finished_at WHERE status = 'completed'")
+    if "provisional" not in db.table("results").columns_dict:
+        db.table("results").add_column("provisional", int, not_null_default=0)

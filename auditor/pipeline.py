@@ -54,14 +54,23 @@ async def audit_chat(
     return result
 
 
+#: seconds between two heartbeats of a live run (see Store.mark_dead_runs)
+HEARTBEAT_S = 10.0
+
+
 @dataclass
 class RunSummary:
+    """What a run did. Every chat read is counted once:
+    ``read = audited + skipped + rejected + duplicates``, where a *duplicate* is an earlier
+    occurrence of a chat id that a later one in the same run replaced."""
+
     run_id: str
     status: str = "running"
     read: int = 0
     audited: int = 0
     skipped: int = 0
     rejected: int = 0
+    duplicates: int = 0
     failed_qa: int = 0
     queued: int = 0
     unscored: int = 0
@@ -76,6 +85,7 @@ class RunSummary:
             "audited": self.audited,
             "skipped": self.skipped,
             "rejected": self.rejected,
+            "duplicates": self.duplicates,
             "failed_qa": self.failed_qa,
             "queued": self.queued,
             "unscored": self.unscored,
@@ -99,10 +109,16 @@ def _input_meta(paths: Sequence[str]) -> list[dict[str, Any]]:
 
 
 class _Batch:
+    """The results not yet saved, keyed by chat id so a later occurrence replaces an earlier."""
+
     def __init__(self) -> None:
-        self.audited: list[AuditedChat] = []
+        self.audited: dict[str, AuditedChat] = {}
         self.rejects: list[Reject] = []
-        self.out_lines: list[bytes] = []
+        self.out_lines: dict[str, bytes] = {}
+
+    def drop(self, chat_id: str) -> None:
+        self.audited.pop(chat_id, None)
+        self.out_lines.pop(chat_id, None)
 
     def __len__(self) -> int:
         return len(self.audited) + len(self.rejects) + len(self.out_lines)
@@ -160,6 +176,7 @@ async def _run_audit(
     rubrics = RubricSet(rubric_spec)
     checkers: dict[str, ChatChecker] = {}
     grader_key = f"{grader.name}:{grader.settings_key()}"
+    store.mark_dead_runs()  # runs killed earlier stay `running` no longer
     run_id = store.start_run(
         {
             "auditor_version": __version__,
@@ -183,15 +200,19 @@ async def _run_audit(
         grader.run_id = run_id
     summary = RunSummary(run_id=run_id)
     started = time.perf_counter()
+    last_beat = started
     batch = _Batch()
-    pending: set[asyncio.Task[tuple[Chat, Rubric, ChatResult]]] = set()
+    pending: set[asyncio.Task[_Done]] = set()
+    # chat id -> (sequence number of its latest occurrence, what that occurrence counted);
+    # ids and a few numbers only, so a later occurrence can replace an earlier one
+    latest: dict[str, tuple[int, _Tally | None]] = {}
 
     def checker_for(rubric: Rubric) -> ChatChecker:
         if rubric.hash not in checkers:
             checkers[rubric.hash] = ChatChecker(rubric, dictionaries=dictionaries)
         return checkers[rubric.hash]
 
-    def tally(result: dict[str, Any] | ChatResult) -> None:
+    def tally(result: dict[str, Any] | ChatResult, kind: str, sign: int = 1) -> _Tally:
         """Count one result (a fresh ChatResult, or a stored one's JSON) into the summary."""
         if isinstance(result, dict):
             passed, queued = result["passed"], result["review"]["queued"]
@@ -199,33 +220,56 @@ async def _run_audit(
         else:
             passed, queued = result.passed, result.review.queued
             unscored, failed = result.unscored_criteria, result.failed_criteria
-        summary.failed_qa += not passed
-        summary.queued += bool(queued)
-        summary.unscored += bool(unscored)
-        summary.failed_criteria.update(failed or [])
+        t = _Tally(kind, not passed, bool(queued), bool(unscored), tuple(failed or ()))
+        _apply(summary, t, sign)
+        return t
+
+    def beat(force_now: bool = False) -> None:
+        nonlocal last_beat
+        now = time.perf_counter()
+        if force_now or now - last_beat >= HEARTBEAT_S:
+            last_beat = now
+            store.heartbeat(run_id)
 
     def flush() -> None:
-        if batch.audited or batch.rejects:
-            store.save_batch(run_id, batch.audited, batch.rejects)
-        if out is not None and batch.out_lines:
-            out.write(b"".join(batch.out_lines))
+        nonlocal batch
+        # take the batch first: a batch that failed to save is never saved again
+        full, batch = batch, _Batch()
+        if full.audited or full.rejects:
+            store.save_batch(run_id, list(full.audited.values()), full.rejects)
+            beat(force_now=True)
+        if out is not None and full.out_lines:
+            out.write(b"".join(full.out_lines.values()))
             out.flush()
-        batch.__init__()  # type: ignore[misc]
         if progress:
             summary.seconds = time.perf_counter() - started
             progress(summary)
 
-    def finished(chat: Chat, rubric: Rubric, result: ChatResult) -> None:
+    def finished(seq: int, chat: Chat, rubric: Rubric, result: ChatResult) -> None:
+        if latest[chat.chat_id][0] != seq:
+            return  # a later occurrence of this chat id replaced it while it was graded
         summary.audited += 1
-        tally(result)
-        batch.audited.append(AuditedChat(chat, rubric, result, grader_key))
+        latest[chat.chat_id] = (seq, tally(result, "audited"))
+        batch.drop(chat.chat_id)
+        batch.audited[chat.chat_id] = AuditedChat(chat, rubric, result, grader_key)
         if out is not None:
-            batch.out_lines.append(orjson.dumps(result.to_json()) + b"\n")
+            batch.out_lines[chat.chat_id] = orjson.dumps(result.to_json()) + b"\n"
         if len(batch) >= batch_size:
             flush()
 
-    async def one(chat: Chat, rubric: Rubric) -> tuple[Chat, Rubric, ChatResult]:
-        return chat, rubric, await audit_chat(chat, rubric, grader, checker_for(rubric))
+    def replaced(chat_id: str, seq: int) -> None:
+        """A chat id seen before in this run: the earlier occurrence stops counting."""
+        earlier = latest.get(chat_id)
+        latest[chat_id] = (seq, None)
+        if earlier is None:
+            return
+        summary.duplicates += 1
+        if earlier[1] is not None:
+            _apply(summary, earlier[1], -1)
+        batch.drop(chat_id)
+
+    async def one(seq: int, chat: Chat, rubric: Rubric) -> _Done:
+        return seq, chat, rubric, await audit_chat(chat, rubric, grader, checker_for(rubric))
 
     async def drain(limit: int) -> None:
         while len(pending) > limit:
@@ -234,11 +278,18 @@ async def _run_audit(
                 pending.discard(task)
                 finished(*task.result())
 
+    async def heartbeats() -> None:  # keeps beating while the loop waits on a model
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            beat()
+
+    beating = asyncio.create_task(heartbeats())
     status = "completed"
     try:
         items: Iterable[Chat | Reject] = read_chats(list(inputs), ingest_options)
         for item in items:
             summary.read += 1
+            beat()
             if isinstance(item, Reject):
                 summary.rejected += 1
                 summary.rejects.append(item)
@@ -246,26 +297,34 @@ async def _run_audit(
                 if len(batch) >= batch_size:
                     flush()
                 continue
+            seq = summary.read
+            replaced(item.chat_id, seq)
             rubric = rubrics.for_language(item.language)
             if not force:
                 key = store.stored_key(item.chat_id, rubric.name)
                 if key == StoredKey(item.transcript_hash, rubric.hash, grader_key):
-                    summary.skipped += 1
                     stored = store.result_json(item.chat_id, rubric.name)
-                    if stored is not None:
-                        tally(stored)
+                    if stored is not None and not needs_regrade(stored):
+                        summary.skipped += 1
+                        latest[item.chat_id] = (seq, tally(stored, "skipped"))
                         if out is not None:
-                            batch.out_lines.append(orjson.dumps(stored) + b"\n")
-                    continue
+                            batch.out_lines[item.chat_id] = orjson.dumps(stored) + b"\n"
+                        continue
             if concurrency == 1:
-                finished(*await one(item, rubric))
+                finished(*await one(seq, item, rubric))
             else:
-                pending.add(asyncio.create_task(one(item, rubric)))
+                pending.add(asyncio.create_task(one(seq, item, rubric)))
                 await drain(concurrency - 1)
         await drain(0)
         flush()
-        # per-agent sampling quotas (STANDARDS §5) need the whole run's results in the store
-        summary.quota_added = apply_quotas(store, run_id).added
+        # per-agent sampling quotas (STANDARDS §5) need the whole run's results in the store;
+        # a run killed before its quota step gets it now (the step only tops up, so it is safe
+        # to run again)
+        for earlier in store.runs_missing_quotas(exclude=run_id):
+            summary.quota_added += apply_quotas(store, earlier).added
+            store.quotas_done(earlier)
+        summary.quota_added += apply_quotas(store, run_id).added
+        store.quotas_done(run_id)
     except BudgetExceeded:
         status = "budget_exceeded"
         await _settle(pending, finished)
@@ -279,17 +338,57 @@ async def _run_audit(
         await _settle(pending, finished)
         raise
     finally:
-        flush()
-        summary.status = status
-        summary.seconds = time.perf_counter() - started
-        store.finish_run(run_id, status, summary.counts())
-        await grader.aclose()
+        beating.cancel()
+        try:
+            flush()
+        except BaseException:
+            status = "failed" if status == "completed" else status
+            raise
+        finally:
+            summary.status = status
+            summary.seconds = time.perf_counter() - started
+            store.finish_run(run_id, status, summary.counts())
+            await grader.aclose()
     return summary
 
 
+_Done = tuple[int, Chat, Rubric, ChatResult]
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """What one chat counted in a run summary (so a later occurrence can take it back)."""
+
+    kind: str  # "audited" | "skipped"
+    failed_qa: bool
+    queued: bool
+    unscored: bool
+    failed_criteria: tuple[str, ...]
+
+
+def _apply(summary: RunSummary, t: _Tally, sign: int) -> None:
+    if sign < 0:
+        if t.kind == "audited":
+            summary.audited -= 1
+        else:
+            summary.skipped -= 1
+    summary.failed_qa += sign * t.failed_qa
+    summary.queued += sign * t.queued
+    summary.unscored += sign * t.unscored
+    for c in t.failed_criteria:
+        summary.failed_criteria[c] += sign
+        if summary.failed_criteria[c] <= 0:
+            del summary.failed_criteria[c]
+
+
+def needs_regrade(stored: dict[str, Any]) -> bool:
+    """A stored result whose grades are unscored by a transport error is not done."""
+    return bool(stored.get("provisional"))
+
+
 async def _settle(
-    pending: set[asyncio.Task[tuple[Chat, Rubric, ChatResult]]],
-    finished: Callable[[Chat, Rubric, ChatResult], None],
+    pending: set[asyncio.Task[_Done]],
+    finished: Callable[[int, Chat, Rubric, ChatResult], None],
 ) -> None:
     """Keep what in-flight tasks completed; drop the rest (they are re-audited on resume)."""
     if not pending:

@@ -9,11 +9,12 @@ of it, and re-running resumes without loss or duplicates (every table is keyed).
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,52 @@ def where_clause(conditions: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 
+#: a run on another host with no heartbeat for this long is taken as dead (seconds)
+STALE_RUN_S = 15 * 60
+_PID_SLACK = timedelta(seconds=2)
+
+
+def _parse_iso(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def process_alive(pid: int, since: datetime | None = None) -> bool:
+    """Whether ``pid`` is a live process on this host that could be the one we recorded.
+
+    On Linux a process whose start time is after ``since`` (the run's last heartbeat) is a
+    different process that reused the pid.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OSError:
+        return False
+    started = _process_start(pid)
+    # /proc gives the start to the clock tick from a boot time in whole seconds: 2 s of slack
+    return not (started is not None and since is not None and started > since + _PID_SLACK)
+
+
+def _process_start(pid: int) -> datetime | None:
+    """A process's start time from /proc (Linux); None where that is not available."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), UTC)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
 @dataclass(frozen=True)
 class StoredKey:
     transcript_hash: str
@@ -103,8 +150,17 @@ class Store:
 
     # ---------------------------------------------------------------- runs
     def start_run(self, meta: dict[str, Any]) -> str:
+        """Record a new ``running`` run, with this process's pid and host for liveness."""
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        row: dict[str, Any] = {"id": run_id, "started_at": now_iso(), "status": "running"}
+        now = now_iso()
+        row: dict[str, Any] = {
+            "id": run_id,
+            "started_at": now,
+            "status": "running",
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "heartbeat_at": now,
+        }
         for key, value in meta.items():
             row[key] = value if isinstance(value, str | int | float | type(None)) else dumps(value)
         self.db.table("runs").insert(row, alter=True)
@@ -114,6 +170,57 @@ class Store:
         self.db.table("runs").update(
             run_id, {"finished_at": now_iso(), "status": status, "counts": dumps(counts)}
         )
+
+    def heartbeat(self, run_id: str) -> None:
+        """Note that a run is alive (written at every saved batch and every few seconds)."""
+        with self.db.conn:
+            self.db.conn.execute(
+                "UPDATE runs SET heartbeat_at = ? WHERE id = ?", (now_iso(), run_id)
+            )
+
+    def mark_dead_runs(self, stale_after_s: float = STALE_RUN_S) -> list[str]:
+        """Mark ``interrupted`` every ``running`` run whose process is gone; their ids.
+
+        A run on this host is dead when its pid no longer exists (or now belongs to a process
+        started after the run's last heartbeat, a reused pid); a run on another host (a shared
+        database) when its heartbeat is older than ``stale_after_s``. A live concurrent run is
+        left alone. Runs recorded before the pid was kept are judged by the heartbeat rule with
+        their start time.
+        """
+        host = socket.gethostname()
+        now = datetime.now(UTC)
+        dead: list[str] = []
+        for run_id, pid, run_host, beat, started in self.db.conn.execute(
+            "SELECT id, pid, host, heartbeat_at, started_at FROM runs WHERE status = 'running'"
+        ).fetchall():
+            last = _parse_iso(beat or started)
+            if run_host == host and pid:
+                alive = process_alive(int(pid), since=last)
+            else:
+                alive = last is not None and (now - last).total_seconds() < stale_after_s
+            if not alive:
+                dead.append(run_id)
+        if dead:
+            with self.db.conn:
+                self.db.conn.executemany(
+                    "UPDATE runs SET status = 'interrupted', finished_at = coalesce("
+                    "finished_at, heartbeat_at, started_at) WHERE id = ? AND status = 'running'",
+                    [(r,) for r in dead],
+                )
+        return dead
+
+    def runs_missing_quotas(self, exclude: str) -> list[str]:
+        """Earlier runs that are over but never ran their quota step (killed before it)."""
+        rows = self.db.conn.execute(
+            "SELECT id FROM runs WHERE quotas_at IS NULL AND status != 'running' AND id != ? "
+            "ORDER BY started_at",
+            (exclude,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def quotas_done(self, run_id: str) -> None:
+        with self.db.conn:
+            self.db.conn.execute("UPDATE runs SET quotas_at = ? WHERE id = ?", (now_iso(), run_id))
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         return list(self.db.table("runs").rows_where(order_by="started_at desc", limit=limit))

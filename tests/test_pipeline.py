@@ -204,3 +204,6 @@ def test_kill_mid_run_then_resume_audits_every_chat_exactly_once(tmp_path):
         "select count(*) from (select chat_id from results group by chat_id having count(*) > 1)"
     ).fetchone()[0]
     assert dup == 0
+    # the killed run does not stay `running` forever
+    statuses = [r[0] for r in con.execute("select status from runs order by started_at")]
+    assert statuses == ["interrupted", "completed"]
