@@ -17,7 +17,6 @@ UTF-8 byte-order mark is ignored. The source line of a chat is the line of its f
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterator
@@ -25,13 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from ..models import Chat, Reject, SourceRef
+from .csv_records import BOM, Broken, ReadFailed, read_records
 from .native import build_chat, truncate
 from .options import CSV_FIELDS, CSV_REQUIRED, IngestOptions
-from .sources import READ_ERRORS, read_error_reject
+from .sources import read_error_reject
 
 _CHAT_FIELDS = ("agent_id", "customer_id", "channel", "language")
 _MESSAGE_FIELDS = ("id", "role", "author", "ts", "text", "auto")
-_CSV_READ_ERRORS: tuple[type[BaseException], ...] = (csv.Error, *READ_ERRORS)
 _BAD_BYTES = re.compile("[\udc80-\udcff]")  # undecodable bytes, kept by surrogateescape
 
 
@@ -56,16 +55,18 @@ def read_csv(stream: BinaryIO, name: str, options: IngestOptions) -> Iterator[Ch
     delimiter = options.csv_delimiter
     if delimiter == "," and name.lower().removesuffix(".gz").endswith(".tsv"):
         delimiter = "\t"
-    reader = csv.reader(text, delimiter=delimiter)
-    rows = _rows(reader, name)
+    rows = _rows(read_records(text, delimiter), name)
 
     header_item = next(rows, None)
+    while isinstance(header_item, Broken):  # a broken line before the header: skip it
+        header_item = next(rows, None)
     if header_item is None:
         return
     if isinstance(header_item, Reject):
         yield header_item
         return
     header_line, header = header_item
+    header = [_strip_bom(header[0]), *header[1:]] if header else header
     columns = _resolve_columns(header, options)
     if isinstance(columns, str):
         yield Reject(
@@ -75,16 +76,41 @@ def read_csv(stream: BinaryIO, name: str, options: IngestOptions) -> Iterator[Ch
         )
         return
 
+    header_names = {options.csv_header_for(f).strip().casefold() for f in CSV_FIELDS}
     first_line_of: dict[str, int] = {}  # chat id -> line of its first row (ids only)
     group: _Group | None = None
     for item in rows:
         if isinstance(item, Reject):
             if group is not None:
+                # the stream failed mid-chat: this chat's later rows were never read
+                group.problems.append(
+                    f"the file could not be read past line {item.source.line}, so this chat's "
+                    "rows may be incomplete"
+                )
                 yield _finish(group, name, options)
                 group = None
             yield item
             return
+        if isinstance(item, Broken):
+            cells = item.first_cells
+            broken_id = cells[columns["chat_id"]].strip() if len(cells) > columns["chat_id"] else ""
+            if group is None or broken_id != group.chat_id:
+                if group is not None:
+                    yield _finish(group, name, options)
+                group = _Group(chat_id=broken_id, first_line=item.line)
+            group.problems.append(
+                f"line {item.line} could not be read whole: {item.reason}; the chat's rows "
+                "were not all read, so it is not audited (fix the row and audit the file again)"
+            )
+            continue
         line, row = item
+        if row and row[0].startswith(BOM):  # a concatenated file's byte-order mark
+            row = [_strip_bom(row[0]), *row[1:]]
+        if row and row[0].strip().casefold() in header_names:
+            again = _resolve_columns(row, options)
+            if isinstance(again, dict) and _looks_like_header(row):
+                columns = again  # the header of a concatenated file (`cat a.csv b.csv`)
+                continue
         values = {f: (row[i] if i < len(row) else "") for f, i in columns.items()}
         chat_id = values["chat_id"].strip()
         if group is None or chat_id != group.chat_id:
@@ -100,20 +126,24 @@ def read_csv(stream: BinaryIO, name: str, options: IngestOptions) -> Iterator[Ch
         yield _finish(group, name, options)
 
 
-def _rows(reader: Any, name: str) -> Iterator[tuple[int, list[str]] | Reject]:
+def _rows(
+    records: Iterator[tuple[int, list[str]] | Broken | ReadFailed], name: str
+) -> Iterator[tuple[int, list[str]] | Broken | Reject]:
     """Non-blank rows with the line each starts on; a read error ends with a Reject."""
-    last = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
+    for item in records:
+        if isinstance(item, ReadFailed):
+            yield read_error_reject(name, item.line, item.error)
             return
-        except _CSV_READ_ERRORS as e:
-            yield read_error_reject(name, last, e)
-            return
-        start, last = last + 1, reader.line_num
-        if any(cell.strip() for cell in row):
-            yield start, row
+        yield item
+
+
+def _strip_bom(cell: str) -> str:
+    return cell.lstrip(BOM)
+
+
+def _looks_like_header(row: list[str]) -> bool:
+    """A repeated header row: every required column named, and no timestamp-like value."""
+    return not any(c.strip()[:1].isdigit() for c in row)
 
 
 def _resolve_columns(header: list[str], options: IngestOptions) -> dict[str, int] | str:

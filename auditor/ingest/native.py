@@ -130,11 +130,14 @@ def build_chat(
                 )
             messages.append(message)
 
+    if messages:
+        _check_window(messages, where, options, problems)
     if problems:
         return _reject(source, problems.reason(), chat_id, raw, options, obj)
     assert chat_id is not None  # no problems means the id was valid
 
     notes = list(warnings)
+    messages = _cap_texts(messages, options.max_message_chars, notes)
     if naive:
         notes.append(f"{naive} timestamp(s) had no UTC offset and were read in {options.tz} (--tz)")
     messages, moved = sort_messages(messages)
@@ -157,6 +160,43 @@ def build_chat(
 
 
 _META_KEYS = ("agent_id", "customer_id", "channel")
+
+
+def _check_window(
+    messages: list[Message], where: Any, options: IngestOptions, problems: _Problems
+) -> None:
+    """Reject times outside the plausible window (year 0001, 9999, epoch 0 by mistake)."""
+    earliest = options.earliest
+    latest: datetime | None = None
+    for i, m in enumerate(messages):
+        if m.ts < earliest:
+            problems.add(
+                f"{where(i)} has ts {m.ts.isoformat()}, before {earliest.date().isoformat()} "
+                "(the earliest plausible time; see --earliest-ts)"
+            )
+            continue
+        latest = latest or options.latest()
+        if m.ts > latest:
+            problems.add(
+                f"{where(i)} has ts {m.ts.isoformat()}, more than "
+                f"{options.latest_ts_days_ahead:g} day(s) in the future"
+            )
+
+
+def _cap_texts(messages: list[Message], cap: int, notes: list[str]) -> list[Message]:
+    """Cut every message text at ``cap`` characters, with one warning naming each cut."""
+    if all(len(m.text) <= cap for m in messages):
+        return messages
+    out = []
+    for m in messages:
+        if len(m.text) > cap:
+            notes.append(
+                f"message {m.id} has {len(m.text):,} characters; only the first {cap:,} are "
+                "audited (the per-message limit)"
+            )
+            m = m.model_copy(update={"text": m.text[:cap]})
+        out.append(m)
+    return out
 
 
 def sort_messages(messages: list[Message]) -> tuple[list[Message], int]:

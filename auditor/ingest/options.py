@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +32,14 @@ CSV_OPTIONAL: tuple[str, ...] = (
 CSV_FIELDS: tuple[str, ...] = CSV_REQUIRED + CSV_OPTIONAL
 
 
+#: default cap on one message's text, in characters (see docs/input-format.md, "Input limits")
+MAX_MESSAGE_CHARS = 20_000
+#: default start of the plausible window for message times
+EARLIEST_TS = "2000-01-01"
+#: default end of the window: this many days after the time of reading
+LATEST_TS_DAYS_AHEAD = 1.0
+
+
 @dataclass(frozen=True)
 class IngestOptions:
     """Settings for :func:`auditor.ingest.read_chats`.
@@ -47,6 +56,12 @@ class IngestOptions:
     csv_delimiter: str = ","
     #: how much of an offending line a Reject keeps in ``raw``
     max_raw_chars: int = 500
+    #: the longest message text audited; a longer one is cut there, with a warning on the chat
+    max_message_chars: int = MAX_MESSAGE_CHARS
+    #: the plausible window for message times: from this day (UTC) ...
+    earliest_ts: str = EARLIEST_TS
+    #: ... to this many days after now; a chat with a time outside is rejected
+    latest_ts_days_ahead: float = LATEST_TS_DAYS_AHEAD
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -60,6 +75,9 @@ class IngestOptions:
                 f"unknown CSV field(s) in the column mapping: {', '.join(unknown)}; "
                 f"known fields: {', '.join(CSV_FIELDS)}"
             )
+        if self.max_message_chars < 1:
+            raise UsageError("the message length cap must be at least 1 character")
+        _ = self.earliest  # fail early on a bad date
         if len(self.csv_delimiter) != 1:
             raise UsageError(f"the CSV delimiter must be one character, not {self.csv_delimiter!r}")
 
@@ -72,6 +90,24 @@ class IngestOptions:
             raise UsageError(
                 f"unknown time zone {self.tz!r}; use an IANA name such as UTC or Asia/Shanghai"
             ) from e
+
+    @cached_property
+    def earliest(self) -> datetime:
+        """The first plausible message time (midnight UTC of ``earliest_ts``)."""
+        try:
+            day = date.fromisoformat(self.earliest_ts.strip())
+        except ValueError as e:
+            raise UsageError(
+                f"bad earliest time {self.earliest_ts!r}; expected a date like 2000-01-01"
+            ) from e
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+    def latest(self) -> datetime:
+        """The last plausible message time: now plus ``latest_ts_days_ahead``, capped safely."""
+        try:
+            return datetime.now(UTC) + timedelta(days=self.latest_ts_days_ahead)
+        except OverflowError:
+            return datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
     def csv_header_for(self, name: str) -> str:
         """The header name in the file for one of our CSV fields."""
