@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .errors import ReviewImportError, UsageError
+from .ingest.csv_records import raise_field_limit
 from .models import ChatResult
 from .review import (
     AuditedRef,
@@ -274,10 +275,16 @@ def read_sheet(path: str | Path) -> list[tuple[int, list[str]]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("gb18030")  # Excel on a Chinese Windows saves CSV this way
-    return [
-        (i, [_cell(v) for v in values])
-        for i, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
-    ]
+    raise_field_limit()  # the tool's own export of a long chat has cells over csv's 131,072
+    reader = csv.reader(io.StringIO(text, newline=""))
+    out: list[tuple[int, list[str]]] = []
+    try:
+        for i, values in enumerate(reader, start=1):
+            out.append((i, [_cell(v) for v in values]))
+    except csv.Error as e:
+        where = f"line {reader.line_num}"
+        raise ReviewImportError(f"{p}: {where}: {e}", [f"{where}: {e}"]) from e
+    return out
 
 
 def import_reviews(

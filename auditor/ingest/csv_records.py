@@ -44,7 +44,7 @@ class ReadFailed:
     error: BaseException
 
 
-def _raise_limit() -> None:
+def raise_field_limit() -> None:
     if csv.field_size_limit() < MAX_CELL_CHARS:
         csv.field_size_limit(MAX_CELL_CHARS)
 
@@ -79,7 +79,7 @@ def read_records(
     text: TextIO, delimiter: str
 ) -> Iterator[tuple[int, list[str]] | Broken | ReadFailed]:
     """Non-blank records with the line each starts on; broken records as :class:`Broken`."""
-    _raise_limit()
+    raise_field_limit()
     feed = _Feed(text)
     while True:
         reader = csv.reader(feed, delimiter=delimiter)

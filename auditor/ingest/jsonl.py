@@ -1,7 +1,7 @@
 """JSON Lines: one chat per line, read as bytes so one bad line rejects only its chat.
 
-Blank lines are skipped (they are not chats). A UTF-8 byte-order mark on the first
-line is ignored. Line numbers are 1-based and count blank lines, as editors do.
+Blank lines are skipped (they are not chats). A UTF-8 byte-order mark at the start of a
+line is ignored (the first line, or where ``cat a.jsonl b.jsonl`` joined two files). Line numbers are 1-based and count blank lines, as editors do.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def parse_line(
 ) -> Chat | Reject | None:
     """One raw line → Chat, Reject, or None for a blank line."""
     offset = 0
-    if source.line == 1 and line.startswith(BOM):
+    if line.startswith(BOM):  # line 1, or the first line of a concatenated file
         line = line[len(BOM) :]
         offset = len(BOM)
     if not line.strip():
