@@ -78,6 +78,20 @@ def main() -> None:
     metavar="FIELD=HEADER",
     help="Map a CSV header to a field, e.g. --csv-column chat_id=会话ID (repeatable).",
 )
+@click.option(
+    "--earliest-ts",
+    default="2000-01-01",
+    show_default=True,
+    metavar="DATE",
+    help="Reject chats with a message time before this day (UTC), or over a day ahead.",
+)
+@click.option(
+    "--max-message-chars",
+    type=click.IntRange(min=1),
+    default=20_000,
+    show_default=True,
+    help="Audit only this many characters of a longer message (with a warning).",
+)
 @grader_options
 @click.option(
     "--concurrency",
@@ -103,6 +117,8 @@ def audit(
     tz: str,
     fmt: str,
     csv_columns: tuple[str, ...],
+    earliest_ts: str,
+    max_message_chars: int,
     concurrency: int | None,
     dictionaries: tuple[str, ...],
     force: bool,
@@ -127,7 +143,13 @@ def audit(
     from auditor.render import render_summary, summary_progress
 
     mapping = parse_column_mapping(csv_columns)
-    ingest_options = IngestOptions(tz=tz, format=fmt, csv_columns=mapping)  # type: ignore[arg-type]
+    ingest_options = IngestOptions(
+        tz=tz,
+        format=fmt,  # type: ignore[arg-type]
+        csv_columns=mapping,
+        earliest_ts=earliest_ts,
+        max_message_chars=max_message_chars,
+    )
     store = open_store(db_path)
     g = build_grader(store, concurrency=concurrency, **grading)
     if concurrency is None:

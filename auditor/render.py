@@ -53,6 +53,8 @@ def render_summary(summary: Any, *, db: str) -> None:
     t.add_row("audited now", f"{summary.audited:,}")
     t.add_row("already audited (skipped)", f"{summary.skipped:,}")
     t.add_row("rejected", f"{summary.rejected:,}")
+    if summary.duplicates:
+        t.add_row("repeated chat ids (later kept)", f"{summary.duplicates:,}")
     done = summary.audited + summary.skipped
     share = f" ({summary.failed_qa / done:.1%})" if done else ""
     t.add_row("failed QA", f"{summary.failed_qa:,}{share}")

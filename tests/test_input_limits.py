@@ -4,7 +4,6 @@ messages, implausible timestamps, unterminated quotes and byte-order marks mid-s
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
 
@@ -173,10 +172,64 @@ def test_a_10_mb_message_is_capped_with_a_warning(tmp_path):
     ]
 
 
-def test_csv_reader_keeps_its_raised_limit_for_other_readers():
-    # review import and other csv users in the process see the raised limit too
-    list(csv.reader(io.StringIO("a\n")))
-    import auditor.ingest.csv_records as records
+# ---------------------------------------------------------------- item 6: reports
 
-    records.raise_field_limit()
-    assert csv.field_size_limit() >= MAX_CELL_CHARS
+
+def _report(db: Path, *args: str):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    return CliRunner().invoke(main, ["report", "--db", str(db), *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--until", "9999-12-31"],
+        ["--since", "0001-01-01"],
+        ["--since", "0001-01-01", "--until", "0001-01-03"],
+        ["--since", "2025-11-01", "--until", "9999-12-31"],
+    ],
+)
+def test_reports_guard_date_arithmetic_at_the_ends_of_the_calendar(tmp_path, args):
+    from test_pipeline import audit, write_input
+
+    src = tmp_path / "day.jsonl"
+    write_input(src, 3)
+    db = tmp_path / "a.db"
+    audit(src, db)
+    got = _report(db, *args, "-o", str(tmp_path / "r.html"))
+    assert got.exit_code != 0 and got.exit_code != 1  # a usage/input error, not a traceback
+    assert "Error:" in got.output and ("days" in got.output or "no audited chats" in got.output)
+
+
+def test_a_chat_stored_in_year_9999_still_reports(tmp_path):
+    """A database written before the window existed (or with a widened window) still reports."""
+    from test_pipeline import audit
+
+    chat = {
+        "chat_id": "far",
+        "agent_id": "a1",
+        "messages": [
+            {"role": "customer", "ts": "9999-12-30T10:00:00Z", "text": "hi"},
+            {"role": "agent", "ts": "9999-12-30T10:00:05Z", "text": "Hello, how can I help?"},
+        ],
+    }
+    src = tmp_path / "far.jsonl"
+    src.write_text(json.dumps(chat) + "\n")
+    db = tmp_path / "a.db"
+    s = audit(src, db)
+    assert s.rejected == 1  # the default window rejects it
+    from auditor.grading import make_grader
+    from auditor.pipeline import run_audit
+    from auditor.store import Store
+
+    store = Store(db)
+    wide = IngestOptions(latest_ts_days_ahead=3_000_000)
+    run_audit([str(src)], store=store, grader=make_grader("offline"), ingest_options=wide)
+    store.close()
+    for fmt_args in (["-o", str(tmp_path / "r.html")], ["--format", "md"], ["--format", "csv"]):
+        for period in ([], ["--until", "9999-12-31"]):
+            got = _report(db, *period, *fmt_args)
+            assert got.exit_code == 0, got.output

@@ -40,6 +40,9 @@ from .model import (
 
 #: With no --since, the report covers this many days ending on the last day with data.
 DEFAULT_DAYS = 7
+#: The longest period a report covers (ten years of days): day tables stay a sane size and
+#: date arithmetic on the period (the previous period) stays within year 1..9999.
+MAX_REPORT_DAYS = 3660
 #: Periods longer than this (about three weeks) also get a per-ISO-week table.
 WEEKLY_AFTER_DAYS = 21
 #: Histogram bins: ``BINS_PER_LIMIT`` bins per limit, up to ``LIMIT_MULTIPLE`` x the limit,
@@ -82,6 +85,13 @@ def resolve_period(
     start = since or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise UsageError(f"--since {start} is after --until {end}")
+    span = (end - start).days + 1
+    if span > MAX_REPORT_DAYS:
+        raise UsageError(
+            f"the period {start} to {end} spans {span:,} days; a report covers at most "
+            f"{MAX_REPORT_DAYS:,} days (the database covers {first} to {last}): narrow "
+            "--since/--until"
+        )
     return Period(since=start, until=end, agent_id=agent_id, data_first=first, data_last=last)
 
 
@@ -400,12 +410,19 @@ def _build(store: Store, since: date | None, until: date | None, agent_id: str |
     rubrics = _Rubrics(rubric_rows)
     days = _days(Q.daily(store, scope), period)
     total = _total(days)
-    prev_scope = Q.Scope(
-        (period.since - timedelta(days=period.days)).isoformat(),
-        (period.since - timedelta(days=1)).isoformat(),
-        agent_id,
+    try:
+        prev_scope: Q.Scope | None = Q.Scope(
+            (period.since - timedelta(days=period.days)).isoformat(),
+            (period.since - timedelta(days=1)).isoformat(),
+            agent_id,
+        )
+    except OverflowError:  # a period starting in year 1 has no previous period
+        prev_scope = None
+    previous = (
+        _total(_bucket(r) for r in Q.daily(store, prev_scope))
+        if prev_scope
+        else Bucket(label="total")
     )
-    previous = _total(_bucket(r) for r in Q.daily(store, prev_scope))
     # One pass over the team's failures, per agent: the report's criteria (the team's, or
     # the agent's), the team's for comparison, each archive's and the fatal total.
     failures = Q.criterion_failures(store, scope.team())
