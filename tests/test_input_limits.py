@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.ingest import IngestOptions, read_chats
 from auditor.ingest.csv_records import MAX_CELL_CHARS
@@ -233,3 +235,92 @@ def test_a_chat_stored_in_year_9999_still_reports(tmp_path):
         for period in ([], ["--until", "9999-12-31"]):
             got = _report(db, *period, *fmt_args)
             assert got.exit_code == 0, got.output
+
+
+# ---------------------------------------------------------------- item 5: linear grading
+
+_hits = st.lists(
+    st.tuples(
+        st.sampled_from(["g1", "g2"]),
+        st.just("cue"),
+        st.integers(0, 40),
+        st.integers(1, 8),
+    ).map(lambda t: (t[0], t[1], t[2], t[2] + t[3])),
+    max_size=30,
+)
+
+
+def _outermost_by_hand(found):
+    """The old quadratic rule: drop a hit inside a kept hit of its group."""
+    found = sorted(found, key=lambda f: (f[2], f[2] - f[3]))
+    kept = []
+    for f in found:
+        if not any(k[0] == f[0] and k[2] <= f[2] and f[3] <= k[3] for k in kept):
+            kept.append(f)
+    return kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(_hits)
+def test_outermost_keeps_exactly_what_the_quadratic_rule_kept(found):
+    from auditor.grading.offline import _outermost
+
+    assert sorted(_outermost(list(found))) == sorted(_outermost_by_hand(found))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet="ab。!\n", max_size=40),
+    st.integers(0, 40),
+    st.integers(0, 5),
+)
+def test_sentence_bounds_match_the_regex_definition(text, start, length):
+    import re
+
+    from auditor.grading.offline import _sentence_bounds
+
+    start = min(start, len(text))
+    end = min(len(text), start + length)
+    before = re.compile(r".*[。！？!?；;\n]", re.DOTALL).match(text, 0, start)
+    after = re.compile(r"[。！？!?；;\n]").search(text, max(start, end - 1))
+    expected = (before.end() if before else 0), (after.end() if after else len(text))
+    assert _sentence_bounds(text, start, end) == expected
+
+
+def test_many_hits_in_one_message_take_linear_work():
+    """200,000 hits of one group: the old pairwise rule needed ~2e10 comparisons (hours);
+    the kept hits and the veto look-ups are each one pass."""
+    from auditor.grading.offline import _outermost, _Vetoes
+
+    n = 200_000
+    found = [("g", "cue", 3 * i, 3 * i + 2) for i in range(n)]  # none nested
+    found += [("g", "cue", 3 * i, 3 * i + 1) for i in range(n)]  # each inside the one above
+    kept = _outermost(found)
+    assert len(kept) == n and all(f[3] - f[2] == 2 for f in kept)
+    vetoes = _Vetoes([(3 * i + 1, 3 * i + 2) for i in range(0, n, 2)])
+    assert sum(vetoes.overlaps(f[2], f[3]) for f in kept) == n // 2
+
+
+def test_a_huge_message_is_graded_after_the_cap(tmp_path):
+    """A 10 MB message full of cues: capped at ingest, so the grader sees max_message_chars."""
+    from auditor.grading import make_grader
+    from auditor.pipeline import run_audit
+    from auditor.store import Store
+
+    chat = {
+        "chat_id": "big",
+        "messages": [
+            {"role": "customer", "ts": 1795000000, "text": "在吗？"},
+            {"role": "agent", "ts": 1795000010, "text": "请您放心！" * 2_000_000},
+        ],
+    }
+    src = tmp_path / "big.jsonl"
+    src.write_text(json.dumps(chat, ensure_ascii=False) + "\n")
+    store = Store(tmp_path / "a.db")
+    try:
+        s = run_audit([str(src)], store=store, grader=make_grader("offline"))
+        result = store.result_json("big")
+    finally:
+        store.close()
+    assert (s.audited, s.rejected) == (1, 0)
+    assert any("10,000,000 characters" in w for w in result["warnings"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -225,7 +226,8 @@ class CueLibrary:
                     else:
                         found.append((p.group, p.cue, start, end))
         if vetoes:
-            found = [f for f in found if not self._vetoed(f, vetoes.get(f[0]), norm)]
+            index = {g: _Vetoes(spans) for g, spans in vetoes.items()}
+            found = [f for f in found if not self._vetoed(f, index.get(f[0]), norm)]
         found = _outermost(found)
         whole = self._whole_re[lang, role]
         if whole is not None and whole.fullmatch(norm) is not None:
@@ -234,15 +236,13 @@ class CueLibrary:
                 found.append((name, bare, 0, len(text)))
         return found
 
-    def _vetoed(
-        self, hit: tuple[str, str, int, int], vetoes: list[tuple[int, int]] | None, norm: str
-    ) -> bool:
-        if not vetoes:
+    def _vetoed(self, hit: tuple[str, str, int, int], vetoes: _Vetoes | None, norm: str) -> bool:
+        if vetoes is None:
             return False
         _, _, start, end = hit
         if self.groups[hit[0]].exclude_scope == "sentence":
             start, end = _sentence_bounds(norm, start, end)
-        return any(s < end and start < e for s, e in vetoes)
+        return vetoes.overlaps(start, end)
 
 
 def _whole_message_regex(whole: dict[str, list[str]]) -> re.Pattern[str] | None:
@@ -261,30 +261,62 @@ def _whole_message_regex(whole: dict[str, list[str]]) -> re.Pattern[str] | None:
 
 
 def _outermost(found: list[tuple[str, str, int, int]]) -> list[tuple[str, str, int, int]]:
-    """Drop a hit nested in a longer hit of the same group (您放心 inside 请您放心)."""
+    """Drop a hit nested in a longer hit of the same group (您放心 inside 请您放心).
+
+    Linear after the sort: in order of start (the longer first at one start), a hit is nested
+    exactly when an earlier hit of its group reaches at least as far, so one furthest end per
+    group decides (a dropped hit never reaches further than the hit it is nested in).
+    """
     if len(found) < 2 or len({f[0] for f in found}) == len(found):
         return found
     found.sort(key=lambda f: (f[2], f[2] - f[3]))
     kept: list[tuple[str, str, int, int]] = []
+    reach: dict[str, int] = {}
     for f in found:
-        if not any(k[0] == f[0] and k[2] <= f[2] and f[3] <= k[3] for k in kept):
-            kept.append(f)
+        if reach.get(f[0], -1) >= f[3]:
+            continue
+        kept.append(f)
+        reach[f[0]] = f[3]
     return kept
 
 
 _DELIMITER = re.compile(r"[。！？!?；;\n]")
-_UP_TO_LAST_DELIMITER = re.compile(r".*[。！？!?；;\n]", re.DOTALL)
+
+
+@lru_cache(maxsize=64)
+def _delimiters(text: str) -> list[int]:
+    """Where the sentence delimiters of ``text`` are (one pass, shared by all its hits)."""
+    return [m.start() for m in _DELIMITER.finditer(text)]
 
 
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """``[left, right)`` of the sentence holding ``text[start:end]``, its closing mark included.
 
     Sentences end at 。！？!?；; or a line break; a match that itself ends with one of them
-    (a cue like ``!!!``) closes its sentence.
+    (a cue like ``!!!``) closes its sentence. Two binary searches in the delimiter positions,
+    so a long message with many hits costs O(hits x log n), not O(hits x n).
     """
-    before = _UP_TO_LAST_DELIMITER.match(text, 0, start)
-    after = _DELIMITER.search(text, max(start, end - 1))
-    return (before.end() if before else 0), (after.end() if after else len(text))
+    marks = _delimiters(text)
+    i = bisect_left(marks, start)
+    j = bisect_left(marks, max(start, end - 1))
+    return (marks[i - 1] + 1 if i else 0), (marks[j] + 1 if j < len(marks) else len(text))
+
+
+class _Vetoes:
+    """The veto spans of one group, sorted, answering "does any overlap [a, b)?" in O(log n)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans.sort()
+        self.starts = [s for s, _ in spans]
+        self.reach: list[int] = []  # the furthest end among the first k spans
+        furthest = -1
+        for _, e in spans:
+            furthest = max(furthest, e)
+            self.reach.append(furthest)
+
+    def overlaps(self, a: int, b: int) -> bool:
+        k = bisect_left(self.starts, b)  # spans starting before b
+        return k > 0 and self.reach[k - 1] > a
 
 
 def _cues(spec: _PerLanguage, lang: str) -> list[str]:
