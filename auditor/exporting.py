@@ -24,6 +24,7 @@ CSV_COLUMNS = (
     *METRIC_COLUMNS,
     "failed_criteria",
     "unscored_criteria",
+    "provisional",
     "review_queued",
     "review_reasons",
 )
@@ -42,6 +43,7 @@ def flat_row(result: dict[str, Any]) -> dict[str, Any]:
         **{k: m.get(k) for k in METRIC_COLUMNS},
         "failed_criteria": ";".join(result.get("failed_criteria", [])),
         "unscored_criteria": ";".join(result.get("unscored_criteria", [])),
+        "provisional": int(bool(result.get("provisional"))),
         "review_queued": int(result["review"]["queued"]),
         "review_reasons": ";".join(result["review"]["reasons"]),
     }

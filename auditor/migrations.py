@@ -376,3 +376,7 @@ def m006_hardening(db: Database) -> None:
     db.execute("UPDATE runs SET quotas_at = finished_at WHERE status = 'completed'")
     if "provisional" not in db.table("results").columns_dict:
         db.table("results").add_column("provisional", int, not_null_default=0)
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_results_provisional ON results(day, agent_id) "
+        "WHERE provisional = 1"
+    )

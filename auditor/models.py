@@ -165,6 +165,11 @@ class Finding(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)  # check-specific extras (e.g. typo spans)
 
 
+#: the flag on an unscored grade whose request failed on the way (timeouts, connection
+#: errors, 429/5xx after every retry): the chat is not done, and a re-run grades it again
+TRANSPORT_ERROR = "transport_error"
+
+
 class Grade(BaseModel):
     """One soft criterion graded by a grader (offline rules or an LLM).
 
@@ -222,6 +227,9 @@ class ChatResult(BaseModel):
     grader: str = ""
     failed_criteria: list[str] = Field(default_factory=list)
     unscored_criteria: list[str] = Field(default_factory=list)
+    #: some grades are unscored by a transport error: the score is provisional, the chat is
+    #: not counted as a pass, and the next run grades it again
+    provisional: bool = False
     reviewed_criteria: list[str] = Field(default_factory=list)  # human levels applied (effective)
 
     def to_json(self) -> dict[str, Any]:

@@ -110,6 +110,8 @@ def _mark(status: str) -> str:
 
 def render_chat(result: dict[str, Any], transcript: dict[str, Any]) -> None:
     verdict = "[green]PASSED[/]" if result["passed"] else "[red]FAILED[/]"
+    if result.get("provisional"):
+        verdict = "[yellow]PROVISIONAL[/] (grades lost to an outage; run the audit again)"
     console.print(
         f"[bold]{escape(result['chat_id'])}[/]  agent {escape(str(result.get('agent_id')))}  "
         f"{result['rubric']}  score [bold]{result['score']:g}[/]  {verdict}"

@@ -4,7 +4,10 @@ A chat starts at the rubric total and loses the points of each failed item (æ‰£å
 - a failed check loses the criterion's points;
 - a graded level loses ``criterion.points - level.points``;
 - not-applicable items and ``unscored`` grades lose nothing (an unscored grade is never a
-  silent "poor": it goes to human review instead).
+  silent "poor": it goes to human review instead);
+- a grade unscored by a transport error (flag ``transport_error``) makes the result
+  *provisional*: its score is shown but the chat is not a pass until it is graded (the next
+  run re-grades it, or a reviewer gives the level).
 A fatal failure scores 0 and fails the chat; more critical or normal failures than the
 rubric's pass rules allow fail it too.
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .models import Chat, ChatResult, Finding, Grade, Metrics
+from .models import TRANSPORT_ERROR, Chat, ChatResult, Finding, Grade, Metrics
 from .rubric import Criterion, Rubric
 
 #: Levels a reviewer may give a ``kind: check`` criterion.
@@ -107,6 +110,9 @@ def score_chat(
     passed = passed and n_normal <= rules.max_normal_failures
     if rules.min_score is not None:
         passed = passed and score >= rules.min_score
+    # grades lost to an outage lose no points, so the score is only provisional: never a pass
+    provisional = any(g.status == "unscored" and TRANSPORT_ERROR in g.flags for g in settled_grades)
+    passed = passed and not provisional
 
     return ChatResult(
         chat_id=chat.chat_id,
@@ -126,6 +132,7 @@ def score_chat(
         grader=grader,
         failed_criteria=[c for c, _ in failed],
         unscored_criteria=[g.criterion for g in settled_grades if g.status == "unscored"],
+        provisional=provisional,
     )
 
 

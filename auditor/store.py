@@ -319,6 +319,7 @@ class Store:
                     dumps(res.review.reasons),
                     now,
                     res.model_dump_json(),
+                    int(res.provisional),
                 )
             )
             keys.append((chat.chat_id, rubric.name))
@@ -399,7 +400,7 @@ class Store:
                 "score, passed, fatal, first_response_s, max_followup_s, avg_response_s, "
                 "followup_violations, hold_count, typo_count, unanswered_customer, "
                 "failed_criteria, unscored_criteria, review_queued, review_reasons, audited_at, "
-                "result) VALUES (" + ",".join("?" * 28) + ")",
+                "result, provisional) VALUES (" + ",".join("?" * 29) + ")",
                 results,
             )
             conn.executemany(

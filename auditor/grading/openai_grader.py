@@ -44,7 +44,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_random_exponential
 
 from ..errors import BudgetExceeded, ConfigurationError, GraderError
-from ..models import Chat, Evidence, Grade, content_hash
+from ..models import TRANSPORT_ERROR, Chat, Evidence, Grade, content_hash
 from ..rubric import Criterion, Rubric
 from .base import CallLog
 from .budget import RunBudget
@@ -88,7 +88,16 @@ class _Downgrade(Exception):
 
 
 class _CallFailed(Exception):
-    """A request that will not succeed for this chat; its grades become unscored."""
+    """A request that will not succeed for this chat; its grades become unscored.
+
+    ``transport``: it failed on the way (timeouts, connection errors, 429/5xx after every
+    retry), not on what the server said of the request; such grades are flagged
+    ``transport_error`` and re-graded on the next run (see models.TRANSPORT_ERROR).
+    """
+
+    def __init__(self, message: str, *, transport: bool = False) -> None:
+        super().__init__(message)
+        self.transport = transport
 
 
 @dataclass
@@ -273,6 +282,7 @@ class OpenAIGrader:
         accepted: dict[str, _Accepted] = {}
         errors: dict[str, list[str]] = {}
         failure: str | None = None
+        transport = False
         previous: _Round | None = None
         rounds = 0
         for reask in range(self.retry.reasks + 1):
@@ -301,6 +311,7 @@ class OpenAIGrader:
                 this = await self._call(chat.chat_id, prompt.version, spec, messages, read, reask)
             except _CallFailed as e:
                 failure = str(e)
+                transport = e.transport
                 break
             for c in pending:
                 result = consensus(this.votes[c.id], self.samples, reasks=reask)
@@ -314,9 +325,17 @@ class OpenAIGrader:
             if len(accepted) == len(criteria):
                 break
             previous = this
+        unscored_flags = [*flags, TRANSPORT_ERROR] if transport else flags
         return [
             self._grade_for(
-                c, accepted.get(c.id), errors.get(c.id), failure, rounds, prompt, masked, flags
+                c,
+                accepted.get(c.id),
+                errors.get(c.id),
+                failure,
+                rounds,
+                prompt,
+                masked,
+                flags if c.id in accepted else unscored_flags,
             )
             for c in criteria
         ]
@@ -541,7 +560,8 @@ class OpenAIGrader:
         except _Downgrade as e:
             last_error = str(e)
         raise _CallFailed(
-            f"request failed after {self.retry.max_attempts} attempt(s): {last_error}"
+            f"request failed after {self.retry.max_attempts} attempt(s): {last_error}",
+            transport=True,
         )
 
     async def _send(

@@ -461,6 +461,7 @@ def _build(store: Store, since: date | None, until: date | None, agent_id: str |
         ],
         typos=_typos(store, scope, rubrics),
         review=review,
+        provisional=Q.provisional(store, scope),
         problems=_problems(store, scope, rubrics, criteria),
         agents=_agents(
             store,

@@ -128,6 +128,7 @@ def report_rows(r: Report) -> Iterator[CsvRow]:
                 r.team_shares.get(c.criterion),
             )
     yield ("fatal", "", "", "", "", "total", r.fatal_total)
+    yield ("total", "", "", "", "", "provisional", r.provisional)
     for f in r.fatal:
         yield ("fatal", f.agent_id or "", f.day, f.criterion, f.chat_id, "quote", f.quote)
     ty = r.typos

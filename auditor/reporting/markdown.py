@@ -138,6 +138,12 @@ def render_markdown(r: Report) -> str:
             ("queued for review", t.queued, prev.queued if prev else DASH),
         ],
     )
+    if r.provisional:
+        out += [
+            f"**{r.provisional} chat(s) have provisional scores**: some grades were lost to a "
+            "model outage, so they are not counted as passes; run the audit again to grade them.",
+            "",
+        ]
     out += ["## Trend", ""]
     if r.weeks:
         out += ["Per ISO week:", ""] + _buckets(r.weeks, "week")

@@ -230,6 +230,8 @@ class Report(BaseModel):
     fatal: list[FatalItem]
     typos: TypoStats
     review: ReviewStats
+    #: chats whose scores are provisional (grades lost to an outage; not counted as passes)
+    provisional: int = 0
     problems: list[Problem]
     agents: list[AgentArchive]
     rubrics: list[str]  # name@version of the rubrics in the period

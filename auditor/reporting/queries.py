@@ -139,6 +139,15 @@ def daily(store: Store, scope: Scope) -> list[Row]:
     )
 
 
+def provisional(store: Store, scope: Scope) -> int:
+    """Chats whose grades were lost to an outage (provisional: not a pass until re-graded)."""
+    where, params = scope.where()
+    row = store.query(
+        f"SELECT COUNT(*) AS n FROM results r WHERE {where} AND r.provisional = 1", params
+    )
+    return int(row[0]["n"])
+
+
 def agent_daily(store: Store, scope: Scope) -> list[Row]:
     """Per agent and day: the same figures as :func:`daily` (one scan, grouped twice)."""
     where, params = scope.where()
