@@ -220,7 +220,15 @@ async def _run_audit(
         else:
             passed, queued = result.passed, result.review.queued
             unscored, failed = result.unscored_criteria, result.failed_criteria
-        t = _Tally(kind, not passed, bool(queued), bool(unscored), tuple(failed or ()))
+        rubric_name = result["rubric"] if isinstance(result, dict) else result.rubric
+        t = _Tally(
+            kind,
+            not passed,
+            bool(queued),
+            bool(unscored),
+            tuple(failed or ()),
+            str(rubric_name).split("@")[0],
+        )
         _apply(summary, t, sign)
         return t
 
@@ -257,16 +265,18 @@ async def _run_audit(
         if len(batch) >= batch_size:
             flush()
 
-    def replaced(chat_id: str, seq: int) -> None:
+    def replaced(chat_id: str, seq: int, rubric: Rubric) -> None:
         """A chat id seen before in this run: the earlier occurrence stops counting."""
         earlier = latest.get(chat_id)
         latest[chat_id] = (seq, None)
         if earlier is None:
             return
         summary.duplicates += 1
+        batch.drop(chat_id)
         if earlier[1] is not None:
             _apply(summary, earlier[1], -1)
-        batch.drop(chat_id)
+            if earlier[1].rubric_name != rubric.name:  # the repeat is in another language
+                store.drop_result(chat_id, earlier[1].rubric_name)
 
     async def one(seq: int, chat: Chat, rubric: Rubric) -> _Done:
         return seq, chat, rubric, await audit_chat(chat, rubric, grader, checker_for(rubric))
@@ -298,8 +308,8 @@ async def _run_audit(
                     flush()
                 continue
             seq = summary.read
-            replaced(item.chat_id, seq)
             rubric = rubrics.for_language(item.language)
+            replaced(item.chat_id, seq, rubric)
             if not force:
                 key = store.stored_key(item.chat_id, rubric.name)
                 if key == StoredKey(item.transcript_hash, rubric.hash, grader_key):
@@ -364,6 +374,7 @@ class _Tally:
     queued: bool
     unscored: bool
     failed_criteria: tuple[str, ...]
+    rubric_name: str
 
 
 def _apply(summary: RunSummary, t: _Tally, sign: int) -> None:

@@ -256,6 +256,15 @@ class Store:
         ).fetchone()
         return StoredKey(*row) if row else None
 
+    def drop_result(self, chat_id: str, rubric_name: str) -> None:
+        """Remove a chat's result under one rubric (a repeat of the chat went to another)."""
+        with self.db.conn:
+            for table in ("results", "findings", "grades", "failure_patterns", "review_queue"):
+                self.db.conn.execute(
+                    f"DELETE FROM {table} WHERE chat_id = ? AND rubric_name = ?",
+                    (chat_id, rubric_name),
+                )
+
     # ---------------------------------------------------------------- the hot path
     def save_batch(
         self, run_id: str, audited: Sequence[AuditedChat], rejects: Sequence[Reject] = ()

@@ -204,3 +204,23 @@ def test_a_kill_before_the_quota_step_gets_its_quotas_on_the_next_run(
     assert [st for _, st in _runs(db)] == ["interrupted" if killed else "failed", "completed"]
     # and once done, it is not done again
     assert audit(src, db).quota_added == 0
+
+
+def test_a_repeat_in_another_language_replaces_the_earlier_result(tmp_path):
+    en = json.loads(chat_line(4, "en"))
+    zh = json.loads(chat_line(4, "zh"))
+    zh["chat_id"] = en["chat_id"]  # the same chat id, now in Chinese (another rubric)
+    src = tmp_path / "day.jsonl"
+    src.write_text(json.dumps(en) + "\n" + json.dumps(zh, ensure_ascii=False) + "\n")
+    for batch_size in (1, 500):
+        db = tmp_path / f"a{batch_size}.db"
+        store = Store(db)
+        try:
+            s = pipeline.run_audit(
+                [str(src)], store=store, grader=_offline(), batch_size=batch_size
+            )
+            rows = store.query("select chat_id, language from results")
+        finally:
+            store.close()
+        assert (s.audited, s.duplicates) == (1, 1)
+        assert rows == [{"chat_id": "en-4", "language": "zh"}]
