@@ -19,6 +19,7 @@ from auditor.commands.options import db_option, grader_options, open_store
 from auditor.commands.report import report
 from auditor.commands.review import agreement, review
 from auditor.errors import AuditorError, BudgetExceeded, InputError, UsageError
+from auditor.redact import redact, redact_json
 
 
 class AuditorGroup(click.Group):
@@ -26,7 +27,7 @@ class AuditorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AuditorError as e:
-            click.echo(f"Error: {e}", err=True)
+            click.echo(f"Error: {redact(str(e))}", err=True)
             ctx.exit(e.exit_code)
 
 
@@ -168,7 +169,7 @@ def audit(
             force=force,
             out=out,
             concurrency=concurrency,
-            command=" ".join(["auditor", *sys.argv[1:]]),
+            command=redact(" ".join(["auditor", *sys.argv[1:]])),
             progress=progress,
         )
     except BudgetExceeded as e:
@@ -219,7 +220,7 @@ def show(chat_id: str, rubric_name: str | None, db_path: str | None, as_json: bo
     effective = effective_result(store, chat_id, rubric_name)
     if effective is None:
         raise UsageError(f"no audited chat {chat_id!r} in {store.path}")
-    result = effective.to_json()
+    result = redact_json(effective.to_json())  # rows stored before redaction existed
     if as_json:
         click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return

@@ -14,7 +14,9 @@ from functools import cached_property
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .redact import redact
 
 Role = Literal["customer", "agent", "bot", "system"]
 ROLES: tuple[str, ...] = ("customer", "agent", "bot", "system")
@@ -191,6 +193,12 @@ class Grade(BaseModel):
     prompt_version: str | None = None
     error: str | None = None
     flags: list[str] = Field(default_factory=list)  # e.g. "suspected_injection"
+
+    @field_validator("rationale", "error")
+    @classmethod
+    def _no_secrets(cls, value: str | None) -> str | None:
+        """A grader's error (a server's words) or rationale never carries a credential."""
+        return redact(value) if value else value
 
 
 class Metrics(BaseModel):

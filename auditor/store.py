@@ -25,6 +25,7 @@ from .errors import StoreError
 from .migrations import migrations
 from .models import Chat, ChatResult, Reject, content_hash
 from .patterns import Failure, pattern_rows
+from .redact import redact, redact_json
 from .rubric import Rubric
 
 DEFAULT_DB = "audit.db"
@@ -162,7 +163,8 @@ class Store:
             "heartbeat_at": now,
         }
         for key, value in meta.items():
-            row[key] = value if isinstance(value, str | int | float | type(None)) else dumps(value)
+            value = value if isinstance(value, str | int | float | type(None)) else dumps(value)
+            row[key] = redact(value) if isinstance(value, str) else value  # --base-url creds
         self.db.table("runs").insert(row, alter=True)
         return run_id
 
@@ -223,7 +225,8 @@ class Store:
             self.db.conn.execute("UPDATE runs SET quotas_at = ? WHERE id = ?", (now_iso(), run_id))
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        return list(self.db.table("runs").rows_where(order_by="started_at desc", limit=limit))
+        rows = self.db.table("runs").rows_where(order_by="started_at desc", limit=limit)
+        return [redact_json(row) for row in rows]  # rows stored before redaction existed
 
     # ---------------------------------------------------------------- content-addressed inputs
     def register_rubric(self, rubric: Rubric) -> None:
@@ -501,6 +504,11 @@ class Store:
         for key in ("request", "response"):
             if key in row and not isinstance(row[key], str | type(None)):
                 row[key] = dumps(row[key])
+        # A server's words may echo the key; the request is ours (the key travels in a
+        # header, never in the body) and stays byte-identical to what was hashed.
+        for key in ("response", "error"):
+            if isinstance(row.get(key), str):
+                row[key] = redact(row[key])
         self.db.table("llm_calls").insert(row, alter=True)
 
     def cached_response(self, request_hash: str) -> dict[str, Any] | None:

@@ -45,6 +45,7 @@ from tenacity.wait import wait_random_exponential
 
 from ..errors import BudgetExceeded, ConfigurationError, GraderError
 from ..models import TRANSPORT_ERROR, Chat, Evidence, Grade, content_hash
+from ..redact import register_secret
 from ..rubric import Criterion, Rubric
 from .base import CallLog
 from .budget import RunBudget
@@ -213,6 +214,7 @@ class OpenAIGrader:
         self._model = model
         self.base_url = base_url
         self._api_key = key  # kept only in memory, never logged or stored
+        register_secret(key)  # a server that echoes it back: redacted wherever it is written
         self.samples = samples
         # Sampling at temperature 0 would make k samples agree by construction.
         self.temperature = (

@@ -1,0 +1,119 @@
+"""Remove secrets from text before it is stored or shown.
+
+One function, :func:`redact`, is applied at every boundary where text that may carry a
+credential enters the database or the terminal: a server's error body and message
+(``llm_calls``), a grade's error and rationale (``grades``, ``results`` — through the
+:class:`~auditor.models.Grade` model), a run's command line and provenance (``runs``), the
+``show`` output and every ``Error:`` message of the CLI.
+
+What is removed:
+
+* every secret registered with :func:`register_secret` — the grader registers its API key,
+  so a server that echoes the key verbatim is caught whatever the key looks like;
+* API-key shapes: ``sk-…`` (OpenAI, Anthropic ``sk-ant-…``, DeepSeek, most compatible
+  servers), ``AKIA…`` (AWS), ``AIza…`` (Google), ``ghp_…``/``github_pat_…`` (GitHub),
+  ``xox?-…`` (Slack), ``hf_…`` (Hugging Face);
+* ``Bearer …`` / ``Basic …`` authorisation values;
+* credentials in URLs (``https://user:pass@host`` keeps ``https://***@host``);
+* secret-named query parameters and ``key=value`` pairs (``api_key``, ``access_token``,
+  ``password`` …): ``?api_key=***``.
+
+Each becomes ``***`` (the marker :data:`MASK`), so what was there stays visible without its
+value. The transcript itself is not changed: it is the customer's text, stored as evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+MASK = "***"
+
+_SECRETS: set[str] = set()
+_LOCK = threading.Lock()
+_secret_re: re.Pattern[str] | None = None
+
+_KEY_SHAPES = (
+    r"\bsk-[A-Za-z0-9_\-]{8,}",
+    r"\bAKIA[0-9A-Z]{16}\b",
+    r"\bAIza[0-9A-Za-z_\-]{30,}",
+    r"\bgh[pousr]_[A-Za-z0-9]{20,}",
+    r"\bgithub_pat_[A-Za-z0-9_]{20,}",
+    r"\bxox[abprs]-[A-Za-z0-9\-]{10,}",
+    r"\bhf_[A-Za-z0-9]{20,}",
+)
+_SECRET_NAMES = (
+    r"api[_\-]?key|apikey|x-api-key|access[_\-]?token|refresh[_\-]?token|auth[_\-]?token|"
+    r"id[_\-]?token|client[_\-]?secret|secret[_\-]?key|secret|password|passwd"
+)
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Authorization header values (Basic only when it looks like base64 credentials)
+    (re.compile(r"\b(Bearer)(\s+)[A-Za-z0-9._~+/=\-]{8,}", re.IGNORECASE), r"\1\2***"),
+    (
+        re.compile(
+            r"\b(Basic)(\s+)(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[a-z][A-Za-z0-9+/]*[A-Z]))[A-Za-z0-9+/]{12,}={0,2}"
+        ),
+        r"\1\2***",
+    ),
+    # user:password@ (or token@) in a URL
+    (re.compile(r"\b([a-z][a-z0-9+.\-]*://)[^/\s@:]*(?::[^/\s@]*)?@", re.IGNORECASE), r"\1***@"),
+    # api_key=… / "api_key": "…" / password: …
+    (
+        re.compile(rf"(\b(?:{_SECRET_NAMES})[\"']?\s*[=:]\s*[\"']?)[^\s&;\"',}}]+", re.IGNORECASE),
+        r"\1***",
+    ),
+    # ?key=… / &token=… / &sig=… in a URL query
+    (
+        re.compile(r"([?&;](?:key|token|sig|signature|auth|code)=)[^\s&;#\"']+", re.IGNORECASE),
+        r"\1***",
+    ),
+    (re.compile("|".join(_KEY_SHAPES)), MASK),
+)
+#: A cheap pre-check: text without any of these cannot match a pattern above.
+_MAYBE = re.compile(
+    r"sk-|AKIA|AIza|gh[pousr]_|github_pat_|xox|hf_|bearer|basic|token|://|key|secret|passw|=",
+    re.IGNORECASE,
+)
+
+
+def register_secret(value: str | None) -> None:
+    """Redact ``value`` wherever it appears from now on (in this process)."""
+    global _secret_re
+    if not value or len(value) < 4:
+        return
+    with _LOCK:
+        if value in _SECRETS:
+            return
+        _SECRETS.add(value)
+        ordered = sorted(_SECRETS, key=len, reverse=True)
+        _secret_re = re.compile("|".join(re.escape(s) for s in ordered))
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret it contains replaced by ``***``."""
+    if not text:
+        return text
+    known = _secret_re
+    if known is not None:
+        text = known.sub(MASK, text)
+    if _MAYBE.search(text) is None:
+        return text
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def redact_optional(text: str | None) -> str | None:
+    return None if text is None else redact(text)
+
+
+def redact_json(obj: Any) -> Any:
+    """A copy of a JSON-like value with every string (keys kept) redacted."""
+    if isinstance(obj, str):
+        return redact(obj)
+    if isinstance(obj, dict):
+        return {k: redact_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [redact_json(v) for v in obj]
+    return obj

@@ -1,0 +1,108 @@
+"""Secrets never reach the database or the terminal (auditor/redact.py, issue 11 item 17)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fake_openai import FakeOpenAI, Reply
+
+from auditor.models import Grade
+from auditor.redact import MASK, redact, redact_json, register_secret
+from cli import main
+
+KEY = "sk-proj-Zx81Kq0LrT5vW2mN9yB4"  # a key of OpenAI's shape, never a real one
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"Incorrect API key provided: {KEY}.", "Incorrect API key provided: ***."),
+        ("anthropic sk-ant-api03-AbCdEf123456", "anthropic ***"),
+        ("Authorization: Bearer eyJhbGciOi.J9abc", "Authorization: Bearer ***"),
+        ("Authorization: Basic Ym9iOmh1bnRlcjI=", "Authorization: Basic ***"),
+        ("https://bob:hunter2@llm.example.com/v1", "https://***@llm.example.com/v1"),
+        ("https://tok3n@llm.example.com/v1", "https://***@llm.example.com/v1"),
+        ("http://h/v1/chat?api_key=abc123&stream=0", "http://h/v1/chat?api_key=***&stream=0"),
+        ("http://h/v1?key=AIzaSyA1234567890&x=1", "http://h/v1?key=***&x=1"),
+        ('{"api_key": "abc123", "n": 1}', '{"api_key": "***", "n": 1}'),
+        ("password=hunter2 next", "password=*** next"),
+        ("AWS AKIAIOSFODNN7EXAMPLE", "AWS ***"),
+        ("gh token ghp_abcdefghijklmnopqrstuvwxyz0123", "gh token ***"),
+    ],
+)
+def test_each_secret_shape_is_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Basic courtesy was shown throughout",
+        "the bearer of the card confirmed",
+        "https://shop.example.com/orders/123?page=2",
+        "the key point: the refund was explained",
+        "您好，退款已受理，预计1-3个工作日到账",
+        "order sk-12 shipped",  # too short to be a key
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_a_registered_secret_of_any_shape_is_redacted() -> None:
+    register_secret("llama-local-9f8e7d")
+    assert redact("bad key 'llama-local-9f8e7d'") == f"bad key '{MASK}'"
+    assert redact_json({"a": ["x llama-local-9f8e7d"], "n": 3}) == {"a": [f"x {MASK}"], "n": 3}
+
+
+def test_a_grade_never_carries_a_secret() -> None:
+    g = Grade(criterion="c", status="unscored", error=f"HTTP 400: bad key {KEY}", rationale="")
+    assert KEY not in (g.error or "") and g.error == "HTTP 400: bad key ***"
+
+
+def _day(tmp_path: Path) -> Path:
+    msgs = [
+        {"role": "customer", "ts": "2026-11-21T09:00:05+08:00", "text": "我的退款什么时候到账？"},
+        {"role": "agent", "ts": "2026-11-21T09:00:50+08:00", "text": "您好，退款已受理。"},
+    ]
+    p = tmp_path / "day.jsonl"
+    p.write_text(
+        json.dumps({"chat_id": "c1", "agent_id": "A1", "language": "zh", "messages": msgs})
+        + "\n",
+        encoding="utf-8",
+    )
+    return p
+
+
+def test_a_server_echoing_the_key_leaks_it_nowhere(tmp_path: Path, monkeypatch) -> None:
+    """The key echoed in an error body, and credentials in --base-url: nothing stored or shown."""
+    secret_key = "llm-" + KEY[3:]  # not sk- shaped: only the registered value can catch it
+    monkeypatch.setenv("OPENAI_API_KEY", secret_key)
+    echo = {"error": {"message": f"Incorrect API key provided: {secret_key} (Bearer {KEY})"}}
+    db = tmp_path / "a.db"
+    with FakeOpenAI() as server:
+        server.queue(Reply(status=400, body=echo))
+        url = server.url.replace("http://", "http://bob:hunter2@")
+        args = ["audit", str(_day(tmp_path)), "--db", str(db), "--grader", "openai"]
+        args += ["--model", "m", "--base-url", url]
+        monkeypatch.setattr(sys, "argv", ["auditor", *args])  # what runs.command records
+        r = CliRunner().invoke(main, args)
+        assert server.request_count == 1  # the echo really came back
+    assert r.exit_code == 0, r.output
+    conn = sqlite3.connect(db)
+    dump = "\n".join(conn.iterdump())
+    errors = [e for (e,) in conn.execute("SELECT error FROM grades")]
+    conn.close()
+    assert errors and all("Incorrect API key provided: ***" in e for e in errors)
+    for secret in (secret_key, KEY, "hunter2"):
+        assert secret not in dump
+    assert "bob:hunter2" not in dump and "http://***@127.0.0.1" in dump  # runs.command
+    for args in (["show", "c1"], ["show", "c1", "--json"], ["runs"]):
+        shown = CliRunner().invoke(main, [*args, "--db", str(db)])
+        assert shown.exit_code == 0, shown.output
+        assert secret_key not in shown.output and "hunter2" not in shown.output
