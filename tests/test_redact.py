@@ -72,8 +72,7 @@ def _day(tmp_path: Path) -> Path:
     ]
     p = tmp_path / "day.jsonl"
     p.write_text(
-        json.dumps({"chat_id": "c1", "agent_id": "A1", "language": "zh", "messages": msgs})
-        + "\n",
+        json.dumps({"chat_id": "c1", "agent_id": "A1", "language": "zh", "messages": msgs}) + "\n",
         encoding="utf-8",
     )
     return p

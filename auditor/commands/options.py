@@ -16,7 +16,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def grader_options(func: F) -> F:
-    """--grader, --model, --base-url, --samples, --temperature, --timeout, --max-cost, --max-tokens."""
+    """--grader, --model, --base-url, --response-format, --samples, --temperature, --timeout,
+    --max-cost, --max-tokens."""
     options = [
         click.option(
             "--grader",
@@ -31,6 +32,14 @@ def grader_options(func: F) -> F:
             "--base-url",
             default=None,
             help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL, else OpenAI).",
+        ),
+        click.option(
+            "--response-format",
+            type=click.Choice(["auto", "json_schema", "json_object"]),
+            default="auto",
+            show_default=True,
+            help="How the model is asked for JSON: auto (json_schema, falling back to "
+            "json_object when the server rejects it), or always one of the two.",
         ),
         click.option(
             "--samples",
@@ -77,6 +86,7 @@ def build_grader(
     model: str | None,
     base_url: str | None,
     samples: int,
+    response_format: str = "auto",
     temperature: float | None,
     timeout: float,
     max_cost: float | None,
@@ -95,6 +105,8 @@ def build_grader(
             )
             if value is not None
         ]
+        if response_format != "auto":
+            given.append("--response-format")
         if given or samples != 1:
             raise UsageError(f"{', '.join(given) or '--samples'} only apply with --grader openai")
         return make_grader(grader)
@@ -106,6 +118,7 @@ def build_grader(
         "timeout": timeout,
         "max_cost": max_cost,
         "max_tokens": max_tokens,
+        "response_format": response_format,
     }
     if concurrency:
         opts["concurrency"] = concurrency

@@ -20,9 +20,16 @@ For each chat:
    never "poor". Quotes are stored as the transcript's original words.
 
 Every HTTP attempt, failures included, is a row in the call log. ``response_format`` is
-``json_schema`` (strict); a server that rejects it is remembered per grader instance and
-asked with ``json_object`` (schema in the prompt) from then on. Logprobs, used for
-confidence, are likewise dropped for a server that rejects them.
+``json_schema`` (strict) by default (``auto``); a server that rejects it — any error, of any
+status, whose body names ``response_format`` or ``json_schema``, as llama-cpp-python's HTTP
+500 does — is remembered per grader instance and asked with ``json_object`` (schema in the
+prompt) from then on. ``response_format="json_object"`` starts there; ``"json_schema"``
+never downgrades (a rejection leaves the chat's grades unscored with the reason). Logprobs,
+used for confidence, are likewise dropped for a server that rejects them.
+
+A re-ask asks only for the criteria still without a valid answer: the prompt lists just
+those criteria (and, in ``json_object`` mode, just their schema), and the model's previous
+answer is fed back for just those criteria.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ from .pii import MaskedChat, mask_chat
 from .pricing import Price, PriceTable
 from .prompting import DEFAULT_PROMPTS_DIR, GradingPrompt, load_prompt, transcript_lines
 from .schema import NA, CriterionReply, ReplySpec
+
+RESPONSE_FORMATS = ("auto", "json_schema", "json_object")
 
 MISSING_KEY = (
     "set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI server) or pass --grader offline"
@@ -131,6 +140,34 @@ class _Round:
         ]
 
 
+def _only(rubric: Rubric, criteria: list[Criterion]) -> Rubric:
+    """The rubric narrowed to ``criteria`` (for a re-ask), valid and with its own hash."""
+    data = rubric.model_dump()
+    ids = {c.id for c in criteria}
+    data["criteria"] = [c for c in data["criteria"] if c["id"] in ids]
+    data["total"] = sum(c.points for c in criteria)
+    return Rubric.model_validate(data)
+
+
+def _previous_answer(content: str, criteria: list[Criterion]) -> str:
+    """The model's previous reply, cut down to ``criteria`` when it parses as a JSON object."""
+    try:
+        data = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return content[:8000]
+    if not isinstance(data, dict):
+        return content[:8000]
+    ids = {c.id for c in criteria}
+    if isinstance(data.get("grades"), list):
+        data = {g.get("criterion"): g for g in data["grades"] if isinstance(g, dict)}
+    return _dumps({k: v for k, v in data.items() if k in ids})[:8000]
+
+
+def _names_response_format(text: str) -> bool:
+    """Does a server's error text say it is ``response_format`` / ``json_schema`` it rejects?"""
+    return "response_format" in text or "json_schema" in text
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -202,12 +239,18 @@ class OpenAIGrader:
         seed: int | None = None,
         mask_pii: bool = True,
         retry: RetrySettings | None = None,
+        response_format: str = "auto",
     ):
         if not model:
             raise ConfigurationError("--grader openai needs --model (e.g. --model gpt-4o-mini)")
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             raise ConfigurationError(MISSING_KEY)
+        if response_format not in RESPONSE_FORMATS:
+            raise ConfigurationError(
+                f"--response-format must be one of {', '.join(RESPONSE_FORMATS)}, "
+                f"not {response_format!r}"
+            )
         if samples < 1 or concurrency < 1:
             raise ConfigurationError("--samples and --concurrency must be at least 1")
         self.model: str | None = model  # the Grader protocol's type; never None here
@@ -237,7 +280,8 @@ class OpenAIGrader:
                 "use --max-tokens, or add the price in a file named by AUDITOR_PRICES"
             )
         # Capabilities, downgraded (once per instance) when the server rejects them.
-        self.json_schema = True
+        self.response_format = response_format
+        self.json_schema = response_format != "json_object"
         self.logprobs = logprobs
         self.stats = GraderStats()
         self._client: openai.AsyncOpenAI | None = None
@@ -257,6 +301,7 @@ class OpenAIGrader:
             f"openai|model={self.model}|prompts={prompts}|samples={self.samples}"
             f"|temperature={self.temperature:g}|max_output_tokens={self.max_output_tokens}"
             f"|reasks={self.retry.reasks}|seed={self.seed}|pii={'masked' if self.mask_pii else 'clear'}"
+            + ("" if self.response_format == "auto" else f"|format={self.response_format}")
         )
 
     async def aclose(self) -> None:
@@ -270,15 +315,14 @@ class OpenAIGrader:
             return []
         flags = [INJECTION_FLAG] if detect_injection(chat) else []
         prompt = load_prompt(rubric.language, self.prompts_dir)
-        spec = self._spec(rubric)
         masked = mask_chat(chat, rubric.order_patterns if self.mask_pii else ())
         texts = {mid: mt.masked for mid, mt in masked.texts.items()} if self.mask_pii else None
         lines = transcript_lines(chat, texts)
 
-        def base_messages() -> list[dict[str, str]]:
-            schema = spec.schema_json if not self.json_schema else ""
+        def base_messages(asked: Rubric) -> list[dict[str, str]]:
+            schema = self._spec(asked).schema_json if not self.json_schema else ""
             return prompt.render(
-                rubric, lines, json_object=not self.json_schema, schema=schema
+                asked, lines, json_object=not self.json_schema, schema=schema
             ).messages
 
         accepted: dict[str, _Accepted] = {}
@@ -290,15 +334,18 @@ class OpenAIGrader:
         for reask in range(self.retry.reasks + 1):
             rounds = reask + 1
             pending = [c for c in criteria if c.id not in accepted]
+            # a re-ask asks only for the criteria still without a valid answer
+            asked = rubric if len(pending) == len(criteria) else _only(rubric, pending)
+            spec = self._spec(asked)
 
             def messages(
-                prev: _Round | None = previous, pend: list[Criterion] = pending
+                prev: _Round | None = previous, pend: list[Criterion] = pending, ask: Rubric = asked
             ) -> list[dict[str, str]]:
-                msgs = base_messages()  # a fresh list every attempt
+                msgs = base_messages(ask)  # a fresh list every attempt
                 if prev is not None:
                     errs = prev.general + [e for c in pend for e in prev.errors.get(c.id, [])]
                     msgs += [
-                        {"role": "assistant", "content": prev.content[:8000]},
+                        {"role": "assistant", "content": _previous_answer(prev.content, pend)},
                         {"role": "user", "content": prompt.reask_message(errs)},
                     ]
                 return msgs
@@ -306,8 +353,10 @@ class OpenAIGrader:
             if reask:
                 self.stats.reasks += 1
 
-            def read(response: dict[str, Any], pend: list[Criterion] = pending) -> _Round:
-                return self._read(response, spec, pend, chat, masked)
+            def read(
+                response: dict[str, Any], pend: list[Criterion] = pending, sp: ReplySpec = spec
+            ) -> _Round:
+                return self._read(response, sp, pend, chat, masked)
 
             try:
                 this = await self._call(chat.chat_id, prompt.version, spec, messages, read, reask)
@@ -654,13 +703,20 @@ class OpenAIGrader:
     def _classify_status_error(self, e: openai.APIStatusError) -> None:
         """Turn a status error into a downgrade, a whole-run failure, or leave it be."""
         text = f"{e.message} {e.body}".lower()
-        if (
-            e.status_code in (400, 422)
-            and self.json_schema
-            and ("response_format" in text or "json_schema" in text or "structured" in text)
+        # Any status: llama-cpp-python answers json_schema with HTTP 500 and a validation
+        # error naming response_format; retrying it unchanged can never succeed.
+        if self.json_schema and (
+            _names_response_format(text) or (e.status_code in (400, 422) and "structured" in text)
         ):
+            if self.response_format == "json_schema":
+                raise _CallFailed(
+                    f"the server rejected response_format json_schema (HTTP {e.status_code}: "
+                    f"{e.message[:300]}); pass --response-format auto or json_object"
+                ) from e
             self.json_schema = False
-            raise _Downgrade("the server rejected response_format json_schema") from e
+            raise _Downgrade(
+                f"the server rejected response_format json_schema (HTTP {e.status_code})"
+            ) from e
         if e.status_code in (400, 422) and self.logprobs and "logprobs" in text:
             self.logprobs = False
             raise _Downgrade("the server rejected logprobs") from e

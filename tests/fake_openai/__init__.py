@@ -9,7 +9,9 @@ real SDK and HTTP stack are exercised exactly as users run them. Each test scrip
   citing the first agent message's opening words, level = ``default_levels`` or each
   criterion's first level;
 * ``latency`` delays every reply; ``reject_json_schema`` / ``reject_logprobs`` make it
-  behave like servers without those features (HTTP 400);
+  behave like servers without those features (HTTP 400); ``llama_cpp`` answers a
+  ``json_schema`` request exactly as llama-cpp-python's server does: HTTP 500 with a
+  pydantic validation error naming ``response_format`` (:data:`LLAMA_CPP_JSON_SCHEMA_ERROR`);
 * every request body is kept (``requests``, ``raw_bodies``) so tests can assert what left
   the machine; ``request_count`` counts HTTP requests.
 
@@ -54,6 +56,15 @@ class Reply:
     body: dict[str, Any] | None = None  # a whole JSON body (error bodies)
     logprob: float | None = None  # give the level tokens this logprob (others get 0)
     finish_reason: str = "stop"
+
+
+#: llama-cpp-python's server (``python -m llama_cpp.server``) validates ``response_format``
+#: against ``text | json_object`` and its error handler returns the pydantic error as HTTP 500.
+LLAMA_CPP_JSON_SCHEMA_ERROR = (
+    "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n"
+    "  Input should be 'text' or 'json_object' [type=literal_error, "
+    "input_value='json_schema', input_type=str]"
+)
 
 
 def parse_transcript(body: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -139,7 +150,9 @@ class FakeOpenAI:
         reject_json_schema: bool = False,
         reject_logprobs: bool = False,
         default_levels: dict[str, str] | None = None,
+        llama_cpp: bool = False,
     ):
+        self.llama_cpp = llama_cpp
         self.latency = latency
         self.reject_json_schema = reject_json_schema
         self.reject_logprobs = reject_logprobs
@@ -218,6 +231,16 @@ class FakeOpenAI:
             self.headers.append(dict(request.headers))
             self.requests.append(body)
         rf_type = (body.get("response_format") or {}).get("type")
+        if self.llama_cpp and rf_type not in (None, "text", "json_object"):
+            return JSONResponse(
+                {
+                    "error": {
+                        "message": LLAMA_CPP_JSON_SCHEMA_ERROR,
+                        "type": "internal_server_error",
+                    }
+                },
+                status_code=500,
+            )
         if self.reject_json_schema and rf_type == "json_schema":
             return _error(
                 400, "response_format of type json_schema is not supported by this server"
