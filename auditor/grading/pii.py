@@ -1,20 +1,23 @@
 """Mask personal data before a transcript leaves the machine.
 
 What is masked, and how it is recognised (each detector errs on the side of the
-customer's privacy only where a checksum or a library backs it up):
+customer's privacy only where a checksum, a validator or an unambiguous cue backs it up;
+docs/llm-grading.md has the table, docs/security.md what is *not* masked):
 
-* e-mail addresses (a plain, conservative pattern);
+* e-mail addresses, any script (IDN) — ``pii_contacts``;
 * Chinese resident ID numbers: 18 characters whose check digit validates
   (``stdnum.cn.ric``), so a random 18-digit order number is not taken for an ID;
 * order numbers: the rubric's ``order_patterns`` (regexes), because only the shop knows
   what its order numbers look like;
 * bank card numbers: 13-19 digits (spaces or dashes allowed) passing the Luhn check
   (``stdnum.luhn``);
+* passport numbers: the Chinese formats, or after a passport cue — ``pii_contacts``;
 * phone numbers, Chinese and international, as found by Google's libphonenumber
-  (``phonenumbers.PhoneNumberMatcher`` with ``Leniency.VALID``, default region CN);
-* addresses where detectable: Chinese ``…路/街/大道 N 号`` with the province/city/district
-  before it, English ``N Name Street/Road/Avenue…``. Deliberately conservative: a
-  false "address" hides words the grader needs.
+  (``phonenumbers.PhoneNumberMatcher`` with ``Leniency.VALID``, default region CN), and
+  written in Chinese numerals (read as digits, then validated the same way);
+* QQ and WeChat ids after their cue words; IPv4/IPv6 addresses — ``pii_contacts``;
+* postal addresses, zh and en, with building/unit/room — ``pii_address``;
+* personal names next to an honorific or an introduction — ``pii_names``.
 
 Each distinct value gets a stable placeholder per chat (``⟨PHONE_1⟩``, ``⟨PHONE_2⟩``, the
 same number twice gets the same placeholder), so the model can still reason ("the agent
@@ -34,41 +37,31 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from ..models import Chat
+from .pii_address import find_addresses
+from .pii_contacts import (
+    find_emails,
+    find_ips,
+    find_messenger_ids,
+    find_passports,
+    find_zh_numeral_phones,
+)
+from .pii_names import find_names
+from .pii_types import Span
+
+__all__ = ["KINDS", "ChatMasker", "MaskedChat", "MaskedText", "Span", "find_pii", "mask_chat"]
 
 #: Placeholder brackets: mathematical angle brackets, which never occur in real chats
 #: and which the model copies faithfully.
 OPEN, CLOSE = "⟨", "⟩"
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _ID_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _CARD_CANDIDATE = re.compile(r"(?<![\d\-])\d(?:[ \-]?\d){12,18}(?![\d\-])")
 
-_ZH_UNIT = r"[\u4e00-\u9fff]{1,8}?(?:省|自治区|特别行政区|市|区|县|旗|镇|乡|街道)"
-_ZH_ROAD = r"[\u4e00-\u9fff0-9]{1,12}?(?:路|街|大道|大街|巷|弄|胡同|道)"
-_ZH_NUM = r"[0-9０-９一二三四五六七八九十百]{1,6}号"
-_ZH_TAIL = r"(?:[0-9A-Za-z\-]{0,8}(?:栋|幢|座|号楼|楼|单元|层|室|号)){0,4}"
-_ZH_ADDRESS = re.compile(f"(?:{_ZH_UNIT}){{0,4}}{_ZH_ROAD}{_ZH_NUM}{_ZH_TAIL}")
-#: Words that introduce an address and end up inside the leftmost regex match.
-_ZH_LEAD_IN = re.compile(r"^.*?(?:地址(?:是|为)?|住在|寄到|送到|发到|寄往|改成|改为|在|是)[:：]?")
-_EN_ADDRESS = re.compile(
-    r"\b\d{1,5}(?:-\d{1,5})?\s+(?:[A-Z][A-Za-z]+\s+){1,3}"
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace)\b\.?"
-    r"(?:,?\s+(?:Apt|Apartment|Suite|Unit|Flat)\.?\s*#?\w{1,6})?"
-)
-
 #: Detector order is priority: an earlier kind wins an overlapping span.
-KINDS: tuple[str, ...] = ("EMAIL", "ID", "ORDER", "CARD", "PHONE", "ADDRESS")
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
-    kind: str
-
-
-def find_emails(text: str) -> list[Span]:
-    return [Span(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
+KINDS: tuple[str, ...] = (
+    *("EMAIL", "ID", "ORDER", "CARD", "PASSPORT", "PHONE", "QQ", "WECHAT", "IP"),
+    *("ADDRESS", "NAME"),
+)
 
 
 def find_id_numbers(text: str) -> list[Span]:
@@ -101,19 +94,7 @@ def find_cards(text: str) -> list[Span]:
 
 def find_phones(text: str, region: str = "CN") -> list[Span]:
     matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID)
-    return [Span(m.start, m.end, "PHONE") for m in matcher]
-
-
-def find_addresses(text: str) -> list[Span]:
-    out = []
-    for m in _ZH_ADDRESS.finditer(text):
-        start = m.start()
-        lead = _ZH_LEAD_IN.match(m.group())
-        if lead and _ZH_ADDRESS.fullmatch(m.group()[lead.end() :]):
-            start += lead.end()
-        out.append(Span(start, m.end(), "ADDRESS"))
-    out.extend(Span(m.start(), m.end(), "ADDRESS") for m in _EN_ADDRESS.finditer(text))
-    return out
+    return [Span(m.start, m.end, "PHONE") for m in matcher] + find_zh_numeral_phones(text, region)
 
 
 def compile_order_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
@@ -127,8 +108,12 @@ def find_pii(text: str, order_patterns: Sequence[re.Pattern[str]] = ()) -> list[
         *find_id_numbers(text),
         *find_orders(text, order_patterns),
         *find_cards(text),
+        *find_passports(text),
         *find_phones(text),
+        *find_messenger_ids(text),
+        *find_ips(text),
         *find_addresses(text),
+        *find_names(text),
     ]
     by_priority.sort(key=lambda s: KINDS.index(s.kind))
     taken: list[Span] = []
