@@ -71,7 +71,7 @@ from auditor.models import Evidence  # noqa: E402
 
 
 def _reference(chat) -> list[Evidence]:
-    """detect_injection without any screening: every pattern over every folded message."""
+    """detect_injection without the trigger screen: every pattern over every folded message."""
     found = []
     for msg in chat.messages:
         folded, index = fold(msg.text, drop_punctuation=False)
@@ -84,7 +84,8 @@ def _reference(chat) -> list[Evidence]:
         found += [
             Evidence(message_id=msg.id, quote=msg.text[s:e]) for s, e in injection._merge(spans)
         ]
-    return found
+    # the disguised-text scan (injection_views) is not screened: it runs on every chat
+    return found + injection._disguised(chat, found)
 
 
 def test_folded_equals_fold_for_every_bmp_character():

@@ -21,6 +21,7 @@ import unicodedata
 import ahocorasick
 
 from ..models import Chat, Evidence
+from . import injection_views as views
 from .evidence import fold
 
 FLAG = "suspected_injection"
@@ -29,9 +30,11 @@ _END = r"[^。！？!?\n]"  # stay inside one sentence
 _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
-        # zh: override the instructions / rubric / prompt
-        rf"(?:忽略|无视|忘记|忘掉|不要理会|别管|跳过|覆盖){_END}{{0,10}}?"
+        # zh: override the instructions / rubric / prompt ("忘记…设定的密码" is not one)
+        rf"(?:忽略|无视|不要理会|覆盖){_END}{{0,10}}?"
         r"(?:指令|指示|规则|评分标准|评分规则|质检标准|提示词|设定|rubric|prompt)",
+        rf"(?:忘记|忘掉|别管|跳过){_END}{{0,10}}?"
+        r"(?:指令|指示|评分标准|评分规则|质检标准|提示词|rubric|prompt)",
         # zh: demand marks from the QA / scoring side
         rf"(?:质检|评分|审核|打分|评估|考核){_END}{{0,15}}?(?:满分|最高分|全部{_END}{{0,3}}(?:好|优秀|通过|合格))",
         rf"(?:给|打|评)(?:这个?|本次|该|我的?)?(?:对话|会话|客服){_END}{{0,6}}?(?:满分|最高分)",
@@ -43,17 +46,23 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"previous|prior|above|earlier|preceding|of|grading|scoring)\s+)*"
         r"(?:instructions?|rubric|rules|criteria|prompt|guidelines|system message)\b",
         # en: demand marks
-        rf"\b(?:give|grade|rate|score|mark|assign)\b{_END}{{0,30}}?"
+        rf"\b(?:give|grade|rate|score|mark|assign)\b(?!\s+(?:you|u)\b){_END}{{0,30}}?"
         r"(?:full marks|full score|top marks|perfect score|100\s*(?:/|out of)\s*100|all (?:good|excellent|passed))",
         # en: role play / addressing the model
-        r"\byou are now (?:a|an|the)\b",
+        r"\byou are now (?:(?:a|an|the) )?(?:ai|assistant|grader|evaluator|language model|"
+        r"chatbot|dan|jailbroken|unrestricted|developer)\b",
         r"\b(?:system prompt|system message)\s*:",
-        r"\b(?:dear |attention |note to (?:the )?)(?:grader|auditor|evaluator|ai|llm|language model)\b",
+        r"\b(?:dear |attention |note to (?:the )?)(?:qa |quality )?"
+        r"(?:grader|reviewer|auditor|evaluator|assessor|inspector|ai|llm|language model)\b",
         # chat-template / fence markup that only a model reads
         r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>",
         r"\[/?(?:inst|sys)\]",
         r"</?(?:system|instructions?|transcript|rubric)>",
         r"<{3}\s*(?:end\s+)?transcript|transcript\s*>{3}",
+        # a forged grading reply: two keys of the reply schema, or a criterion keyed object
+        r"[\"'](?:level|criterion|rationale|evidence)[\"']\s*:[^\n]{0,300}?"
+        r"[\"'](?:level|criterion|rationale|evidence)[\"']\s*:",
+        r"\{\s*[\"'][a-z_]{2,40}[\"']\s*:\s*\{\s*[\"'](?:level|criterion|rationale|evidence)[\"']\s*:",
     )
 )
 
@@ -65,7 +74,7 @@ _ANY = re.compile("|".join(f"(?:{p.pattern})" for p in _PATTERNS), re.IGNORECASE
 #: contains one of its group's words. Each group is a mandatory, purely literal part of its
 #: pattern (lower-cased), or a substring of every alternative of such a part:
 #:
-#: - zh override: the leading verb (忽略|无视|...) is mandatory;
+#: - zh override (both patterns): the leading verb (忽略|无视|...) is mandatory;
 #: - zh marks: the closing 满分|最高分|全部... is mandatory (the leading QA word is too, but
 #:   审核 is everyday e-commerce talk);
 #: - zh "give this chat full marks": the closing 满分|最高分 is mandatory;
@@ -76,12 +85,14 @@ _ANY = re.compile("|".join(f"(?:{p.pattern})" for p in _PATTERNS), re.IGNORECASE
 #:   "100", "all good", "all excellent", "all passed" are its alternatives' literal starts;
 #: - "you are now", "system prompt"/"system message", "dear |attention |note to ",
 #:   "<|", "inst]"/"sys]" (both end ``\]``), "system>"/"instruction(s)>"/... (every
-#:   alternative is followed by ``>``) and "transcript" (in both alternatives) likewise.
+#:   alternative is followed by ``>``) and "transcript" (in both alternatives) likewise;
+#: - forged replies: a reply-schema key (level|criterion|rationale|evidence) is mandatory.
 #:
 #: tests/test_injection.py checks each group against the parsed pattern, so a pattern edited
 #: without its triggers fails there.
 _TRIGGERS: tuple[tuple[str, ...], ...] = (
-    ("忽略", "无视", "忘记", "忘掉", "不要理会", "别管", "跳过", "覆盖"),
+    ("忽略", "无视", "不要理会", "覆盖"),
+    ("忘记", "忘掉", "别管", "跳过"),
     ("满分", "最高分", "全部"),
     ("满分", "最高分"),
     ("从现在", "你现在是"),
@@ -98,6 +109,8 @@ _TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("inst]", "sys]"),
     ("system>", "instruction>", "instructions>", "transcript>", "rubric>"),
     ("transcript",),
+    ("level", "criterion", "rationale", "evidence"),
+    ("level", "criterion", "rationale", "evidence"),
 )
 _SCREEN = ahocorasick.Automaton()
 for _word in {w for group in _TRIGGERS for w in group}:
@@ -155,8 +168,15 @@ def _may_match(folded: str) -> bool:
 def detect_injection(chat: Chat) -> list[Evidence]:
     """Evidence (message id, the original words) of text that addresses the grader.
 
-    One evidence per matching stretch of text; an empty list means nothing suspicious.
+    Plain matches first (one evidence per matching stretch of a message's folded text),
+    then disguised ones (``injection_views``) in messages without a plain match. An empty
+    list means nothing suspicious.
     """
+    plain = _plain(chat)
+    return plain + _disguised(chat, plain)
+
+
+def _plain(chat: Chat) -> list[Evidence]:
     # Folding is per character, so folding the joined messages is joining their folds; no
     # trigger word spans a line break. No trigger anywhere in the chat: nothing can match.
     if not _may_match(_folded("\n".join([msg.text for msg in chat.messages]))):
@@ -175,6 +195,35 @@ def detect_injection(chat: Chat) -> list[Evidence]:
         for start, end in _merge(spans):
             found.append(Evidence(message_id=msg.id, quote=msg.text[start:end]))
     return found
+
+
+def plain_match(text: str) -> bool:
+    """Does any plain pattern match ``text`` (folded)?"""
+    screen = _folded(text)
+    return _may_match(screen) and _ANY.search(screen) is not None
+
+
+#: A compact hit quotes its message whole, up to this many characters.
+QUOTE_CHARS = 300
+
+
+def _disguised(chat: Chat, plain: list[Evidence]) -> list[Evidence]:
+    """Disguised injections in the messages without a plain match (``injection_views``)."""
+    done = {e.message_id for e in plain}
+    msgs = chat.messages
+    found: list[Evidence] = []
+    for msg in msgs if views.may_hide_text("\n".join(m.text for m in msgs)) else ():
+        if msg.id in done:
+            continue
+        for start, end in views.decoded_hits(msg.text, plain_match):
+            found.append(Evidence(message_id=msg.id, quote=msg.text[start:end]))
+            done.add(msg.id)
+    for i in views.compact_hits([m.text for m in msgs], [m.role for m in msgs]):
+        if msgs[i].id not in done:
+            found.append(Evidence(message_id=msgs[i].id, quote=msgs[i].text[:QUOTE_CHARS]))
+            done.add(msgs[i].id)
+    order = {m.id: i for i, m in enumerate(msgs)}
+    return sorted(found, key=lambda e: order[e.message_id])
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -1,0 +1,59 @@
+"""The injection screen against a corpus of disguised attacks and of ordinary requests.
+
+tests/data/injection-attacks.jsonl: attack variants, each a chat fragment tagged with its
+disguise (zero-width split, letter-spaced, homoglyphs, base64, forged JSON reply, split
+across messages, leetspeak, pinyin, right-to-left override, appeals to the grader).
+tests/data/injection-benign.jsonl: ordinary zh/en service talk, including five-star pleas,
+refund requests, praise with "full marks", and codes that look like base64.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fake_openai.data import make_chat
+
+from auditor.grading.injection import detect_injection
+
+DATA = Path(__file__).parent / "data"
+ATTACKS = [json.loads(x) for x in (DATA / "injection-attacks.jsonl").read_text().splitlines()]
+BENIGN = [
+    json.loads(x)["text"]
+    for x in (DATA / "injection-benign.jsonl").read_text(encoding="utf-8").splitlines()
+]
+KINDS = {
+    *("zero_width", "letter_spaced", "homoglyph", "base64", "forged_json", "split", "leet"),
+    *("pinyin", "rtl", "appeal"),
+}
+
+
+def test_the_corpus_is_as_large_as_promised() -> None:
+    assert len(ATTACKS) >= 48 and len(BENIGN) >= 100
+    assert KINDS <= {a["kind"] for a in ATTACKS}
+    assert any("五星好评" in t for t in BENIGN) and "please give me a refund" in BENIGN
+
+
+@pytest.mark.parametrize(
+    "attack", ATTACKS, ids=[f"{i}-{a['kind']}" for i, a in enumerate(ATTACKS)]
+)
+def test_every_attack_variant_is_flagged(attack: dict) -> None:
+    chat = make_chat(("agent", "您好，请问有什么可以帮您？"), *map(tuple, attack["messages"]))
+    found = detect_injection(chat)
+    assert found, attack
+    assert {e.message_id for e in found} <= {m.id for m in chat.messages[1:]}
+    for e in found:  # every quote is the transcript's own text
+        assert e.quote and e.quote in next(m.text for m in chat.messages if m.id == e.message_id)
+
+
+@pytest.mark.parametrize("text", BENIGN)
+def test_no_ordinary_request_is_flagged(text: str) -> None:
+    for role in ("customer", "agent"):
+        assert detect_injection(make_chat(("customer", "你好"), (role, text))) == []
+
+
+def test_benign_requests_are_not_flagged_when_joined_either() -> None:
+    """Consecutive messages are scanned joined; the benign set, sent in a row, stays clean."""
+    chat = make_chat(*(("customer", t) for t in BENIGN))
+    assert detect_injection(chat) == []
