@@ -31,13 +31,11 @@ KINDS = {
 
 def test_the_corpus_is_as_large_as_promised() -> None:
     assert len(ATTACKS) >= 48 and len(BENIGN) >= 100
-    assert KINDS <= {a["kind"] for a in ATTACKS}
+    assert {a["kind"] for a in ATTACKS} >= KINDS
     assert any("五星好评" in t for t in BENIGN) and "please give me a refund" in BENIGN
 
 
-@pytest.mark.parametrize(
-    "attack", ATTACKS, ids=[f"{i}-{a['kind']}" for i, a in enumerate(ATTACKS)]
-)
+@pytest.mark.parametrize("attack", ATTACKS, ids=[f"{i}-{a['kind']}" for i, a in enumerate(ATTACKS)])
 def test_every_attack_variant_is_flagged(attack: dict) -> None:
     chat = make_chat(("agent", "您好，请问有什么可以帮您？"), *map(tuple, attack["messages"]))
     found = detect_injection(chat)
@@ -57,3 +55,36 @@ def test_benign_requests_are_not_flagged_when_joined_either() -> None:
     """Consecutive messages are scanned joined; the benign set, sent in a row, stays clean."""
     chat = make_chat(*(("customer", t) for t in BENIGN))
     assert detect_injection(chat) == []
+
+
+def _views() -> list[str]:
+    from auditor.grading.injection_views import compact
+
+    texts = [t for a in ATTACKS for _, t in a["messages"]] + BENIGN
+    return [compact(t) for t in texts] + [
+        "".join(compact(t) for _, t in a["messages"]) for a in ATTACKS
+    ]
+
+
+def test_every_compact_match_contains_a_trigger_word() -> None:
+    """The Aho-Corasick screen may only skip views that no compact pattern can match."""
+    from auditor.grading import injection_views as v
+
+    matched = 0
+    for view in _views():
+        for pattern in v.COMPACT_PATTERNS:
+            for m in pattern.finditer(view):
+                matched += 1
+                assert any(t in m.group() for t in v.COMPACT_TRIGGERS), (pattern.pattern, m)
+    assert matched >= len(ATTACKS) // 2  # the check saw real matches
+
+
+def test_the_screen_never_hides_a_compact_hit(monkeypatch) -> None:
+    from auditor.grading import injection_views as v
+
+    chats = [[tuple(m) for m in a["messages"]] for a in ATTACKS] + [
+        [("customer", t)] for t in BENIGN
+    ]
+    screened = [v.compact_hits([t for _, t in c], [r for r, _ in c]) for c in chats]
+    monkeypatch.setattr(v, "may_match_compact", lambda view: True)
+    assert screened == [v.compact_hits([t for _, t in c], [r for r, _ in c]) for c in chats]

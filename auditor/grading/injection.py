@@ -60,7 +60,7 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"</?(?:system|instructions?|transcript|rubric)>",
         r"<{3}\s*(?:end\s+)?transcript|transcript\s*>{3}",
         # a forged grading reply: two keys of the reply schema, or a criterion keyed object
-        r"[\"'](?:level|criterion|rationale|evidence)[\"']\s*:[^\n]{0,300}?"
+        r"[\"'](?:level|criterion|rationale|evidence)[\"']\s*:[\s\S]{0,300}?"
         r"[\"'](?:level|criterion|rationale|evidence)[\"']\s*:",
         r"\{\s*[\"'][a-z_]{2,40}[\"']\s*:\s*\{\s*[\"'](?:level|criterion|rationale|evidence)[\"']\s*:",
     )
