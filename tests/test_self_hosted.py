@@ -197,3 +197,16 @@ def test_a_reask_asks_only_for_the_failed_criterion(llama: FakeOpenAI) -> None:
 
 def first_reply(log: MemoryCallLog) -> str:
     return orjson.loads(log.rows[0]["response"])["choices"][0]["message"]["content"]
+
+
+def test_the_previous_answer_is_cut_down_to_the_failed_criteria() -> None:
+    from auditor.grading.openai_grader import _previous_answer
+
+    failed = [c for c in rubric_zh().llm_criteria if c.id == "empathy"]
+    reply = {"empathy": {"level": "good"}, "solution": {"level": "poor"}}
+    fenced = "```json\n" + json.dumps(reply) + "\n```"
+    for content in (json.dumps(reply), fenced):
+        assert orjson.loads(_previous_answer(content, failed)) == {"empathy": {"level": "good"}}
+    as_list = json.dumps({"grades": [{"criterion": "empathy"}, {"criterion": "solution"}]})
+    assert orjson.loads(_previous_answer(as_list, failed)) == {"empathy": {"criterion": "empathy"}}
+    assert _previous_answer('{"empathy": {"evi', failed) == '{"empathy": {"evi'  # cut off: as is

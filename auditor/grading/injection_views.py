@@ -247,12 +247,14 @@ def decoded_spans(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-_HIDING = re.compile("[A-Za-z0-9+/_\\-]{16}|[\u202e\u202b\u2067]")
+_LONG_RUN = re.compile("[A-Za-z0-9+/_\\-]{16}")
 
 
 def may_hide_text(text: str) -> bool:
     """False when ``text`` has no base64-like run and no right-to-left override."""
-    return _HIDING.search(text) is not None
+    return ("\u202e" in text or "\u202b" in text or "\u2067" in text) or _LONG_RUN.search(
+        text
+    ) is not None
 
 
 def decoded_hits(text: str, plain_match: Callable[[str], bool]) -> list[tuple[int, int]]:

@@ -63,7 +63,7 @@ from .injection import detect_injection
 from .pii import MaskedChat, mask_chat
 from .pricing import Price, PriceTable
 from .prompting import DEFAULT_PROMPTS_DIR, GradingPrompt, load_prompt, transcript_lines
-from .schema import NA, CriterionReply, ReplySpec
+from .schema import FENCE, NA, CriterionReply, ReplySpec
 
 RESPONSE_FORMATS = ("auto", "json_schema", "json_object")
 
@@ -151,8 +151,9 @@ def _only(rubric: Rubric, criteria: list[Criterion]) -> Rubric:
 
 def _previous_answer(content: str, criteria: list[Criterion]) -> str:
     """The model's previous reply, cut down to ``criteria`` when it parses as a JSON object."""
+    fenced = FENCE.match(content)
     try:
-        data = orjson.loads(content)
+        data = orjson.loads(fenced.group(1) if fenced else content)
     except orjson.JSONDecodeError:
         return content[:8000]
     if not isinstance(data, dict):

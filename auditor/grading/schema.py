@@ -96,7 +96,8 @@ class ParsedReply:
         return [e for errs in self.errors.values() for e in errs]
 
 
-_FENCE = re.compile(r"^\s*```(?:json)?\s*\n?(.*?)\n?```\s*$", re.DOTALL)
+#: A reply wrapped in a Markdown code fence (```json … ```), as json_object-mode models write.
+FENCE = re.compile(r"^\s*```(?:json)?\s*\n?(.*?)\n?```\s*$", re.DOTALL)
 
 
 class ReplySpec:
@@ -136,7 +137,7 @@ class ReplySpec:
         if not content or not content.strip():
             out.errors["_"] = ["Your reply was empty. Reply with one JSON object as specified."]
             return out
-        fenced = _FENCE.match(content)
+        fenced = FENCE.match(content)
         text = fenced.group(1) if fenced else content
         try:
             data = orjson.loads(text)
