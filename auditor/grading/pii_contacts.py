@@ -96,7 +96,12 @@ def find_passports(text: str) -> list[Span]:
     return out
 
 
+_MESSENGER_CUE = re.compile(r"qq|扣扣|企鹅|微信|威信|薇信|v信|vx|wx|weixin|wechat", re.IGNORECASE)
+
+
 def find_messenger_ids(text: str) -> list[Span]:
+    if _MESSENGER_CUE.search(text) is None:  # every match starts with a cue
+        return []
     out = [Span(m.start("v"), m.end("v"), "QQ") for m in _QQ.finditer(text)]
     for m in _WECHAT.finditer(text):
         # "wechat official account": a bare word after the cue is an id only with a digit,
@@ -107,8 +112,11 @@ def find_messenger_ids(text: str) -> list[Span]:
 
 
 def find_ips(text: str) -> list[Span]:
-    out = []
-    for pattern in (_IPV4, _IPV6):
+    out: list[Span] = []
+    patterns = ([_IPV4] if "." in text else []) + (
+        [_IPV6] if "::" in text or text.count(":") > 2 else []
+    )
+    for pattern in patterns:
         for m in pattern.finditer(text):
             if m.group().count(":") == 1 or sum(c.isalnum() for c in m.group()) < 4:
                 continue
