@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Throughput of the offline grader and of ``detect_injection`` on generated chats.
+"""Throughput of the offline grader, ``detect_injection`` and PII masking on generated chats.
 
     taskset -c 0 python bench/grading_bench.py                 # 5,000 chats, seed 3
     taskset -c 0 python bench/grading_bench.py --chats 20000
@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from auditor.grading.injection import detect_injection  # noqa: E402
 from auditor.grading.offline import OfflineGrader  # noqa: E402
+from auditor.grading.pii import mask_chat  # noqa: E402
 from auditor.ingest import IngestOptions, read_chats  # noqa: E402
 from auditor.models import Chat  # noqa: E402
 from auditor.rubric import load_rubric  # noqa: E402
@@ -82,13 +83,21 @@ def main() -> None:
         for chat in chats:
             detect_injection(chat)
 
+    def mask_all() -> None:
+        for chat, rubric in pairs:
+            mask_chat(chat, rubric.order_patterns)
+
     c0 = time.process_time()
     detect_injection(chats[0])  # builds the disguise tables (injection_views) once
     tables = time.process_time() - c0
     n = len(chats)
     print(f"{n} chats, {messages} messages; offline grader built in {build * 1000:.0f} ms")
     print(f"injection screen's tables built in {tables * 1000:.0f} ms (once per process)")
-    for name, fn in (("offline grader", grade_all), ("detect_injection", detect_all)):
+    for name, fn in (
+        ("offline grader", grade_all),
+        ("detect_injection", detect_all),
+        ("PII masking", mask_all),
+    ):
         cpu = _best_cpu(fn, args.repeat)
         print(
             f"{name:>17}: {cpu:6.2f} s CPU -> {n / cpu:8,.0f} chats/s, {cpu / n * 1e6:6.0f} µs/chat"
