@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fake_openai import FakeOpenAI, Reply
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.models import Grade
 from auditor.redact import MASK, redact, redact_json, register_secret
@@ -105,3 +107,12 @@ def test_a_server_echoing_the_key_leaks_it_nowhere(tmp_path: Path, monkeypatch) 
         shown = CliRunner().invoke(main, [*args, "--db", str(db)])
         assert shown.exit_code == 0, shown.output
         assert secret_key not in shown.output and "hunter2" not in shown.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_a_registered_key_never_survives_redaction_and_redaction_is_stable(a: str, b: str) -> None:
+    register_secret(KEY)
+    out = redact(a + KEY + b)
+    assert KEY not in out
+    assert redact(out) == out
