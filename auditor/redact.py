@@ -9,7 +9,8 @@ credential enters the database or the terminal: a server's error body and messag
 What is removed:
 
 * every secret registered with :func:`register_secret` — the grader registers its API key,
-  so a server that echoes the key verbatim is caught whatever the key looks like;
+  so a server that echoes the key verbatim is caught whatever the key looks like (keys of
+  12+ characters: shorter ones are placeholders like ``EMPTY``, not secrets);
 * API-key shapes: ``sk-…`` (OpenAI, Anthropic ``sk-ant-…``, DeepSeek, most compatible
   servers), ``AKIA…`` (AWS), ``AIza…`` (Google), ``ghp_…``/``github_pat_…`` (GitHub),
   ``xox?-…`` (Slack), ``hf_…`` (Hugging Face);
@@ -77,10 +78,15 @@ _MAYBE = re.compile(
 )
 
 
+#: Shorter values are not registered: self-hosted servers take placeholders such as
+#: ``EMPTY``, ``none`` or ``local`` as the key, and replacing every "none" would garble text.
+MIN_SECRET_LENGTH = 12
+
+
 def register_secret(value: str | None) -> None:
     """Redact ``value`` wherever it appears from now on (in this process)."""
     global _secret_re
-    if not value or len(value) < 4:
+    if not value or len(value) < MIN_SECRET_LENGTH:
         return
     with _LOCK:
         if value in _SECRETS:

@@ -62,6 +62,15 @@ def test_a_registered_secret_of_any_shape_is_redacted() -> None:
     assert redact_json({"a": ["x llama-local-9f8e7d"], "n": 3}) == {"a": [f"x {MASK}"], "n": 3}
 
 
+def test_placeholder_keys_are_not_secrets() -> None:
+    """Self-hosted servers accept keys like EMPTY or none: redacting those would garble text."""
+    for placeholder in ("EMPTY", "none", "local", "no-key"):
+        register_secret(placeholder)
+    assert redact("none of the criteria; EMPTY reply; localhost") == (
+        "none of the criteria; EMPTY reply; localhost"
+    )
+
+
 def test_a_grade_never_carries_a_secret() -> None:
     g = Grade(criterion="c", status="unscored", error=f"HTTP 400: bad key {KEY}", rationale="")
     assert KEY not in (g.error or "") and g.error == "HTTP 400: bad key ***"
