@@ -59,9 +59,15 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # user:password@ (or token@) in a URL
     (re.compile(r"\b([a-z][a-z0-9+.\-]*://)[^/\s@:]*(?::[^/\s@]*)?@", re.IGNORECASE), r"\1***@"),
-    # api_key=… / "api_key": "…" / password: …
+    # api_key=… / "api_key": "…" / x-api-key: … — a bare "password: …" in prose is left
+    # alone (a rationale may say "asked for the password: good practice")
     (
-        re.compile(rf"(\b(?:{_SECRET_NAMES})[\"']?\s*[=:]\s*[\"']?)[^\s&;\"',}}]+", re.IGNORECASE),
+        re.compile(
+            rf"(\b(?:{_SECRET_NAMES})\s*=\s*[\"']?"
+            rf"|[\"'](?:{_SECRET_NAMES})[\"']\s*:\s*[\"']?"
+            r"|\b(?:x-api-key|api-key|api_key|apikey)\s*:\s*[\"']?)[^\s&;\"',}]+",
+            re.IGNORECASE,
+        ),
         r"\1***",
     ),
     # ?key=… / &token=… / &sig=… in a URL query

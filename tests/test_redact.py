@@ -33,6 +33,8 @@ KEY = "sk-proj-Zx81Kq0LrT5vW2mN9yB4"  # a key of OpenAI's shape, never a real on
         ("http://h/v1?key=AIzaSyA1234567890&x=1", "http://h/v1?key=***&x=1"),
         ('{"api_key": "abc123", "n": 1}', '{"api_key": "***", "n": 1}'),
         ("password=hunter2 next", "password=*** next"),
+        ("x-api-key: abc123", "x-api-key: ***"),
+        ("{'client_secret': 'zz9'}", "{'client_secret': '***'}"),
         ("AWS AKIAIOSFODNN7EXAMPLE", "AWS ***"),
         ("gh token ghp_abcdefghijklmnopqrstuvwxyz0123", "gh token ***"),
     ],
@@ -50,6 +52,7 @@ def test_each_secret_shape_is_redacted(text: str, expected: str) -> None:
         "the key point: the refund was explained",
         "您好，退款已受理，预计1-3个工作日到账",
         "order sk-12 shipped",  # too short to be a key
+        "the agent asked for the password: good practice",  # prose, not an assignment
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
