@@ -88,3 +88,18 @@ def test_the_screen_never_hides_a_compact_hit(monkeypatch) -> None:
     screened = [v.compact_hits([t for _, t in c], [r for r, _ in c]) for c in chats]
     monkeypatch.setattr(v, "may_match_compact", lambda view: True)
     assert screened == [v.compact_hits([t for _, t in c], [r for r, _ in c]) for c in chats]
+
+
+@pytest.mark.realdata
+def test_no_false_flags_on_real_support_chats(shared_data: Path) -> None:
+    """Every string of the real chat sets (zh and en support chats), screened as one message
+    each: none was written to attack a grader, so any flag is a false one."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from injection_realdata import texts  # noqa: PLC0415
+
+    seen = {t for _, t in texts(shared_data / "chats")}
+    assert len(seen) > 10_000  # the sets are there and were read
+    flagged = [t for t in seen if detect_injection(make_chat(("customer", t)))]
+    assert flagged == []

@@ -122,7 +122,9 @@ COMPACT_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         # en: an appeal to the grader for a top score
         rf"(?:dear|attention|noteto|notefor|messagefor)(?:the|my|our)?"
         r"(?:qa|quality|grader|reviewer|auditor|evaluator|assessor|scorer|rater|inspector|ai|llm|"
-        rf"languagemodel|model){_WORDS}{{0,60}}?(?:score|mark|rating|grade|excellent|perfect)",
+        rf"languagemodel|model){_WORDS}{{0,60}}?"
+        r"(?:(?:highest|top|best|perfect|full|maximum|max|high|good|ioo)(?:score|mark|rating|grade)"
+        r"|excellent)",
         r"(?:qa|qualityinspector|qualitychecker|qualityteam|grader|reviewer|auditor|evaluator|"
         rf"assessor|scorer|rater|inspector){_WORDS}{{0,40}}?"
         rf"(?:give|deserve|award|assign|grant|rate|score|mark){_WORDS}{{0,20}}?"
@@ -132,7 +134,6 @@ COMPACT_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         # en: role play
         r"youarenow(?:a|an|the)?(?:ai|assistant|grader|evaluator|languagemodel|chatbot|dan|"
         r"jailbroken|unrestricted|developer)",
-        r"systemprompt",
         # zh: override, demand marks, role play, appeal
         rf"(?:忽略|无视|不要理会|覆盖){_HAN}{{0,10}}?"
         r"(?:指令|指示|规则|评分标准|评分规则|质检标准|提示词|设定|rubric|prompt)",
@@ -159,7 +160,7 @@ COMPACT_TRIGGERS: tuple[str, ...] = tuple(
         *("ignore", "disregard", "forget", "override", "bypass"),
         *("score", "mark", "rating", "grade", "excellent", "perfect", "tenoutoften"),
         *("iooioo", "ioooutofioo"),
-        *("youarenow", "systemprompt"),
+        *("youarenow",),
         *("忽略", "无视", "不要理会", "覆盖", "忘记", "忘掉", "别管", "跳过"),
         *("满分", "最高分", "全部", "从现在", "你现在是"),
         *("hulue", "hushi", "wushi", "wangji", "wangdiao", "buyaolihui", "biguan", "tiaoguo"),
