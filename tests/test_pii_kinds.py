@@ -66,6 +66,8 @@ def masked(text: str) -> str:
         ("我叫张三，电话", "我叫⟨NAME_1⟩，电话"),
         ("收件人：李四", "收件人：⟨NAME_1⟩"),
         ("Mr Smith called", "Mr ⟨NAME_1⟩ called"),
+        ("with Dr. Ruth E. Howard at 3", "with Dr. ⟨NAME_1⟩ at 3"),
+        ("用户:[数字]申女士", "用户:[数字]⟨NAME_1⟩女士"),
         ("Dear Ms. Jane Doe,", "Dear Ms. ⟨NAME_1⟩,"),
         ("Hi, my name is John Smith.", "Hi, my name is ⟨NAME_1⟩."),
     ],
@@ -96,6 +98,11 @@ def test_each_kind_is_masked(text: str, expected: str) -> None:
         "please give me a refund",
         "麻烦给个五星好评",
         "订单已发货，3天内送达",
+        "能给我配送货的联系人方式吗?",  # 联系人 + 方式: contact details, not a name
+        "收货人电话和姓名和地址",
+        "感谢小姐姐",
+        "空心线圈圈包女士手提包",  # a product: women's handbag
+        "the reference number is : VXSYVE96.",  # VX inside a code is not a WeChat cue
     ],
 )
 def test_lookalikes_are_left_alone(text: str) -> None:

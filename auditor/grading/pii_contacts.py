@@ -52,7 +52,7 @@ _QQ = re.compile(
     re.IGNORECASE,
 )
 _WECHAT = re.compile(
-    r"(?:微信|威信|薇信|V信|(?<![A-Za-z])(?:vx|wx|weixin|wechat))"
+    r"(?:微信|威信|薇信|V信|(?<![A-Za-z])(?:vx|wx|weixin|wechat)(?![A-Za-z0-9]))"
     r"(?:\s*(?:号|id))?\s*(?P<sep>是|为|:|：|\bis\b)?\s*"
     r"(?P<v>[A-Za-z][A-Za-z0-9_\-]{5,19}|\d{6,11})(?![A-Za-z0-9_\-])",
     re.IGNORECASE,

@@ -32,15 +32,19 @@ COMPOUND_SURNAMES = (
 )  # fmt: skip
 _SINGLE = set(SURNAMES)
 #: Only honorifics that follow a name; 师傅/经理/阿姨 are as often generic ("安排师傅上门").
-_HONORIFIC = re.compile(r"(?:先生|女士|小姐|老师)")
+_HONORIFIC = re.compile(
+    r"(?:先生|女士|小姐|老师)(?!手提|包|鞋|装|衣|用品|专用|款|系列|手表|香水|内衣)"
+)
 _ZH_INTRO = re.compile(
     r"(?:我叫|我的名字是|我的名字叫|名字是|本人|姓名|收件人|收货人|联系人|寄件人|取件人)"
     r"(?:是|为|叫)?[:：]?\s*"
+    r"(?!方式|电话|手机|信息|地址|名字|姓名|是谁|的|和|与|及)"  # 联系人方式: contact details
     rf"(?P<v>(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])[\u4e00-\u9fff]{{1,2}}?)"
     r"(?=[^\u4e00-\u9fff]|$|电话|手机|地址|的|先生|女士|小姐|收|在|说|已|要|想)"
 )
 _EN_TITLE = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+(?P<v>[A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)"
+    r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+"
+    r"(?P<v>[A-Z][a-z'\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'\-]+)?)"
 )
 _EN_INTRO = re.compile(
     r"(?i:\bmy\s+name\s+is|\bmy\s+name's|\bname\s*:|\brecipient\s*:|\bconsignee\s*:)\s*"
@@ -56,7 +60,20 @@ _NOT_IN_NAME = set(
 #: Surnames that are far more often a preposition or conjunction before a name ("和王先生").
 _NOT_FIRST = set("和与于向跟给对让叫找请为把被由")
 #: Two-character words whose second character is a surname: "谢谢先生" names no one.
-_WORDS = {"谢谢", "明白", "说明", "完成", "清楚", "告诉", "认同", "不同", "相同", "如何"}
+_WORDS = {
+    "谢谢",
+    "感谢",
+    "多谢",
+    "明白",
+    "说明",
+    "完成",
+    "清楚",
+    "告诉",
+    "认同",
+    "不同",
+    "相同",
+    "如何",
+}
 
 
 def _zh_name_before(text: str, end: int) -> int | None:
