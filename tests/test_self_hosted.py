@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,6 +144,14 @@ def test_audit_against_llama_cpp(
     assert r.exit_code == 0, r.output
     counts = json.loads(r.output.strip().splitlines()[-1])
     assert counts["audited"] == 2 and counts["unscored"] == unscored
+    conn = sqlite3.connect(tmp_path / "a.db")
+    rows = conn.execute("SELECT passed, result FROM results").fetchall()
+    conn.close()
+    # never "every chat passing" when nothing was graded: provisional, not a pass
+    provisional = [json.loads(result).get("provisional") for _, result in rows]
+    assert provisional == [bool(unscored)] * 2
+    if unscored:
+        assert [passed for passed, _ in rows] == [0, 0]
 
 
 def test_response_format_is_a_grader_option_of_audit_and_eval(tmp_path: Path) -> None:

@@ -710,9 +710,12 @@ class OpenAIGrader:
             _names_response_format(text) or (e.status_code in (400, 422) and "structured" in text)
         ):
             if self.response_format == "json_schema":
+                # not a verdict on the chat: the server never graded it, so its result is
+                # provisional (not a pass) and the next run grades it again
                 raise _CallFailed(
                     f"the server rejected response_format json_schema (HTTP {e.status_code}: "
-                    f"{e.message[:300]}); pass --response-format auto or json_object"
+                    f"{e.message[:300]}); pass --response-format auto or json_object",
+                    transport=True,
                 ) from e
             self.json_schema = False
             raise _Downgrade(
