@@ -11,16 +11,17 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .redact import redact
 
 Role = Literal["customer", "agent", "bot", "system"]
 ROLES: tuple[str, ...] = ("customer", "agent", "bot", "system")
-Language = Literal["zh", "en"]
+#: An ISO 639 language code ("zh", "en", "ja", …); the shipped rubrics cover zh and en.
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Severity = Literal["fatal", "critical", "normal"]
 Status = Literal["pass", "fail", "na"]
 GradeStatus = Literal["scored", "na", "unscored"]
@@ -57,7 +58,9 @@ class Message(BaseModel):
 
     id: str
     role: Role
-    ts: datetime  # always timezone-aware after ingest
+    ts: (
+        datetime | None
+    )  # timezone-aware after ingest; None only when no message of the chat has one
     text: str
     author: str | None = None
     auto: bool = False  # an automatic agent message (auto-greeting, macro) is nobody's reply
@@ -92,8 +95,13 @@ class Chat(BaseModel):
         return None
 
     @property
-    def started_at(self) -> datetime:
+    def started_at(self) -> datetime | None:
         return self.messages[0].ts
+
+    @property
+    def timed(self) -> bool:
+        """Whether the messages have timestamps (ingest allows all or none, never some)."""
+        return self.messages[0].ts is not None
 
     def transcript_dict(self) -> dict[str, Any]:
         """The canonical transcript: what is hashed and stored (source/warnings excluded)."""
@@ -108,7 +116,7 @@ class Chat(BaseModel):
                     "id": m.id,
                     "role": m.role,
                     "author": m.author,
-                    "ts": m.ts.isoformat(),
+                    "ts": m.ts.isoformat() if m.ts is not None else None,
                     "text": m.text,
                     "auto": m.auto,
                 }

@@ -133,7 +133,7 @@ def render_chat(result: dict[str, Any], transcript: dict[str, Any]) -> None:
         role = m["role"] + (" (auto)" if m.get("auto") else "")
         colour = {"agent": "blue", "customer": "yellow"}.get(m["role"], "dim")
         console.print(
-            f"[dim]{m['ts'][11:19]}[/] [{colour}]{m['id']:>4} {role:<12}[/] {escape(m['text'])}"
+            f"[dim]{m['ts'][11:19] if m.get('ts') else '--:--:--'}[/] [{colour}]{m['id']:>4} {role:<12}[/] {escape(m['text'])}"
         )
         for note in at_message.get(m["id"], []):
             console.print(f"{'':>23}{note}")

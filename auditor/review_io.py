@@ -70,7 +70,8 @@ def transcript_text(body: dict[str, Any]) -> str:
     lines = []
     for m in body.get("messages", []):
         role = m["role"] + (" (auto)" if m.get("auto") else "")
-        lines.append(f"[{m['id']} {m['ts'][11:19]}] {role}: {m['text']}")
+        clock = m["ts"][11:19] if m.get("ts") else "--:--:--"  # a chat exported without times
+        lines.append(f"[{m['id']} {clock}] {role}: {m['text']}")
     return "\n".join(lines)
 
 

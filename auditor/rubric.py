@@ -7,6 +7,7 @@ silent default. See ``rubrics/README.md`` for the format.
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .errors import RubricError
 from .models import CHECK_IDS, Language, Severity, content_hash
+from .rules.model import CheckRule
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUBRICS_DIR = REPO_ROOT / "rubrics"
@@ -57,10 +59,7 @@ class Criterion(_Strict):
         if self.kind == "check":
             if self.check is None:
                 raise ValueError("a 'check' criterion needs 'check: <id>'")
-            if self.check not in CHECK_IDS:
-                raise ValueError(
-                    f"unknown check {self.check!r}; known checks: {', '.join(CHECK_IDS)}"
-                )
+            # built-in check ids, or a rule of the rubric's `rules:` (checked by Rubric)
             if self.levels:
                 raise ValueError("a 'check' criterion has no 'levels'")
         else:
@@ -165,6 +164,36 @@ class PassRules(_Strict):
     min_score: float | None = None  # optionally, a score under this fails too
 
 
+#: The verdict key a rule may use for each built-in check (a new check id: require/forbid).
+RULE_KINDS: dict[str, tuple[str, ...]] = {
+    "greeting": ("require", "forbid"),
+    "closing": ("require", "forbid"),
+    "forbidden_phrase": ("forbid",),
+    "polite_address": ("forbid",),
+    "hold": ("opens",),
+    "unanswered_customer": ("needs_reply",),
+}
+_RULE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _check_rule_kind(check: str, rule: CheckRule) -> None:
+    if check in RULE_KINDS:
+        allowed = RULE_KINDS[check]
+    elif check in CHECK_IDS:
+        raise ValueError(
+            f"rules.{check}: the {check!r} check is not configured by a rule "
+            f"(rules exist for {', '.join(RULE_KINDS)} and new check ids)"
+        )
+    elif not _RULE_ID.fullmatch(check):
+        raise ValueError(f"rules.{check}: a new check id is lower-case letters, digits and _")
+    else:
+        allowed = ("require", "forbid")
+    if rule.kind not in allowed:
+        raise ValueError(
+            f"rules.{check}: use {' or '.join(repr(a) for a in allowed)}, not {rule.kind!r}"
+        )
+
+
 class Rubric(_Strict):
     name: str
     version: str
@@ -178,6 +207,8 @@ class Rubric(_Strict):
     typos: TypoSettings = Field(default_factory=TypoSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     order_patterns: list[str] = Field(default_factory=list)  # regexes for order numbers (masking)
+    # check id -> how it decides, in rule operators (rubrics/README.md "Rules")
+    rules: dict[str, CheckRule] = Field(default_factory=dict)
     criteria: list[Criterion]
 
     # set by the loader, not read from YAML
@@ -186,6 +217,14 @@ class Rubric(_Strict):
 
     @model_validator(mode="after")
     def _whole(self) -> Rubric:
+        for check, rule in self.rules.items():
+            _check_rule_kind(check, rule)
+        for i, c in enumerate(self.criteria):
+            if c.kind == "check" and c.check not in CHECK_IDS and c.check not in self.rules:
+                raise ValueError(
+                    f"criteria.{i} ({c.id}): unknown check {c.check!r}; known checks: "
+                    f"{', '.join(CHECK_IDS)}, or a rule defined under 'rules:'"
+                )
         ids = [c.id for c in self.criteria]
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:

@@ -290,8 +290,8 @@ class Store:
                     chat.customer_id,
                     chat.channel,
                     chat.language,
-                    chat.messages[0].ts.isoformat(),
-                    chat.messages[-1].ts.isoformat(),
+                    _iso(chat.messages[0].ts),
+                    _iso(chat.messages[-1].ts),
                     len(chat.messages),
                     chat.source.file if chat.source else None,
                     chat.source.line if chat.source else None,
@@ -313,8 +313,8 @@ class Store:
                     run_id,
                     chat.agent_id,
                     chat.language,
-                    started.isoformat(),
-                    started.date().isoformat(),
+                    _iso(started),
+                    started.date().isoformat() if started is not None else None,
                     res.score,
                     int(res.passed),
                     int(res.fatal),
@@ -774,7 +774,8 @@ class Store:
         """The (rubric, agent) pairs a run audited, with the agent's last chat day in the run."""
         return self.query(
             "SELECT rubric_name, agent_id, max(day) AS last_day FROM results "
-            "WHERE run_id = ? AND agent_id IS NOT NULL GROUP BY rubric_name, agent_id "
+            "WHERE run_id = ? AND agent_id IS NOT NULL AND day IS NOT NULL "
+            "GROUP BY rubric_name, agent_id "
             "ORDER BY rubric_name, agent_id",
             [run_id],
         )
@@ -783,7 +784,11 @@ class Store:
         self, rubric_name: str, agent_id: str, *, until: str | None = None
     ) -> list[dict[str, Any]]:
         """An agent's audited chats under a rubric up to a day: chat id, day, model verdict."""
-        sql = "SELECT chat_id, day, passed FROM results WHERE rubric_name = ? AND agent_id = ?"
+        # chats exported without timestamps have no day: per-day quotas cannot count them
+        sql = (
+            "SELECT chat_id, day, passed FROM results "
+            "WHERE rubric_name = ? AND agent_id = ? AND day IS NOT NULL"
+        )
         params: list[Any] = [rubric_name, agent_id]
         if until:
             sql += " AND day <= ?"
@@ -800,3 +805,8 @@ class Store:
             (rubric_name, agent_id, since, until),
         ).fetchall()
         return {r[0]: loads(r[1]) for r in rows}
+
+
+def _iso(ts: datetime | None) -> str | None:
+    """A timestamp as stored; None for a chat exported without timestamps."""
+    return ts.isoformat() if ts is not None else None

@@ -271,7 +271,10 @@ def test_unknown_tz_is_a_usage_error():
         (["I ordered 茶叶 from your store"], "en"),  # 2 CJK vs 5 words
         (["Hello, how can I help?"], "en"),
         (["订单 AB1234 ok"], "zh"),  # 2 CJK vs 2 words: 50% >= 40%
-        (["a b c 好"], "en"),  # 1 CJK vs 3 words: 25%
+        (["Please send the 发票 to my email"], "en"),  # 2 CJK vs 6 words: 25%
+        (["こんにちは、ご注文ありがとうございます"], "ja"),  # kana: Japanese, not Chinese
+        (["Hola, ¿en qué puedo ayudarle con su pedido?"], "es"),  # the model, not "en"
+        (["Guten Tag, wie kann ich Ihnen helfen?"], "de"),
     ],
 )
 def test_language_detection(texts, expected):
@@ -310,7 +313,7 @@ def test_every_reject_reason_with_file_and_line():
         chat("bad-ts", [msg(ts="soon")]),  # 10
         chat("no-text", [msg(text=None)]),  # 11
         chat("dup", [msg(id="a"), msg(id="a")]),  # 12
-        chat("lang", language="fr"),  # 13
+        chat("lang", language="french!"),  # 13
         {"chat_id": "nomsg"},  # 14
         chat("many", [msg(ts=None), msg(role="x"), msg(text=None), msg(ts="")]),  # 15
         b"   ",  # 16 whitespace only: skipped
@@ -332,7 +335,7 @@ def test_every_reject_reason_with_file_and_line():
         10: "message 1 has an unreadable 'ts': 'soon' is not an ISO 8601 timestamp",
         11: "message 1 has no 'text'",
         12: "message 2 has the same id 'a' as message 1; message ids must be unique",
-        13: "unsupported language 'fr' (expected 'zh' or 'en'; leave it out to detect)",
+        13: "unreadable language 'french!' (expected an ISO 639 code such as 'zh', 'en' or 'ja'",
         14: "chat has no 'messages' list",
         15: "message 1 has no 'ts'; message 2 has unknown role 'x' (expected customer, agent, bot, system); message 3 has no 'text'; and 1 more problem(s)",
     }

@@ -53,7 +53,7 @@ bad_lines = st.sampled_from(
         b'{"chat_id": "x"}',
         b'{"chat_id": "x", "messages": []}',
         b'{"chat_id": "x", "messages": [{"role": "operator", "ts": 1, "text": ""}]}',
-        b'{"chat_id": "x", "messages": [{"role": "agent", "text": "no ts"}]}',
+        b'{"chat_id": "x", "messages": [{"role": "agent", "text": "a"}, {"role": "agent", "ts": 1, "text": "b"}]}',  # some ts missing
         b'{"chat_id": "\xff"}',
     ]
 )

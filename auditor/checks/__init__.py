@@ -15,11 +15,38 @@ from typing import Any
 
 from ..models import Chat, Evidence, Finding, Message, Metrics
 from ..rubric import Criterion, Rubric
+from ..rules.engine import ChatView, compile_condition
+from ..rules.verdicts import CompiledRule
 from .phrases import PhraseChecks, Verdict, agent_replies, quote_prefix
 from .timing import Gap, Hold, TimingAnalysis, TimingAnalyzer
 from .typos import Typo, TypoChecker, TypoReport
 
 __all__ = ["ChatChecker", "TimingAnalysis", "analyze_timing_metrics"]
+
+#: Checks that need a chat's timestamps: not applicable ("no timestamps") without them.
+TIMED_CHECKS = frozenset({"first_response", "followup_response", "avg_response", "hold"})
+#: Built-in checks that read the words, in the rubric's language: not applicable for a chat
+#: in a language the rubric is not written for. (A rubric's own rules are too, unless they
+#: say ``language_dependent: false``.)
+LANGUAGE_CHECKS = frozenset(
+    {
+        "greeting",
+        "closing",
+        "forbidden_phrase",
+        "polite_address",
+        "typos",
+        "hold",
+        "unanswered_customer",
+    }
+)
+
+
+def language_na(language: str, rubric_language: str) -> str:
+    """The detail (and chat warning) for a chat in a language its rubric is not written for."""
+    return (
+        f"chat language {language!r} is not covered by a rubric ({rubric_language!r} rubric "
+        "used): language-dependent checks not applicable"
+    )
 
 
 def _s(seconds: float) -> str:
@@ -182,18 +209,31 @@ def hold_result(a: TimingAnalysis) -> Verdict:
 def unanswered_result(a: TimingAnalysis) -> Verdict:
     if a.first_customer is None:
         return Verdict("na", "the customer never wrote")
-    data = {"messages": [m.id for m in a.last_turn], "ack_only": a.last_turn_ack_only}
+    data: dict[str, Any] = {
+        "messages": [m.id for m in a.last_turn],
+        "ack_only": a.last_turn_ack_only,
+    }
+    if a.needs_reply is not None:
+        data["needs_reply"] = [m.id for m in a.needs_reply]
     if not a.last_turn:
         return Verdict("pass", "the customer's last turn was answered", data=data)
     if a.last_turn_ack_only:
+        if a.needs_reply is not None:
+            return Verdict(
+                "pass",
+                "the chat ends with a customer turn that asks for nothing "
+                "(thanks, goodbye, acknowledgement, nothing else)",
+                data=data,
+            )
         return Verdict(
             "pass", "the chat ends with the customer's thanks/acknowledgement", data=data
         )
-    ids = ", ".join(m.id for m in a.last_turn)
+    cited = a.needs_reply if a.needs_reply else a.last_turn
+    ids = ", ".join(m.id for m in cited)
     return Verdict(
         "fail",
-        f"the customer's last message{'s' if len(a.last_turn) > 1 else ''} ({ids}) got no reply",
-        [_ev(m) for m in a.last_turn],
+        f"the customer's last message{'s' if len(cited) > 1 else ''} ({ids}) got no reply",
+        [_ev(m) for m in cited if m.text.strip()] or [_ev(cited[0])],
         data,
     )
 
@@ -249,12 +289,44 @@ class ChatChecker:
         self.typo_checker = (
             TypoChecker(rubric.typos, list(dictionaries)) if "typos" in checks else None
         )
+        self.rules = {
+            check: CompiledRule(check, rule, compile_condition(rule.condition))
+            for check, rule in rubric.rules.items()
+        }
+
+    def language_dependent(self, check: str) -> bool:
+        rule = self.rules.get(check)
+        if rule is not None and check not in LANGUAGE_CHECKS:
+            return rule.rule.language_dependent
+        return check in LANGUAGE_CHECKS
 
     def run(self, chat: Chat) -> tuple[list[Finding], Metrics]:
-        analysis = self.timing.analyze(chat)
+        view = ChatView(chat)
+        covered = chat.language == self.rubric.language
+        hold_rule = self.rules.get("hold") if covered else None
+        opens = None
+        if hold_rule is not None:
+            node = hold_rule.node
+
+            def opens(m: Message) -> bool:
+                return node.eval(view, [m]).holds
+
+        analysis = self.timing.analyze(chat, opens)
+        reply_rule = self.rules.get("unanswered_customer")
+        if reply_rule is not None and analysis.last_turn:
+            needing = [m for m in analysis.last_turn if reply_rule.node.eval(view, [m]).holds]
+            analysis.needs_reply = needing
+            analysis.last_turn_ack_only = not needing
         replies = agent_replies(chat)
-        report = self.typo_checker.check(chat) if self.typo_checker is not None else None
+        report = (
+            self.typo_checker.check(chat) if self.typo_checker is not None and covered else None
+        )
         metrics = analyze_timing_metrics(analysis)
+        if not chat.timed:
+            metrics.first_response_s = metrics.max_followup_s = metrics.avg_response_s = None
+            metrics.followup_violations = metrics.hold_count = 0
+        if not covered:
+            metrics.unanswered_customer = False
         if report is not None:
             metrics.typo_count = report.count
 
@@ -264,7 +336,13 @@ class ChatChecker:
             assert c.check is not None  # the rubric validator guarantees it
             result = done.get(c.check)
             if result is None:
-                result = done[c.check] = self._verdict(c.check, chat, analysis, replies, report)
+                if not chat.timed and c.check in TIMED_CHECKS:
+                    result = Verdict("na", "no timestamps: the chat was exported without times")
+                elif not covered and self.language_dependent(c.check):
+                    result = Verdict("na", language_na(chat.language, self.rubric.language))
+                else:
+                    result = self._verdict(c.check, chat, analysis, replies, report, view)
+                done[c.check] = result
             findings.append(
                 Finding(
                     criterion=c.id,
@@ -286,7 +364,11 @@ class ChatChecker:
         analysis: TimingAnalysis,
         replies: list[Message],
         report: TypoReport | None,
+        view: ChatView,
     ) -> Verdict:
+        rule = self.rules.get(check)
+        if rule is not None and rule.rule.kind in ("require", "forbid"):
+            return rule.verdict(view)
         match check:
             case "first_response":
                 return first_response_result(analysis)

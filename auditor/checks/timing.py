@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..models import Chat, Message
@@ -330,6 +330,8 @@ class TimingAnalysis:
     holds: list[Hold] = field(default_factory=list)
     last_turn: list[Message] = field(default_factory=list)  # unanswered last turn, if any
     last_turn_ack_only: bool = False
+    # the last-turn messages that needed an answer (set by a rubric's needs_reply rule)
+    needs_reply: list[Message] | None = None
     # derived
     followup_violations: list[Gap] = field(default_factory=list)
     max_followup_s: float | None = None
@@ -370,12 +372,19 @@ class TimingAnalyzer:
         self._holds = bool(self.hold_matcher)
         self.ack = AckMatcher(settings.ack_phrases)
 
-    def analyze(self, chat: Chat) -> TimingAnalysis:
+    def analyze(self, chat: Chat, opens: Callable[[Message], bool] | None = None) -> TimingAnalysis:
+        """``opens``: which agent messages open a hold (a rubric rule), else hold_patterns.
+
+        A chat without timestamps gets its turns, holds and last turn, with every gap 0 s
+        (the checks report its timing as not applicable).
+        """
         a = TimingAnalysis(self.settings)
         turn: list[Message] = []  # the open customer turn (clock running) or []
         turn_covered = False
         hold: Hold | None = None
         opens_hold = self.hold_matcher.contains
+        holds = self._holds or opens is not None
+        timed = chat.timed
         for m in chat.messages:
             role = m.role
             if role == "customer":
@@ -391,10 +400,11 @@ class TimingAnalyzer:
             elif role == "agent" and not m.auto:
                 if hold is not None:
                     hold.end = m
-                    hold.seconds = (m.ts - hold.start.ts).total_seconds()
+                    hold.seconds = (m.ts - hold.start.ts).total_seconds() if timed else 0.0  # type: ignore[operator]
                     hold = None
                 if turn:
-                    gap = Gap(turn[0], m, (m.ts - turn[0].ts).total_seconds())
+                    secs = (m.ts - turn[0].ts).total_seconds() if timed else 0.0  # type: ignore[operator]
+                    gap = Gap(turn[0], m, secs)
                     if a.first_reply is None:
                         a.first_reply = m
                         a.first_response_s = gap.seconds
@@ -403,7 +413,7 @@ class TimingAnalyzer:
                     else:
                         a.followups.append(gap)
                     turn = []
-                if self._holds and opens_hold(m.text):
+                if holds and (opens(m) if opens is not None else opens_hold(m.text)):
                     limit, stated = hold_limit_s(m.text, self.settings)
                     hold = Hold(m, limit, stated)
                     a.holds.append(hold)

@@ -1,41 +1,140 @@
-"""Language of a chat when the input does not say: Chinese (``zh``) or English (``en``).
+"""Language of a chat (from the agent's messages) and of one message: an ISO 639-1 code.
 
-The rule counts *tokens*: every CJK ideograph is one token (a Chinese character
-carries about as much as an English word), every run of Latin letters is one token.
-A chat is ``zh`` when CJK tokens make up at least :data:`ZH_THRESHOLD` (40%) of all
-tokens. Counting words rather than letters keeps "我的iPhone 15 Pro Max屏幕坏了"
-Chinese (6 CJK vs 3 words) and "I ordered 茶叶 from your store" English (2 vs 5).
-The threshold sits under one half because Chinese chats often paste English product
-names, URLs and codes, while English chats rarely contain Chinese. Traditional
-characters are in the same Unicode blocks, so Traditional Chinese is ``zh`` too.
-A chat with no letters at all (only digits, emoji) is ``en`` with a warning.
+The detector is py3langid (a maintained fork of langid.py: a naive-Bayes model over byte
+n-grams for 97 languages that ships inside the package). Its model takes about a second to
+load, so it is loaded lazily, once, and only when a shortcut cannot decide:
+
+* a text with kana is Japanese (``ja``), with hangul Korean (``ko``): no other language
+  writes them, and the model would only confirm it, slower;
+* a text whose letters are mostly CJK ideographs (no kana) is Chinese (``zh``). Counted in
+  *tokens* (every ideograph one token, every run of Latin letters one token), so
+  "我的iPhone 15 Pro Max屏幕坏了" stays Chinese; Traditional characters are ``zh`` too;
+* plain ASCII text in which common English function words ("the", "you", "is", …) make up
+  a good share of the words is English (``en``): most English chats never reach the model.
+
+Everything else (Spanish, German, accented Latin text, mixed scripts, ASCII text without
+English function words) goes to the model. ``message_language`` returns None when the text
+is too short or the model unsure; ``detect_language`` always gives a code (``en`` with
+``certain=False`` when there was nothing to go on).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
-
-from ..models import Language
+from typing import Any
 
 ZH_THRESHOLD = 0.4
 SAMPLE_CHARS = 2000
+#: Fewer letters than this in a message: too short to say (``message_language`` -> None).
+MIN_LETTERS = 3
+#: Below this probability (normalised over the model's languages) the model is "unsure".
+MIN_CONFIDENCE = 0.5
+#: Share of ASCII words that must be common English words for the English shortcut.
+EN_STOPWORD_SHARE = 0.2
 
 # CJK Unified Ideographs + Extension A, Compatibility Ideographs, Extensions B-F (plane 2)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u31f0-\u31ff\uff66-\uff9d]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+#: Frequent English function words and chat words that are not also common words of the
+#: other Latin-script languages seen in support chats (so no "a", "me", "no", "die", "in").
+_EN_WORDS_TEXT = """the to you your i it is are was be been we our us my for of and this that with have has
+    can could would will please thanks thank hello hi hey what how when where why which there
+    not don't can't i'm it's you're we're that's do does did just help order get know about
+    any anything if or at on from they them their here need want sorry ok okay yes let check
+    account send sent again"""
+_EN_WORDS = frozenset(_EN_WORDS_TEXT.split())
+
+_lock = threading.Lock()
+_identifier: Any = None
 
 
-def detect_language(texts: Iterable[str]) -> tuple[Language, bool]:
-    """Return ``(language, certain)``; ``certain`` is False when there was nothing to count.
+def _model() -> Any:
+    """The py3langid identifier, loaded on first use (about 0.9 s) and shared."""
+    global _identifier
+    if _identifier is None:
+        with _lock:
+            if _identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    Only the first :data:`SAMPLE_CHARS` characters are counted: the language is plain
-    long before that, and long chats then cost no more than short ones.
+                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return _identifier
+
+
+def _shortcut(text: str) -> str | None:
+    """The language when a cheap test settles it (see the module docstring), else None."""
+    if _KANA.search(text):
+        return "ja"
+    if _HANGUL.search(text):
+        return "ko"
+    cjk = len(_CJK.findall(text))
+    if cjk:
+        words = len(_LATIN_WORD.findall(text))
+        if cjk / (cjk + words) >= ZH_THRESHOLD:
+            return "zh"
+        text = _CJK.sub(" ", text)  # "I ordered 茶叶 from your store": is the rest English?
+    if text.isascii():
+        words = _ASCII_WORD.findall(text.lower())
+        if words:
+            common = sum(w in _EN_WORDS for w in words)
+            if common and common >= EN_STOPWORD_SHARE * len(words):
+                return "en"
+    return None
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+def message_language(text: str) -> str | None:
+    """The ISO 639-1 code of one message's language, or None when too short or unsure.
+
+    Fast for the common cases (pure CJK, plain English: a few microseconds, no model);
+    other texts cost one model call (tens of microseconds once the model is loaded).
+    """
+    if _letters(text) < MIN_LETTERS:
+        return None
+    quick = _shortcut(text)
+    if quick is not None:
+        return quick
+    code, confidence = _model().classify(text)
+    return str(code) if confidence >= MIN_CONFIDENCE else None
+
+
+def detect_language(texts: Iterable[str]) -> tuple[str, bool]:
+    """Return ``(language, certain)`` for a chat; ``certain`` is False with nothing to go on.
+
+    Only the first :data:`SAMPLE_CHARS` characters are read: the language is plain long
+    before that, and long chats then cost no more than short ones. Give it the agent's
+    messages (``detect_chat_language`` does): customers write in anything, the rubric
+    that applies is the one for the language the agent works in.
     """
     sample = "\n".join(texts)[:SAMPLE_CHARS]
-    cjk = len(_CJK.findall(sample))
-    words = len(_LATIN_WORD.findall(sample))
-    total = cjk + words
-    if total == 0:
+    if _letters(sample) == 0:
         return "en", False
-    return ("zh" if cjk / total >= ZH_THRESHOLD else "en"), True
+    quick = _shortcut(sample)
+    if quick is not None:
+        return quick, True
+    code, confidence = _model().classify(sample)
+    if confidence < MIN_CONFIDENCE and not _LATIN_WORD.search(sample):
+        return "en", False
+    return str(code), True
+
+
+def detect_chat_language(messages: Iterable[Any]) -> tuple[str, bool]:
+    """A chat's language from its agent messages (all messages if the agent wrote nothing).
+
+    ``messages`` are :class:`~auditor.models.Message` objects (anything with ``role`` and
+    ``text``). Automatic agent messages count: they are in the language of the service.
+    """
+    items = list(messages)
+    agent = [m.text for m in items if m.role == "agent" and m.text.strip()]
+    language, certain = detect_language(agent) if agent else ("en", False)
+    if not certain:
+        language, certain = detect_language(m.text for m in items)
+    return language, certain

@@ -14,6 +14,7 @@ everything wrong with the chat (up to :data:`MAX_PROBLEMS`).
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import orjson
 
 from ..models import ROLES, Chat, Language, Message, Reject, SourceRef
-from .language import detect_language
+from .language import detect_chat_language
 from .options import IngestOptions
 from .timestamps import TimestampError, parse_timestamp
 
@@ -31,6 +32,9 @@ _ROLE_SET = frozenset(ROLES)
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 _DEFAULT_OPTIONS: IngestOptions | None = None
+#: The chat warning (and the run summary's count) for a chat exported without timestamps.
+NO_TIMESTAMPS_WARNING = "no timestamps: the timing checks are not applicable"
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 def default_options() -> IngestOptions:
@@ -107,6 +111,8 @@ def build_chat(
     raw_messages = obj.get("messages")
     messages: list[Message] = []
     naive = 0
+    # messages without 'ts' (where, problem count then): fine if all, else each a problem
+    no_ts: list[tuple[str, int]] = []
     if raw_messages is None:
         problems.add("chat has no 'messages' list")
     elif not isinstance(raw_messages, list):
@@ -117,7 +123,9 @@ def build_chat(
         seen_ids: dict[str, int] = {}
         zone = options.zone
         for i, m in enumerate(raw_messages):
-            parsed = _plain_message(m, i, zone) or _message(m, i, where(i), options, problems)
+            parsed = _plain_message(m, i, zone) or _message(
+                m, i, where(i), options, problems, no_ts
+            )
             if parsed is None:
                 continue
             message, was_naive = parsed
@@ -129,6 +137,11 @@ def build_chat(
                     "message ids must be unique within a chat"
                 )
             messages.append(message)
+        if no_ts and len(no_ts) < len(raw_messages):
+            # some timestamps but not all: the clocks would be made up. Each reason goes
+            # where it would have been found, so reasons stay in message order.
+            for w, at in reversed(no_ts):
+                problems.items.insert(at, f"{w} has no 'ts'")
 
     if messages:
         _check_window(messages, where, options, problems)
@@ -138,13 +151,15 @@ def build_chat(
 
     notes = list(warnings)
     messages = _cap_texts(messages, options.max_message_chars, notes)
+    if no_ts:
+        notes.append(NO_TIMESTAMPS_WARNING)
     if naive:
         notes.append(f"{naive} timestamp(s) had no UTC offset and were read in {options.tz} (--tz)")
     messages, moved = sort_messages(messages)
     if moved:
         notes.append(f"messages were out of time order: sorted by ts ({moved} moved)")
     if language is None:
-        language, certain = detect_language(m.text for m in messages)
+        language, certain = detect_chat_language(messages)
         if not certain:
             notes.append("no letters to detect the language from; assumed 'en'")
     extra = {k: v for k, v in obj.items() if k not in CHAT_KEYS}
@@ -169,6 +184,8 @@ def _check_window(
     earliest = options.earliest
     latest: datetime | None = None
     for i, m in enumerate(messages):
+        if m.ts is None:
+            continue  # a chat without timestamps (all or none: checked before)
         if m.ts < earliest:
             problems.add(
                 f"{where(i)} has ts {m.ts.isoformat()}, before {earliest.date().isoformat()} "
@@ -206,7 +223,7 @@ def sort_messages(messages: list[Message]) -> tuple[list[Message], int]:
     stays in the order written), so sorting twice changes nothing.
     """
     stamps = [m.ts for m in messages]
-    if all(map(operator.le, stamps, stamps[1:])):
+    if not stamps or stamps[0] is None or all(map(operator.le, stamps, stamps[1:])):  # type: ignore[arg-type]
         return messages, 0
     ordered = sorted(messages, key=_ts)
     moved = sum(1 for a, b in zip(messages, ordered, strict=True) if a is not b)
@@ -214,6 +231,7 @@ def sort_messages(messages: list[Message]) -> tuple[list[Message], int]:
 
 
 def _ts(message: Message) -> datetime:
+    assert message.ts is not None  # a chat has all timestamps or none
     return message.ts
 
 
@@ -259,7 +277,12 @@ def _plain_str(value: Any) -> bool:
 
 
 def _message(
-    m: Any, index: int, where: str, options: IngestOptions, problems: _Problems
+    m: Any,
+    index: int,
+    where: str,
+    options: IngestOptions,
+    problems: _Problems,
+    no_ts: list[tuple[str, int]],
 ) -> tuple[Message, bool] | None:
     if not isinstance(m, dict):
         problems.add(f"{where} is not a JSON object but {_json_type(m)}")
@@ -274,7 +297,7 @@ def _message(
     ts: datetime | None = None
     naive = False
     if ts_value is None or ts_value == "":
-        problems.add(f"{where} has no 'ts'")
+        no_ts.append((where, len(problems.items)))  # fine when no message of the chat has one
     else:
         try:
             ts, naive = parse_timestamp(ts_value, options.zone)
@@ -290,7 +313,7 @@ def _message(
     auto = _auto(m.get("auto"), where, problems)
     if len(problems.items) > before:
         return None
-    assert isinstance(role, str) and isinstance(text, str) and ts is not None and auto is not None
+    assert isinstance(role, str) and isinstance(text, str) and auto is not None
     message = Message(
         id=message_id or f"m{index + 1}",
         role=role.strip().lower(),  # type: ignore[arg-type]  # checked against ROLES above
@@ -325,16 +348,17 @@ def _opt_str(value: Any, what: str, problems: _Problems) -> str | None:
 
 
 def _language(value: Any, problems: _Problems) -> Language | None:
-    """``zh``/``en``; regional tags like ``zh-TW`` or ``en_US`` map to their base."""
+    """An ISO 639 code; regional tags like ``zh-TW`` or ``en_US`` map to their base."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
         base = value.strip().lower().replace("_", "-").split("-")[0]
-        if base == "zh":
-            return "zh"
-        if base == "en":
-            return "en"
-    problems.add(f"unsupported language {value!r} (expected 'zh' or 'en'; leave it out to detect)")
+        if _LANGUAGE_CODE.fullmatch(base):
+            return base
+    problems.add(
+        f"unreadable language {value!r} (expected an ISO 639 code such as 'zh', 'en' or "
+        "'ja'; leave it out to detect)"
+    )
     return None
 
 

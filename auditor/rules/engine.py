@@ -1,0 +1,358 @@
+"""Evaluate rule conditions on a chat: compiled once per rubric, then one pass per chat.
+
+``compile_condition(cond)`` turns a validated :class:`~auditor.rules.model.Condition` into a
+tree of small evaluator objects (phrase automatons and regexes built once); ``evaluate``
+runs it on a chat and returns an :class:`Outcome`: whether the condition holds and the
+hits — each a verbatim span of one message — that are its evidence.
+
+Semantics (rubrics/README.md has examples):
+
+* a condition reads the messages of its scope (``in``), else its parent's; the rule's root
+  reads the human agent's messages;
+* a leaf (``keywords``, ``regex``, ``similar``, ``only``, ``empty``) holds when at least one
+  message of its scope satisfies it; its hits are the spans it found;
+* ``all`` holds when every part holds (each in its own scope), ``any`` when one does;
+  their hits are the holding parts' hits; ``not`` holds when its part does not (no hits);
+* ``anchor`` holds when at least one hit of ``find`` is kept: ``keep: absent`` keeps a hit
+  when ``expect`` does not hold in the messages around it, ``keep: present`` when it does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..checks.phrases import Hit, PhraseMatcher
+from ..checks.timing import AckMatcher
+from ..models import Chat, Message
+from .model import Condition, Role, Scope
+from .similar import backend
+
+#: Placeholder texts some exports put for a picture, sticker or file ("[图片]", "<img …>").
+_ATTACHMENT = re.compile(
+    r"^\s*(?:\[(?:图片|圖片|表情|动画表情|文件|语音|视频|image|img|photo|picture|sticker|file|"
+    r"attachment|emoji|gif|video|voice)[^\]]*\]|<img\b[^>]*>|https?://\S+\.(?:png|jpe?g|gif|webp))"
+    r"\s*$",
+    re.IGNORECASE,
+)
+
+
+def is_empty_message(text: str) -> bool:
+    """Nothing but blanks, or only an attachment placeholder."""
+    return not text.strip() or _ATTACHMENT.match(text) is not None
+
+
+@dataclass(slots=True)
+class Outcome:
+    holds: bool
+    hits: list[Hit] = field(default_factory=list)
+
+
+_FALSE = Outcome(False)
+
+
+class ChatView:
+    """One chat's messages by role (computed on demand) and each message's position."""
+
+    __slots__ = ("chat", "_roles", "_pos")
+
+    def __init__(self, chat: Chat):
+        self.chat = chat
+        self._roles: dict[str, list[Message]] = {}
+        self._pos: dict[str, int] | None = None
+
+    def role(self, role: Role) -> list[Message]:
+        got = self._roles.get(role)
+        if got is None:
+            ms = self.chat.messages
+            if role == "agent":
+                got = [m for m in ms if m.role == "agent" and not m.auto]
+            elif role == "customer":
+                got = [m for m in ms if m.role == "customer"]
+            else:
+                got = [m for m in ms if m.role == "customer" or (m.role == "agent" and not m.auto)]
+            self._roles[role] = got
+        return got
+
+    def position(self, message_id: str) -> int:
+        if self._pos is None:
+            self._pos = {m.id: i for i, m in enumerate(self.chat.messages)}
+        return self._pos[message_id]
+
+    def message(self, message_id: str) -> Message:
+        return self.chat.messages[self.position(message_id)]
+
+
+def select(view: ChatView, scope: Scope) -> list[Message]:
+    ms = view.role(scope.role)
+    if scope.first is not None:
+        return ms[: scope.first]
+    if scope.last is not None:
+        return ms[-scope.last :]
+    return ms
+
+
+def describe_scope(scope: Scope | None) -> str:
+    """Words for a scope, for details: "the agent's last 2 messages"."""
+    scope = scope or Scope()
+    who = {"agent": "the agent's", "customer": "the customer's", "any": "the chat's"}[scope.role]
+    if scope.first == 1:
+        return f"{who} first message"
+    if scope.last == 1:
+        return f"{who} last message"
+    if scope.first is not None:
+        return f"{who} first {scope.first} messages"
+    if scope.last is not None:
+        return f"{who} last {scope.last} messages"
+    return f"{who} messages"
+
+
+class Node:
+    """A compiled condition."""
+
+    scope: Scope | None
+    name: str
+
+    def run(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        if self.scope is not None:
+            messages = select(view, self.scope)
+        return self.eval(view, messages)
+
+    def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:  # pragma: no cover
+        raise NotImplementedError
+
+
+class _Leaf(Node):
+    def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        holds = False
+        hits: list[Hit] = []
+        for m in messages:
+            ok, found = self.message(m)
+            if ok:
+                holds = True
+                hits.extend(found)
+        return Outcome(holds, hits) if holds else _FALSE
+
+    def message(self, m: Message) -> tuple[bool, list[Hit]]:  # pragma: no cover
+        raise NotImplementedError
+
+
+class KeywordsNode(_Leaf):
+    def __init__(self, cond: Condition):
+        assert cond.keywords is not None
+        kw = cond.keywords
+        self.scope, self.name = cond.scope, cond.name
+        self.any = PhraseMatcher(kw.any) if kw.any else None
+        self.all_phrases = [p.strip() for p in kw.all if p.strip()]
+        self.all = PhraseMatcher(self.all_phrases) if self.all_phrases else None
+        self.none = PhraseMatcher(kw.none) if kw.none else None
+
+    def message(self, m: Message) -> tuple[bool, list[Hit]]:
+        hits: list[Hit] = []
+        if self.any is not None:
+            hits = self.any.find_all(m)
+            if not hits:
+                return False, []
+        if self.all is not None:
+            found = self.all.find_all(m)
+            wanted = {p.lower() for p in self.all_phrases}
+            if {h.rule.lower() for h in found} != wanted:
+                return False, []
+            hits = sorted([*hits, *found], key=lambda h: h.start)
+        if self.none is not None and self.none.contains(m.text):
+            return False, []
+        return True, hits
+
+
+class RegexNode(_Leaf):
+    def __init__(self, cond: Condition):
+        assert cond.regex is not None
+        self.scope, self.name = cond.scope, cond.name
+        self.patterns = [(p, re.compile(p, re.IGNORECASE)) for p in cond.regex.pattern]
+        self.exclude = [re.compile(p, re.IGNORECASE) for p in cond.regex.exclude]
+
+    def message(self, m: Message) -> tuple[bool, list[Hit]]:
+        text = m.text
+        hits: list[Hit] = []
+        excluded: list[tuple[int, int]] | None = None  # computed only when needed
+        for pattern, rx in self.patterns:
+            for mt in rx.finditer(text):
+                s, e = mt.start(), mt.end()
+                if e == s or any(h.start < e and s < h.end for h in hits):
+                    continue  # an empty match quotes nothing; overlapping hits count once
+                if self.exclude:
+                    if excluded is None:
+                        excluded = [
+                            (x.start(), x.end()) for r in self.exclude for x in r.finditer(text)
+                        ]
+                    if any(a < e and s < b for a, b in excluded):
+                        continue
+                hits.append(Hit(m.id, s, e, mt.group(0), pattern))
+        hits.sort(key=lambda h: h.start)
+        return bool(hits), hits
+
+
+class SimilarNode(_Leaf):
+    def __init__(self, cond: Condition):
+        assert cond.similar is not None
+        self.scope, self.name = cond.scope, cond.name
+        self.examples = list(cond.similar.examples)
+        self.threshold = cond.similar.threshold
+        self.backend_name = cond.similar.backend
+
+    def message(self, m: Message) -> tuple[bool, list[Hit]]:
+        match = backend(self.backend_name).best(m.text, self.examples, self.threshold)
+        if match is None:
+            return False, []
+        s = match.span
+        rule = f"similar to {match.example!r} ({match.score:.2f})"
+        return True, [Hit(m.id, s.start, s.end, s.text, rule)]
+
+
+class OnlyNode(_Leaf):
+    def __init__(self, cond: Condition):
+        assert cond.only is not None
+        self.scope, self.name = cond.scope, cond.name
+        self.matcher = AckMatcher(cond.only.phrases)
+
+    def message(self, m: Message) -> tuple[bool, list[Hit]]:
+        if not self.matcher.is_ack(m.text):
+            return False, []
+        return True, [_whole(m, "only")]
+
+
+class EmptyNode(_Leaf):
+    def __init__(self, cond: Condition):
+        self.scope, self.name = cond.scope, cond.name
+        self.want = bool(cond.empty)
+
+    def message(self, m: Message) -> tuple[bool, list[Hit]]:
+        if is_empty_message(m.text) != self.want:
+            return False, []
+        return True, ([_whole(m, "empty")] if m.text.strip() else [])
+
+
+def _whole(m: Message, rule: str) -> Hit:
+    text = m.text.strip()
+    start = m.text.find(text) if text else 0
+    return Hit(m.id, start, start + len(text), text, rule)
+
+
+class AllNode(Node):
+    def __init__(self, cond: Condition, parts: list[Node]):
+        self.scope, self.name, self.parts = cond.scope, cond.name, parts
+
+    def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        hits: list[Hit] = []
+        for part in self.parts:
+            out = part.run(view, messages)
+            if not out.holds:
+                return _FALSE
+            hits.extend(out.hits)
+        return Outcome(True, hits)
+
+    def missing(self, view: ChatView, messages: Sequence[Message]) -> list[Node]:
+        """The parts that do not hold (for a detail that names what is missing)."""
+        if self.scope is not None:
+            messages = select(view, self.scope)
+        return [p for p in self.parts if not p.run(view, messages).holds]
+
+
+class AnyNode(Node):
+    def __init__(self, cond: Condition, parts: list[Node]):
+        self.scope, self.name, self.parts = cond.scope, cond.name, parts
+
+    def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        holds = False
+        hits: list[Hit] = []
+        for part in self.parts:
+            out = part.run(view, messages)
+            if out.holds:
+                holds = True
+                hits.extend(h for h in out.hits if not _overlaps(h, hits))
+        return Outcome(holds, hits) if holds else _FALSE
+
+
+def _overlaps(hit: Hit, hits: list[Hit]) -> bool:
+    return any(
+        h.message_id == hit.message_id and h.start < hit.end and hit.start < h.end for h in hits
+    )
+
+
+class NotNode(Node):
+    def __init__(self, cond: Condition, part: Node):
+        self.scope, self.name, self.part = cond.scope, cond.name, part
+
+    def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        return Outcome(not self.part.run(view, messages).holds)
+
+
+class AnchorNode(Node):
+    def __init__(self, cond: Condition, find: Node, expect: Node):
+        assert cond.anchor is not None
+        a = cond.anchor
+        self.scope, self.name = cond.scope, cond.name
+        self.find, self.expect = find, expect
+        self.before, self.after, self.role = a.before, a.after, a.role
+        self.include_self, self.keep_absent = a.include_self, a.keep == "absent"
+
+    def window(self, view: ChatView, anchor: Message) -> list[Message]:
+        pool = view.role(self.role)
+        at = view.position(anchor.id)
+        before = [m for m in pool if view.position(m.id) < at]
+        after = [m for m in pool if view.position(m.id) > at]
+        out = before[len(before) - self.before :] if self.before else []
+        if self.include_self:
+            out.append(anchor)
+        if self.after:
+            out.extend(after[: self.after])
+        return out
+
+    def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        found = self.find.run(view, messages)
+        if not found.holds:
+            return _FALSE
+        kept: list[Hit] = []
+        verdicts: dict[str, bool] = {}  # expect's verdict per anchor message
+        for hit in found.hits:
+            present = verdicts.get(hit.message_id)
+            if present is None:
+                window = self.window(view, view.message(hit.message_id))
+                present = verdicts[hit.message_id] = self.expect.run(view, window).holds
+            if present != self.keep_absent:
+                kept.append(hit)
+        return Outcome(bool(kept), kept) if kept else _FALSE
+
+
+def compile_condition(cond: Condition) -> Node:
+    if cond.keywords is not None:
+        return KeywordsNode(cond)
+    if cond.regex is not None:
+        return RegexNode(cond)
+    if cond.similar is not None:
+        return SimilarNode(cond)
+    if cond.only is not None:
+        return OnlyNode(cond)
+    if cond.empty is not None:
+        return EmptyNode(cond)
+    if cond.anchor is not None:
+        return AnchorNode(
+            cond, compile_condition(cond.anchor.find), compile_condition(cond.anchor.expect)
+        )
+    if cond.all_of is not None:
+        return AllNode(cond, [compile_condition(c) for c in cond.all_of])
+    if cond.any_of is not None:
+        return AnyNode(cond, [compile_condition(c) for c in cond.any_of])
+    assert cond.not_ is not None
+    return NotNode(cond, compile_condition(cond.not_))
+
+
+def evaluate(
+    node: Node, chat: Chat | ChatView, messages: Sequence[Message] | None = None
+) -> Outcome:
+    """Run a compiled condition on a chat (its root scope: the agent's messages by default)."""
+    view = chat if isinstance(chat, ChatView) else ChatView(chat)
+    if messages is None:
+        messages = select(view, node.scope or Scope())
+    return node.eval(view, messages)

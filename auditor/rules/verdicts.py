@@ -1,0 +1,89 @@
+"""A check's verdict from its rubric rule: ``require`` and ``forbid`` rules, with evidence.
+
+* ``require``: passes when the condition holds, citing what it found; fails otherwise,
+  naming the missing parts (the ``name`` of each ``all`` part that does not hold) and
+  citing what was found, else the start of the scope's last message.
+* ``forbid``: fails when the condition holds, citing every hit; passes otherwise.
+
+Every quote is the hit's text as it stands in the message (``quote_context`` characters
+around it when the rule asks for them: a lone "你" tells a reviewer nothing). ``data`` has
+the hits with their offsets (``hits``) and the ids of the messages read (``messages``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..checks.phrases import Hit, Verdict, quote_prefix
+from ..models import Chat, Evidence, Message
+from .engine import AllNode, ChatView, Node, describe_scope, select
+from .model import CheckRule, Scope
+
+
+class CompiledRule:
+    """One check's rule, compiled once per rubric."""
+
+    def __init__(self, check: str, rule: CheckRule, node: Node):
+        self.check = check
+        self.rule = rule
+        self.node = node
+
+    @property
+    def scope(self) -> Scope:
+        return self.node.scope or Scope()
+
+    def verdict(self, chat: Chat | ChatView) -> Verdict:
+        view = chat if isinstance(chat, ChatView) else ChatView(chat)
+        messages = select(view, self.scope)
+        where = describe_scope(self.node.scope)
+        if not messages:
+            return Verdict("na", f"nothing to check: no message in {where}", data={"messages": []})
+        out = self.node.eval(view, messages)
+        data: dict[str, Any] = {
+            "messages": [m.id for m in messages],
+            "hits": [h.as_dict() for h in out.hits],
+        }
+        evidence = self._evidence(view, out.hits)
+        if self.rule.kind == "forbid":
+            if not out.holds:
+                return Verdict("pass", f"nothing forbidden in {where}", data=data)
+            listed = ", ".join(f"{h.text!r} in {h.message_id}" for h in out.hits)
+            n = len(out.hits)
+            detail = f"{n} forbidden hit{'s' if n != 1 else ''}: {listed}" if n else "forbidden"
+            return Verdict("fail", detail, evidence, data)
+        # require
+        if out.holds:
+            listed = ", ".join(f"{h.text!r} in {h.message_id}" for h in out.hits)
+            return Verdict("pass", f"found {listed or 'it'} in {where}", evidence, data)
+        missing = self._missing(view, messages)
+        if not evidence:
+            evidence = [_prefix(messages[-1] if self.scope.first is None else messages[0])]
+        what = " and ".join(missing) if missing else (self.node.name or self.check)
+        data["missing"] = missing
+        return Verdict("fail", f"{what} not found in {where}", evidence, data)
+
+    def _missing(self, view: ChatView, messages: Sequence[Message]) -> list[str]:
+        if isinstance(self.node, AllNode):
+            return [
+                p.name or f"part {i + 1}" for i, p in enumerate(self.node.missing(view, messages))
+            ]
+        return []
+
+    def _evidence(self, view: ChatView, hits: Sequence[Hit]) -> list[Evidence]:
+        ctx = self.rule.quote_context
+        out = []
+        for h in hits:
+            if not h.text:
+                continue
+            if ctx:
+                text = view.message(h.message_id).text
+                quote = text[max(0, h.start - ctx) : min(len(text), h.end + ctx)]
+            else:
+                quote = h.text
+            out.append(Evidence(message_id=h.message_id, quote=quote))
+        return out
+
+
+def _prefix(m: Message) -> Evidence:
+    return Evidence(message_id=m.id, quote=quote_prefix(m.text))
