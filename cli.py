@@ -18,6 +18,7 @@ from auditor.commands.evaluate import eval_command
 from auditor.commands.options import db_option, grader_options, open_store
 from auditor.commands.report import report
 from auditor.commands.review import agreement, review
+from auditor.commands.rules import rules
 from auditor.errors import AuditorError, BudgetExceeded, InputError, UsageError
 from auditor.redact import redact, redact_json
 
@@ -336,6 +337,7 @@ main.add_command(review)
 main.add_command(agreement)
 main.add_command(eval_command)
 main.add_command(report)
+main.add_command(rules)
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

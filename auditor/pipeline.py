@@ -20,7 +20,7 @@ from typing import IO, Any
 import orjson
 
 from . import __version__
-from .checks import ChatChecker
+from .checks import ChatChecker, language_na
 from .errors import BudgetExceeded, InputError
 from .grading.base import Grader
 from .grading.injection import detect_injection
@@ -41,6 +41,8 @@ async def audit_chat(
     findings, metrics = checker.run(chat)
     grades = await grader.grade(chat, rubric) if rubric.llm_criteria else []
     result = score_chat(chat, rubric, findings, grades, metrics, grader=grader.name)
+    if chat.language != rubric.language:
+        result.warnings.append(language_na(chat.language, rubric.language))
     injection = detect_injection(chat)
     reasons = queue_reasons(result, rubric, injection)
     if reasons:
@@ -78,6 +80,9 @@ class RunSummary:
     rejects: list[Reject] = field(default_factory=list)
     quota_added: int = 0
     seconds: float = 0.0
+    # chats in a language no rubric covers (language -> count): language checks were na
+    unsupported_language: Counter[str] = field(default_factory=Counter)
+    no_timestamps: int = 0  # chats exported without timestamps: timing checks were na
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -91,6 +96,8 @@ class RunSummary:
             "unscored": self.unscored,
             "quota_added": self.quota_added,
             "failed_criteria": dict(self.failed_criteria.most_common()),
+            "unsupported_language": dict(self.unsupported_language.most_common()),
+            "no_timestamps": self.no_timestamps,
             "seconds": round(self.seconds, 3),
         }
 
@@ -310,6 +317,9 @@ async def _run_audit(
             seq = summary.read
             rubric = rubrics.for_language(item.language)
             replaced(item.chat_id, seq, rubric)
+            if item.language != rubric.language:
+                summary.unsupported_language[item.language] += 1
+            summary.no_timestamps += not item.timed
             if not force:
                 key = store.stored_key(item.chat_id, rubric.name)
                 if key == StoredKey(item.transcript_hash, rubric.hash, grader_key):

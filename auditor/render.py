@@ -62,6 +62,10 @@ def render_summary(summary: Any, *, db: str) -> None:
     if summary.quota_added:
         t.add_row("agent-quota picks (full review)", f"{summary.quota_added:,}")
     t.add_row("with unscored grades", f"{summary.unscored:,}")
+    if summary.no_timestamps:
+        t.add_row("without timestamps (timing checks n/a)", f"{summary.no_timestamps:,}")
+    for language, n in summary.unsupported_language.most_common():
+        t.add_row(f"in {language} (no rubric: language checks n/a)", f"{n:,}")
     t.add_row("time", f"{summary.seconds:.1f} s")
     console.print(t)
     if summary.failed_criteria:

@@ -320,8 +320,18 @@ def list_rubrics() -> list[tuple[Path, Rubric | RubricError]]:
     return out
 
 
+#: The rubric a chat in a language no shipped rubric covers is audited with: its timing
+#: checks apply, its language-dependent checks are not applicable (with a warning).
+FALLBACK_LANGUAGE = "en"
+
+
 class RubricSet:
-    """The rubric for each chat: one fixed rubric, or ``auto`` = online-chat-<language>."""
+    """The rubric for each chat: one fixed rubric, or ``auto`` = online-chat-<language>.
+
+    With ``auto``, a chat in a language without an ``online-chat-<language>`` rubric gets
+    the ``online-chat-en`` rubric; the checker then marks its language-dependent checks
+    not applicable (``covers`` tells the two cases apart).
+    """
 
     def __init__(self, spec: str = "auto"):
         self.spec = spec
@@ -335,8 +345,25 @@ class RubricSet:
         if self._fixed is not None:
             return self._fixed
         if language not in self._cache:
-            self._cache[language] = load_rubric(f"online-chat-{language}")
+            name = f"online-chat-{language}"
+            try:
+                resolve_rubric_path(name)
+            except RubricError:
+                if language == FALLBACK_LANGUAGE or not _LANGUAGE.fullmatch(language):
+                    raise
+                self._cache[language] = self.for_language(FALLBACK_LANGUAGE)
+            else:
+                self._cache[language] = load_rubric(name)  # an invalid file is an error
         return self._cache[language]
 
+    def covers(self, language: str) -> bool:
+        """Whether the rubric a chat in ``language`` gets is written for that language."""
+        return self.for_language(language).language == language
+
     def loaded(self) -> list[Rubric]:
-        return [self._fixed] if self._fixed else list(self._cache.values())
+        if self._fixed:
+            return [self._fixed]
+        return list({r.hash: r for r in self._cache.values()}.values())
+
+
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
