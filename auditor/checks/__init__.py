@@ -314,7 +314,13 @@ class ChatChecker:
         analysis = self.timing.analyze(chat, opens)
         reply_rule = self.rules.get("unanswered_customer")
         if reply_rule is not None and analysis.last_turn:
-            needing = [m for m in analysis.last_turn if reply_rule.node.eval(view, [m]).holds]
+            # read over the whole unanswered turn (a scope such as {role: customer, last: 1}
+            # picks its last message); the messages with hits are the ones needing a reply
+            out = reply_rule.node.eval(view, analysis.last_turn)
+            hit_ids = {h.message_id for h in out.hits}
+            needing = [m for m in analysis.last_turn if m.id in hit_ids] if out.holds else []
+            if out.holds and not needing:
+                needing = list(analysis.last_turn)
             analysis.needs_reply = needing
             analysis.last_turn_ack_only = not needing
         replies = agent_replies(chat)
