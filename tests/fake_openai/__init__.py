@@ -28,6 +28,7 @@ import math
 import re
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +66,22 @@ LLAMA_CPP_JSON_SCHEMA_ERROR = (
     "  Input should be 'text' or 'json_object' [type=literal_error, "
     "input_value='json_schema', input_type=str]"
 )
+
+
+EMBEDDING_DIMS = 64
+
+
+def fake_embedding(text: str) -> list[float]:
+    """A deterministic embedding: the text's character bigrams hashed into 64 buckets.
+
+    Texts sharing many bigrams get close vectors, so a test can predict which example a
+    sentence is "similar" to; ``zlib.crc32`` keeps it stable across processes.
+    """
+    folded = "".join(ch for ch in text.lower() if ch.isalnum())
+    vec = [0.0] * EMBEDDING_DIMS
+    for i in range(max(0, len(folded) - 1)):
+        vec[zlib.crc32(folded[i : i + 2].encode()) % EMBEDDING_DIMS] += 1.0
+    return vec
 
 
 def parse_transcript(body: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -165,7 +182,16 @@ class FakeOpenAI:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        app = Starlette(routes=[Route("/v1/chat/completions", self._handle, methods=["POST"])])
+        # /v1/embeddings: a deterministic vector per text (see fake_embedding); each request
+        # body is kept in embedding_requests (apart from the chat requests above)
+        self.embedding_requests: list[dict[str, Any]] = []
+        self.embedding_headers: list[dict[str, str]] = []
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._handle, methods=["POST"]),
+                Route("/v1/embeddings", self._embeddings, methods=["POST"]),
+            ]
+        )
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
@@ -222,6 +248,26 @@ class FakeOpenAI:
         if item is None:
             return Reply()
         return item(body) if callable(item) else item
+
+    async def _embeddings(self, request: Request) -> Response:
+        body = json.loads(await request.body())
+        with self._lock:
+            self.embedding_requests.append(body)
+            self.embedding_headers.append(dict(request.headers))
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [
+            {"object": "embedding", "index": i, "embedding": fake_embedding(t)}
+            for i, t in enumerate(texts)
+        ]
+        tokens = sum(estimate_tokens(t) for t in texts)
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model", ""),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
 
     async def _handle(self, request: Request) -> Response:
         raw = await request.body()
