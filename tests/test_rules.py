@@ -7,6 +7,7 @@ Each failure mode of issue 9 is one test here: the chat is what real exports loo
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -409,10 +410,10 @@ def test_not_and_any() -> None:
     assert out.holds and out.hits == []
 
 
-def test_a_new_check_from_the_rubric_alone(tmp_path) -> None:
+def test_a_new_check_from_the_rubric_alone() -> None:
     text = (
-        open(load_rubric("online-chat-zh").path or "", encoding="utf-8")
-        .read()
+        Path(load_rubric("online-chat-zh").path or "")
+        .read_text(encoding="utf-8")
         .replace(
             "\ncriteria:\n",
             """
