@@ -1,0 +1,185 @@
+"""`auditor rules test`, the embeddings backend on a real local server, languages, the run summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from fake_openai import FakeOpenAI
+from test_rules import make_chat
+
+from auditor.errors import ConfigurationError
+from auditor.evaluation.rules_test import run_rules_test
+from auditor.ingest.language import message_language
+from auditor.rules.engine import compile_condition, evaluate
+from auditor.rules.model import Condition
+from auditor.rules.similar import EmbeddingBackend, set_embedding_backend
+from cli import main
+
+
+def labelled(chat_id: str, turns: list[tuple[str, str]], **labels: Any) -> dict[str, Any]:
+    messages = [
+        {"id": f"m{i + 1}", "role": r, "text": t, "ts": f"2026-03-02T09:00:{10 * i:02d}+08:00"}
+        for i, (r, t) in enumerate(turns)
+    ]
+    return {
+        "source": "test",
+        "chat": {"chat_id": chat_id, "messages": messages},
+        "labels": {"greeting": None, "forbidden": None, "unanswered": None, **labels},
+    }
+
+
+def write_set(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+ROWS = [
+    # greeting present, labelled present: TN
+    labelled("g1", [("customer", "在吗"), ("agent", "您好，在的")], greeting=True),
+    # no greeting, labelled missing: TP
+    labelled("g2", [("customer", "在吗"), ("agent", "请问有什么可以帮您")], greeting=False),
+    # greeting present but the reviewer says missing: FN
+    labelled("g3", [("customer", "在吗"), ("agent", "亲，稍等")], greeting=False),
+    # no greeting though the reviewer says present: FP
+    labelled("g4", [("customer", "在吗"), ("agent", "好的呢")], greeting=True),
+    # unlabelled: left out
+    labelled("g5", [("customer", "在吗"), ("agent", "好的呢")], greeting=None),
+    # Japanese: greeting is n/a, never failed
+    labelled("g6", [("customer", "すみません"), ("agent", "少々お待ちください")], greeting=False),
+]
+
+
+def test_rules_test_confusion_counts_by_hand(tmp_path: Path) -> None:
+    report = run_rules_test(write_set(tmp_path / "set.jsonl", ROWS))
+    g = report.checks["greeting"]
+    assert (g.tp, g.fp, g.fn, g.tn, g.na, g.unlabelled) == (1, 1, 1, 1, 1, 1)
+    assert g.precision == 0.5 and g.recall == 0.5
+    assert {m.chat_id: (m.verdict, m.label) for m in g.misjudged} == {
+        "g3": ("pass", True),
+        "g4": ("fail", False),
+    }
+    assert report.unsupported == {"ja": 1}
+    assert report.unsupported_language_fails == 0
+
+
+def test_rules_test_command_json_and_text(tmp_path: Path) -> None:
+    path = write_set(tmp_path / "set.jsonl", ROWS)
+    r = CliRunner().invoke(main, ["rules", "test", "--set", str(path), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["checks"]["greeting"]["tp"] == 1
+    assert data["checks"]["greeting"]["misjudged"][0]["chat_id"] in ("g3", "g4")
+    r = CliRunner().invoke(main, ["rules", "test", "--set", str(path)])
+    assert r.exit_code == 0, r.output
+    assert "greeting" in r.output and "g4" in r.output
+
+
+def test_rules_test_bad_line_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"chat": {}, "labels": {}}\n{not json\n', "utf-8")
+    r = CliRunner().invoke(main, ["rules", "test", "--set", str(path)])
+    assert r.exit_code != 0
+    assert f"{path}:2" in r.output
+
+
+# -- embeddings over a real local server ------------------------------------------------------
+
+
+def test_embedding_backend_on_a_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with FakeOpenAI() as server:
+        backend = EmbeddingBackend("fake-embed", base_url=server.url)
+        set_embedding_backend(backend)
+        try:
+            node = compile_condition(
+                Condition.model_validate(
+                    {
+                        "similar": {
+                            "examples": ["请问还有什么可以帮您的吗"],
+                            "threshold": 0.6,
+                            "backend": "embeddings",
+                        }
+                    }
+                )
+            )
+            chat = make_chat([("customer", "好"), ("agent", "好的，请问还有什么可以帮到您的吗")])
+            out = evaluate(node, chat)
+            assert out.holds
+            assert out.hits[0].text == "请问还有什么可以帮到您的吗"
+            assert backend.requests == 1
+            evaluate(node, chat)  # every text is cached: no new request
+            assert backend.requests == 1
+            assert len(server.embedding_requests) == 1
+            assert server.embedding_requests[0]["model"] == "fake-embed"
+            assert server.embedding_headers[0]["authorization"] == "Bearer sk-test"
+            assert server.request_count == 0  # no chat-completions request
+        finally:
+            set_embedding_backend(None)
+
+
+def test_embedding_backend_needs_a_model_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUDITOR_EMBEDDINGS_MODEL", raising=False)
+    with pytest.raises(ConfigurationError, match="AUDITOR_EMBEDDINGS_MODEL"):
+        EmbeddingBackend()
+    monkeypatch.setenv("AUDITOR_EMBEDDINGS_MODEL", "m")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
+        EmbeddingBackend()
+
+
+# -- per-message language -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("您好，请问有什么可以帮您", "zh"),
+        ("Thanks for reaching out, how can I help?", "en"),
+        ("ご注文ありがとうございます", "ja"),
+        ("Muchas gracias por su paciencia, revisaremos su pedido.", "es"),
+        ("ok", None),  # too short to say
+        ("👍👍", None),
+    ],
+)
+def test_message_language(text: str, code: str | None) -> None:
+    assert message_language(text) == code
+
+
+# -- the run summary counts the two kinds of partial audits ----------------------------------------
+
+
+def test_run_summary_counts_unsupported_languages_and_missing_timestamps(tmp_path: Path) -> None:
+    lines = [
+        {
+            "chat_id": "ja1",
+            "messages": [
+                {"role": "customer", "ts": "2026-03-02T09:00:00Z", "text": "すみません"},
+                {"role": "agent", "ts": "2026-03-02T09:00:10Z", "text": "少々お待ちください"},
+            ],
+        },
+        {
+            "chat_id": "nots",
+            "messages": [
+                {"role": "customer", "text": "发票开好了吗"},
+                {"role": "agent", "text": "您好，已经开好了"},
+            ],
+        },
+    ]
+    path = tmp_path / "day.jsonl"
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    db = tmp_path / "a.db"
+    r = CliRunner().invoke(main, ["audit", str(path), "--db", str(db), "--json", "-q"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output.strip().splitlines()[-1])
+    assert summary["audited"] == 2 and summary["rejected"] == 0
+    assert summary["unsupported_language"] == {"ja": 1}
+    assert summary["no_timestamps"] == 1
+    r = CliRunner().invoke(main, ["show", "ja1", "--db", str(db), "--json"])
+    result = json.loads(r.output)
+    assert any("'ja'" in w for w in result["warnings"])
+    failed = {f["check"] for f in result["findings"] if f["status"] == "fail"}
+    assert not failed & {"greeting", "closing", "forbidden_phrase", "typos", "unanswered_customer"}
