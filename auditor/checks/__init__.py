@@ -15,7 +15,7 @@ from typing import Any
 
 from ..models import Chat, Evidence, Finding, Message, Metrics
 from ..rubric import Criterion, Rubric
-from ..rules.engine import ChatView, compile_condition
+from ..rules.engine import ChatView, KeywordsNode, compile_condition
 from ..rules.verdicts import CompiledRule
 from .phrases import PhraseChecks, Verdict, agent_replies, quote_prefix
 from .timing import Gap, Hold, TimingAnalysis, TimingAnalyzer
@@ -307,9 +307,21 @@ class ChatChecker:
         opens = None
         if hold_rule is not None:
             node = hold_rule.node
+            if (
+                isinstance(node, KeywordsNode)
+                and node.scope is None
+                and node.any is not None
+                and node.all is None
+                and node.none is None
+            ):
+                quick = node.any.contains  # the common case: a phrase list, one automaton pass
 
-            def opens(m: Message) -> bool:
-                return node.eval(view, [m]).holds
+                def opens(m: Message) -> bool:
+                    return quick(m.text)
+            else:
+
+                def opens(m: Message) -> bool:
+                    return node.eval(view, [m]).holds
 
         analysis = self.timing.analyze(chat, opens)
         reply_rule = self.rules.get("unanswered_customer")

@@ -20,14 +20,17 @@ Semantics (rubrics/README.md has examples):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..checks.phrases import Hit, PhraseMatcher
+from ..checks.phrases import Hit, PhraseMatcher, _any_of
 from ..checks.timing import AckMatcher
 from ..models import Chat, Message
 from .model import Condition, Role, Scope
-from .similar import backend
+from .similar import Match, backend
+
+#: How many message texts each similar-sentence condition remembers its verdict for.
+SIMILAR_CACHE = 50_000
 
 #: Placeholder texts some exports put for a picture, sticker or file ("[图片]", "<img …>").
 _ATTACHMENT = re.compile(
@@ -47,6 +50,7 @@ def is_empty_message(text: str) -> bool:
 class Outcome:
     holds: bool
     hits: list[Hit] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # an ``all``'s parts that did not hold
 
 
 _FALSE = Outcome(False)
@@ -143,6 +147,7 @@ class KeywordsNode(_Leaf):
         assert cond.keywords is not None
         kw = cond.keywords
         self.scope, self.name = cond.scope, cond.name
+        self.any_phrases = list(kw.any)
         self.any = PhraseMatcher(kw.any) if kw.any else None
         self.all_phrases = [p.strip() for p in kw.all if p.strip()]
         self.all = PhraseMatcher(self.all_phrases) if self.all_phrases else None
@@ -171,9 +176,13 @@ class RegexNode(_Leaf):
         self.scope, self.name = cond.scope, cond.name
         self.patterns = [(p, re.compile(p, re.IGNORECASE)) for p in cond.regex.pattern]
         self.exclude = [re.compile(p, re.IGNORECASE) for p in cond.regex.exclude]
+        # one alternation of every pattern: most messages match none, and one search says so
+        self.screen = _any_of(cond.regex.pattern) if len(self.patterns) > 1 else None
 
     def message(self, m: Message) -> tuple[bool, list[Hit]]:
         text = m.text
+        if self.screen is not None and self.screen.search(text) is None:
+            return False, []
         hits: list[Hit] = []
         excluded: list[tuple[int, int]] | None = None  # computed only when needed
         for pattern, rx in self.patterns:
@@ -200,9 +209,17 @@ class SimilarNode(_Leaf):
         self.examples = list(cond.similar.examples)
         self.threshold = cond.similar.threshold
         self.backend_name = cond.similar.backend
+        # message text -> best match: agents repeat their macros, so texts recur a lot
+        self._cache: dict[str, Match | None] = {}
 
     def message(self, m: Message) -> tuple[bool, list[Hit]]:
-        match = backend(self.backend_name).best(m.text, self.examples, self.threshold)
+        try:
+            match = self._cache[m.text]
+        except KeyError:
+            match = backend(self.backend_name).best(m.text, self.examples, self.threshold)
+            if len(self._cache) >= SIMILAR_CACHE:
+                self._cache.clear()
+            self._cache[m.text] = match
         if match is None:
             return False, []
         s = match.span
@@ -244,34 +261,83 @@ class AllNode(Node):
         self.scope, self.name, self.parts = cond.scope, cond.name, parts
 
     def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        """Every part is evaluated, so a failure can name all the parts that are missing."""
         hits: list[Hit] = []
-        for part in self.parts:
+        missing: list[str] = []
+        for i, part in enumerate(self.parts):
             out = part.run(view, messages)
-            if not out.holds:
-                return _FALSE
-            hits.extend(out.hits)
-        return Outcome(True, hits)
-
-    def missing(self, view: ChatView, messages: Sequence[Message]) -> list[Node]:
-        """The parts that do not hold (for a detail that names what is missing)."""
-        if self.scope is not None:
-            messages = select(view, self.scope)
-        return [p for p in self.parts if not p.run(view, messages).holds]
+            if out.holds:
+                hits.extend(out.hits)
+            else:
+                missing.append(part.name or f"part {i + 1}")
+        return Outcome(not missing, hits, missing)
 
 
 class AnyNode(Node):
+    """Holds when a part holds; its hits are those of every part that holds.
+
+    ``similar`` parts (the slow ones) are tried only when no other part holds: when a
+    keyword already found the sentence, a similar-sentence hit would only repeat it.
+    """
+
     def __init__(self, cond: Condition, parts: list[Node]):
         self.scope, self.name, self.parts = cond.scope, cond.name, parts
+        self.quick = [p for p in parts if not isinstance(p, SimilarNode)]
+        self.slow = [p for p in parts if isinstance(p, SimilarNode)]
+        self.screen = _screen(parts)
 
     def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        if self.screen is not None:
+            # Most messages match none of the parts: one automaton pass and one regex
+            # search rule them out for all parts at once.
+            messages = [m for m in messages if self.screen(m.text)]
+            if not messages:
+                return _FALSE
         holds = False
         hits: list[Hit] = []
-        for part in self.parts:
-            out = part.run(view, messages)
-            if out.holds:
-                holds = True
-                hits.extend(h for h in out.hits if not _overlaps(h, hits))
+        for group in (self.quick, self.slow):
+            for part in group:
+                out = part.run(view, messages)
+                if out.holds:
+                    holds = True
+                    hits.extend(h for h in out.hits if not _overlaps(h, hits))
+            if holds:
+                break
         return Outcome(holds, hits) if holds else _FALSE
+
+
+def _screen(parts: Sequence[Node]) -> Callable[[str], bool] | None:
+    """A test that is true for every message text any of ``parts`` could hit, or None.
+
+    Only built when every part is a message-local, scope-less keyword or regex leaf (or an
+    anchor whose ``find`` is one): a part that can hold on absence (``keywords: none``,
+    ``not``) or on meaning (``similar``) cannot be screened by its words.
+    """
+    phrases: list[str] = []
+    patterns: list[str] = []
+    for part in parts:
+        leaf = part.find if isinstance(part, AnchorNode) else part
+        if leaf.scope is not None:
+            return None
+        if isinstance(leaf, KeywordsNode) and leaf.none is None:
+            phrases += leaf.any_phrases + leaf.all_phrases
+        elif isinstance(leaf, RegexNode):
+            patterns += [p for p, _ in leaf.patterns]
+        else:
+            return None
+    matcher = PhraseMatcher(phrases) if phrases else None
+    rx = _any_of(patterns) if len(patterns) > 1 else None
+    if patterns and rx is None:
+        if len(patterns) > 1:
+            return None  # patterns that cannot be joined (capturing groups): no screen
+        rx = re.compile(patterns[0], re.IGNORECASE)
+    contains = matcher.contains if matcher else None
+    search = rx.search if rx else None
+
+    def screen(text: str) -> bool:
+        return bool((contains and contains(text)) or (search and search(text)))
+
+    return screen
 
 
 def _overlaps(hit: Hit, hits: list[Hit]) -> bool:

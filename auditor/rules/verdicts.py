@@ -17,7 +17,7 @@ from typing import Any
 
 from ..checks.phrases import Hit, Verdict, quote_prefix
 from ..models import Chat, Evidence, Message
-from .engine import AllNode, ChatView, Node, describe_scope, select
+from .engine import ChatView, Node, describe_scope, select
 from .model import CheckRule, Scope
 
 
@@ -28,24 +28,23 @@ class CompiledRule:
         self.check = check
         self.rule = rule
         self.node = node
-
-    @property
-    def scope(self) -> Scope:
-        return self.node.scope or Scope()
+        self.scope: Scope = node.scope or Scope()
+        self.where = describe_scope(node.scope)
+        self.forbid = rule.kind == "forbid"
 
     def verdict(self, chat: Chat | ChatView) -> Verdict:
         view = chat if isinstance(chat, ChatView) else ChatView(chat)
         messages = select(view, self.scope)
-        where = describe_scope(self.node.scope)
+        where = self.where
         if not messages:
             return Verdict("na", f"nothing to check: no message in {where}", data={"messages": []})
         out = self.node.eval(view, messages)
         data: dict[str, Any] = {
             "messages": [m.id for m in messages],
-            "hits": [h.as_dict() for h in out.hits],
+            "hits": [h.as_dict() for h in out.hits] if out.hits else [],
         }
-        evidence = self._evidence(view, out.hits)
-        if self.rule.kind == "forbid":
+        evidence = self._evidence(view, out.hits) if out.hits else []
+        if self.forbid:
             if not out.holds:
                 return Verdict("pass", f"nothing forbidden in {where}", data=data)
             listed = ", ".join(f"{h.text!r} in {h.message_id}" for h in out.hits)
@@ -56,7 +55,7 @@ class CompiledRule:
         if out.holds:
             listed = ", ".join(f"{h.text!r} in {h.message_id}" for h in out.hits)
             return Verdict("pass", f"found {listed or 'it'} in {where}", evidence, data)
-        missing = self._missing(view, messages)
+        missing = out.missing
         if not evidence:
             evidence = [_prefix(messages[-1] if self.scope.first is None else messages[0])]
         what = " and ".join(missing) if missing else (self.node.name or self.check)
