@@ -38,6 +38,7 @@ EN_STOPWORD_SHARE = 0.2
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u31f0-\u31ff\uff66-\uff9d]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e]")
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
@@ -78,7 +79,7 @@ def _shortcut(text: str) -> str | None:
         if cjk / (cjk + words) >= ZH_THRESHOLD:
             return "zh"
         text = _CJK.sub(" ", text)  # "I ordered 茶叶 from your store": is the rest English?
-    if text.isascii():
+    if text.isascii() or not _NON_ASCII_LETTER.search(text):  # emoji, "’", "�" don't count
         words = _ASCII_WORD.findall(text.lower())
         if words:
             common = sum(w in _EN_WORDS for w in words)

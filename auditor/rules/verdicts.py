@@ -62,13 +62,6 @@ class CompiledRule:
         data["missing"] = missing
         return Verdict("fail", f"{what} not found in {where}", evidence, data)
 
-    def _missing(self, view: ChatView, messages: Sequence[Message]) -> list[str]:
-        if isinstance(self.node, AllNode):
-            return [
-                p.name or f"part {i + 1}" for i, p in enumerate(self.node.missing(view, messages))
-            ]
-        return []
-
     def _evidence(self, view: ChatView, hits: Sequence[Hit]) -> list[Evidence]:
         ctx = self.rule.quote_context
         out = []
