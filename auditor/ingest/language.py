@@ -75,8 +75,8 @@ def _shortcut(text: str) -> str | None:
         return "ko"
     cjk = len(_CJK.findall(text))
     if cjk:
-        words = len(_LATIN_WORD.findall(text))
-        if cjk / (cjk + words) >= ZH_THRESHOLD:
+        latin = len(_LATIN_WORD.findall(text))
+        if cjk / (cjk + latin) >= ZH_THRESHOLD:
             return "zh"
         text = _CJK.sub(" ", text)  # "I ordered 茶叶 from your store": is the rest English?
     if text.isascii() or not _NON_ASCII_LETTER.search(text):  # emoji, "’", "�" don't count
