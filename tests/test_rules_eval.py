@@ -183,3 +183,34 @@ def test_run_summary_counts_unsupported_languages_and_missing_timestamps(tmp_pat
     assert any("'ja'" in w for w in result["warnings"])
     failed = {f["check"] for f in result["findings"] if f["status"] == "fail"}
     assert not failed & {"greeting", "closing", "forbidden_phrase", "typos", "unanswered_customer"}
+
+
+# -- the labelled real chats (skips without ../shared/data) -------------------------------------
+
+
+@pytest.mark.realdata
+def test_labelled_real_chats_all_audit_and_no_foreign_chat_fails_a_language_check(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    out = tmp_path / "dev.jsonl"
+    subprocess.run(
+        [
+            sys.executable,
+            str(repo / "eval/real/build.py"),
+            "--data",
+            str(shared_data),
+            "-o",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    report = run_rules_test(out)
+    assert report.chats >= 300 and report.rejected == []  # timestamp-less exports audit too
+    assert report.unsupported_language_fails == 0
+    for check in ("greeting", "closing", "forbidden_phrase", "unanswered_customer"):
+        assert report.checks[check].n > 0, check
