@@ -11,7 +11,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @lru_cache(maxsize=1)
 def git_commit() -> str | None:
-    """The git commit of the auditor's own checkout, or None outside a checkout."""
+    """The git commit of the auditor's own checkout, or None outside a checkout.
+
+    An installed wheel lives in site-packages, which may sit inside some other git
+    repository (a project's ``.venv``): only a folder with its own ``.git`` is asked.
+    """
+    if not (REPO_ROOT / ".git").exists():
+        return None
     try:
         out = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],

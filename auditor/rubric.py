@@ -18,9 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import RubricError
 from .models import CHECK_IDS, Language, Severity, content_hash
 from .rules.model import CheckRule
+from .shipped import shipped_dir
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RUBRICS_DIR = REPO_ROOT / "rubrics"
+#: the shipped rubrics: the repo's rubrics/ in a checkout, auditor/rubrics in a wheel
+DEFAULT_RUBRICS_DIR = shipped_dir("rubrics")
 
 
 class _Strict(BaseModel):

@@ -33,10 +33,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import PromptError
 from ..models import Chat, content_hash
-from ..rubric import REPO_ROOT, Criterion, Rubric
+from ..rubric import Criterion, Rubric
+from ..shipped import shipped_dir
 from .schema import criterion_levels
 
-DEFAULT_PROMPTS_DIR = REPO_ROOT / "prompts"
+#: the shipped prompts: the repo's prompts/ in a checkout, auditor/prompts in a wheel
+DEFAULT_PROMPTS_DIR = shipped_dir("prompts")
 FENCE_OPEN, FENCE_CLOSE = "<<<TRANSCRIPT", "TRANSCRIPT>>>"
 
 _REQUIRED_VARS = {

@@ -7,19 +7,15 @@ the browser's own fonts through the CSS font stack.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from . import charts, fmt
 from .model import Report
 
-TEMPLATES = Path(__file__).parent / "templates"
-
 
 def _env() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=PackageLoader("auditor.reporting", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,
