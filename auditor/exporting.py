@@ -1,4 +1,7 @@
-"""Export stored results as JSONL (the full per-chat result) or CSV (one flat row per chat)."""
+"""Export stored results as JSONL (the full per-chat result) or CSV (one flat row per chat).
+
+CSV cells pass through :mod:`auditor.spreadsheet`: no chat text becomes a formula.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import IO, Any
 import orjson
 
 from .models import Metrics
+from .spreadsheet import safe_cell
 
 #: the metrics columns are the Metrics model's fields, in its order
 METRIC_COLUMNS = tuple(Metrics.model_fields)
@@ -62,7 +66,7 @@ def write_export(results: Iterable[dict[str, Any]], fmt: str, out: IO[bytes]) ->
     writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS)
     writer.writeheader()
     for r in results:
-        writer.writerow(flat_row(r))
+        writer.writerow({k: safe_cell(v) for k, v in flat_row(r).items()})
         n += 1
     text.flush()
     text.detach()

@@ -34,6 +34,7 @@ from .review import (
     review_row,
 )
 from .rubric import Rubric
+from .spreadsheet import restore_cell, safe_cell, xlsx_append
 
 if TYPE_CHECKING:
     from .store import Store
@@ -149,7 +150,7 @@ def export_rows(
 def write_csv(rows: Iterable[dict[str, str]], fh: IO[str]) -> None:
     writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
 
 
 def write_xlsx(export: ExportRows, path: str | Path) -> None:
@@ -161,7 +162,7 @@ def write_xlsx(export: ExportRows, path: str | Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "review"
-    ws.append(list(COLUMNS))
+    xlsx_append(ws, list(COLUMNS))
     wrap = Alignment(wrap_text=True, vertical="top")
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -174,7 +175,7 @@ def write_xlsx(export: ExportRows, path: str | Path) -> None:
             if len(v) > XLSX_CELL_LIMIT:
                 v = v[: XLSX_CELL_LIMIT - 40] + "\n… (cut: see `auditor review show`)"
             values.append(v)
-        ws.append(values)
+        xlsx_append(ws, values)
         for cell in ws[i]:
             cell.alignment = wrap
         allowed = row["allowed_levels"]
@@ -197,18 +198,23 @@ def write_xlsx(export: ExportRows, path: str | Path) -> None:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     guide = wb.create_sheet("levels")
-    guide.append(["rubric", "criterion", "title", "level", "points", "description"])
+    xlsx_append(guide, ["rubric", "criterion", "title", "level", "points", "description"])
     for cell in guide[1]:
         cell.font = Font(bold=True)
     for rubric in export.rubrics.values():
         for crit in rubric.criteria:
             if crit.kind == "check":
-                guide.append([rubric.id, crit.id, crit.title, "pass|fail|na", crit.points, ""])
+                xlsx_append(
+                    guide, [rubric.id, crit.id, crit.title, "pass|fail|na", crit.points, ""]
+                )
             for lv in crit.levels:
-                guide.append([rubric.id, crit.id, crit.title, lv.id, lv.points, lv.description])
+                xlsx_append(
+                    guide, [rubric.id, crit.id, crit.title, lv.id, lv.points, lv.description]
+                )
             if crit.kind == "llm" and crit.na_allowed:
-                guide.append(
-                    [rubric.id, crit.id, crit.title, "na", "", crit.na.when if crit.na else ""]
+                xlsx_append(
+                    guide,
+                    [rubric.id, crit.id, crit.title, "na", "", crit.na.when if crit.na else ""],
                 )
     wb.save(str(path))
 
@@ -249,7 +255,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return restore_cell(str(value).strip())
 
 
 def read_sheet(path: str | Path) -> list[tuple[int, list[str]]]:

@@ -16,7 +16,8 @@ existing readers. The columns:
 ``value``     the value: counts as integers, shares as fractions 0..1 (not percentages),
               scores and seconds as numbers, quotes and levels as text
 
-docs/reports.md lists every section and metric.
+docs/reports.md lists every section and metric. Text cells pass through
+:mod:`auditor.spreadsheet` (no chat text or id becomes a formula; numbers stay numbers).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from ..spreadsheet import safe_row
 from .model import AgentArchive, Bucket, Report
 
 COLUMNS = ("section", "agent_id", "day", "criterion", "key", "metric", "value")
@@ -178,5 +180,5 @@ def render_csv(r: Report) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in report_rows(r):
-        writer.writerow([*row[:-1], _value(row[-1])])
+        writer.writerow(safe_row([*row[:-1], _value(row[-1])]))
     return buf.getvalue()
