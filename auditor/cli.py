@@ -142,6 +142,7 @@ def audit(
       auditor audit day.csv.gz --tz Asia/Shanghai --csv-column chat_id=会话ID --out results.jsonl
       auditor audit day.jsonl --grader openai --model gpt-4o-mini --max-cost 5
     """
+    from auditor.atomic import AtomicFile
     from auditor.commands.options import build_grader
     from auditor.ingest import IngestOptions, parse_column_mapping
     from auditor.pipeline import run_audit
@@ -159,7 +160,8 @@ def audit(
     g = build_grader(store, concurrency=concurrency, **grading)
     if concurrency is None:
         concurrency = 1 if g.name == "offline" else 8
-    out = open(out_path, "wb") if out_path else None  # noqa: SIM115 - closed below
+    # --out replaces the old file when the run stops (a resumed run writes every chat again)
+    out = AtomicFile(out_path) if out_path else None
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     progress, stop = summary_progress(show_progress)
     try:
@@ -171,27 +173,35 @@ def audit(
             ingest_options=ingest_options,
             dictionaries=[Path(d) for d in dictionaries],
             force=force,
-            out=out,
+            out=out.file if out else None,
             concurrency=concurrency,
             command=redact(" ".join(["auditor", *sys.argv[1:]])),
             progress=progress,
         )
     except BudgetExceeded as e:
         stop()
+        if out:
+            out.commit()  # what was audited, as the store holds it
         raise BudgetExceeded(
             f"{e} — what was audited is saved; run the same command again to continue"
         ) from e
     except KeyboardInterrupt:
         stop()
+        if out:
+            out.commit()
         click.echo(
             "Interrupted: what was audited is saved; run the same command again to resume.",
             err=True,
         )
         sys.exit(130)
+    except BaseException:
+        if out:
+            out.discard()
+        raise
     finally:
         stop()
-        if out:
-            out.close()
+    if out:
+        out.commit()
     if summary.read == 0:
         raise InputError("no chats were read from " + ", ".join(inputs))
     if as_json:
@@ -265,6 +275,7 @@ def export(
       auditor export --format csv -o results.csv
       auditor export --since 2026-11-21 --failed > failed.jsonl
     """
+    from auditor.atomic import atomic_write
     from auditor.exporting import write_export
     from auditor.review import with_reviews_applied
 
@@ -274,7 +285,7 @@ def export(
     )
     rows = with_reviews_applied(store, stored)
     if output:
-        with open(output, "wb") as fh:
+        with atomic_write(output) as fh:
             n = write_export(rows, fmt, fh)
         click.echo(f"{n} chats written to {output}", err=True)
     else:

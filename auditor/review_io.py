@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from .atomic import atomic_write
 from .errors import ReviewImportError, UsageError
 from .ingest.csv_records import raise_field_limit
 from .models import ChatResult
@@ -153,7 +154,7 @@ def write_csv(rows: Iterable[dict[str, str]], fh: IO[str]) -> None:
     writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
 
 
-def write_xlsx(export: ExportRows, path: str | Path) -> None:
+def write_xlsx(export: ExportRows, path: str | Path | IO[bytes]) -> None:
     """An Excel sheet: wrapped text, frozen header, a dropdown of allowed levels per row."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -216,7 +217,7 @@ def write_xlsx(export: ExportRows, path: str | Path) -> None:
                     guide,
                     [rubric.id, crit.id, crit.title, "na", "", crit.na.when if crit.na else ""],
                 )
-    wb.save(str(path))
+    wb.save(path if not isinstance(path, Path) else str(path))
 
 
 def export_queue(
@@ -230,12 +231,15 @@ def export_queue(
     if fmt not in FORMATS:
         raise UsageError(f"--format is csv or xlsx, not {fmt!r}")
     export = export_rows(store, filters, limit)
-    if fmt == "csv":
-        # utf-8 with a BOM: Excel then opens Chinese text correctly
-        with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_write(path) as raw:  # the old sheet stays whole until the new one is
+        if fmt == "csv":
+            # utf-8 with a BOM: Excel then opens Chinese text correctly
+            fh = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             write_csv(export.rows, fh)
-    else:
-        write_xlsx(export, path)
+            fh.flush()
+            fh.detach()
+        else:
+            write_xlsx(export, raw)
     return export
 
 

@@ -57,6 +57,7 @@ def report(
       auditor report --format md -o - | less
       auditor report --format csv -o week.csv
     """
+    from auditor.atomic import write_text_atomic
     from auditor.reporting import build_report, parse_day, render
 
     start = time.perf_counter()
@@ -80,7 +81,8 @@ def report(
         sys.stdout.write(text)
         return
     # utf-8-sig for CSV: Excel reads Chinese text right only with the byte-order mark.
-    Path(output).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+    # written atomically: a reader (or a crash) never sees half a report
+    write_text_atomic(output, text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
     p = rep.period
     who = f"agent {p.agent_id}, " if p.agent_id else ""
     click.echo(
