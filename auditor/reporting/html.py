@@ -7,6 +7,8 @@ the browser's own fonts through the CSS font stack.
 
 from __future__ import annotations
 
+import shlex
+
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from . import charts, fmt
@@ -22,7 +24,12 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        pct=fmt.pct, num=fmt.num, secs=fmt.secs, quote=fmt.quote, delta=fmt.delta_points
+        pct=fmt.pct,
+        num=fmt.num,
+        secs=fmt.secs,
+        quote=fmt.quote,
+        delta=fmt.delta_points,
+        shell=shlex.quote,
     )
     return env
 

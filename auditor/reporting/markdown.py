@@ -1,20 +1,54 @@
 """The report as Markdown: the same sections and numbers as the HTML, without charts.
 
-For pasting into a wiki page, a chat channel or a ticket. Tables are GitHub-flavoured;
-cells are escaped so an evidence quote containing ``|`` cannot break a table.
+For pasting into a wiki page, a chat channel or a ticket. Tables are GitHub-flavoured.
+
+Everything that comes from the data — chat text, chat and agent ids, reviewers' names and
+comments, rubric titles — goes through :func:`md_text` (or :func:`md_code` inside a code
+span), so a CommonMark viewer shows it as the text it is: no raw HTML (``<`` ``>`` ``&``
+become entities), no links or images (``[ ]`` are escaped), no bold, code,
+table cells or headings (`` ` * _ | # `` …), and no line breaks, so an id holding a newline
+cannot start a new table row or block. docs/security.md says what is guaranteed.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Iterable, Sequence
 
 from .fmt import DASH, delta_points, num, pct, quote, secs
 from .model import AgentArchive, Bucket, Report
 
+#: every character that starts Markdown syntax inside a line (CommonMark, GFM tables,
+#: strikethrough and URL autolinks, math, highlight, attribute lists); CommonMark lets any
+#: ASCII punctuation be escaped. Data never starts a line, so list and heading markers
+#: (``- + . =`` at a line's start) need no escape; without ``[`` there is no link or image,
+#: so ``( ) !`` need none either. ``_`` is left alone so snake_case ids stay readable in the
+#: source (CommonMark never emphasises inside a word; at worst ``_x_`` shows in italics).
+_SYNTAX = re.compile(r"([\\`*{}\[\]#|~$^=:])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+#: line and paragraph breaks (and the other C0 controls): one space each
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def md_text(value: object) -> str:
+    """Data shown as literal text in Markdown: one line, no HTML, no syntax."""
+    text = _BREAKS.sub(" ", "" if value is None else str(value))
+    text = "".join(_HTML.get(ch, ch) for ch in text)
+    return _SYNTAX.sub(r"\\\1", text)
+
+
+def md_code(value: object) -> str:
+    """Data as an inline code span: fenced by more backticks than any run inside it."""
+    text = _BREAKS.sub(" ", "" if value is None else str(value))
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return md_text(value)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]], right: int = 1) -> list[str]:
@@ -37,7 +71,7 @@ def _buckets(rows: Sequence[Bucket], label: str) -> list[str]:
 
 def _agent(a: AgentArchive, *, level: str) -> list[str]:
     out = [
-        f"{level} {a.agent_id}",
+        f"{level} {md_text(a.agent_id)}",
         "",
         f"{a.total.chats} chats · pass rate {pct(a.total.pass_rate)} · "
         f"mean score {num(a.total.mean_score)} · fatal {a.total.fatal}",
@@ -108,9 +142,9 @@ def render_markdown(r: Report) -> str:
     p, t, prev = r.period, r.total, r.previous
     is_agent = p.agent_id is not None
     out = [
-        f"# {r.title}",
+        f"# {md_text(r.title)}",
         "",
-        f"{p.since} – {p.until} ({p.days} days) · rubrics: {', '.join(r.rubrics)} · "
+        f"{p.since} – {p.until} ({p.days} days) · rubrics: {md_text(', '.join(r.rubrics))} · "
         f"data in the database: {p.data_first} – {p.data_last}",
         "",
         "## Key figures",
@@ -166,7 +200,7 @@ def render_markdown(r: Report) -> str:
         ),
     )
     for h in r.timing:
-        out += [f"{h.title}, chats per bin (seconds):", ""]
+        out += [f"{md_text(h.title)}, chats per bin (seconds):", ""]
         out += _table(
             ["seconds", "chats"],
             ((h.bin_label(i), n) for i, n in enumerate(h.counts) if n),
@@ -226,18 +260,20 @@ def render_markdown(r: Report) -> str:
 
     out += ["## Common problems (共性问题)", ""]
     for prob in r.problems:
-        out += [f"### {prob.title} ({prob.criterion}): {prob.failed} chats ({pct(prob.share)})", ""]
+        head = md_text(f"{prob.title} ({prob.criterion})")
+        out += [f"### {head}: {prob.failed} chats ({pct(prob.share)})", ""]
         for pat in prob.patterns:
             name = (
-                f"“{pat.pattern}”"
+                f"“{md_text(pat.pattern)}”"
                 if pat.pattern is not None
                 else ("other phrasings" if len(prob.patterns) > 1 else "all failures")
             )
             out.append(f"- **{name}**: {pat.chats} chat{'s' if pat.chats != 1 else ''}")
             for e in pat.examples:
-                q = f" · “{quote(e.quote)}”" if e.quote else ""
+                q = f" · “{md_text(quote(e.quote))}”" if e.quote else ""
                 out.append(
-                    f"  - `auditor show {e.chat_id}` · {e.agent_id or DASH} · {e.day} · "
+                    f"  - {md_code(f'auditor show {shlex.quote(e.chat_id)}')} · {md_text(e.agent_id or DASH)} · "
+                    f"{e.day} · "
                     f"score {num(e.score, 0)}{q}"
                 )
         out.append("")
@@ -261,5 +297,5 @@ def render_markdown(r: Report) -> str:
         )
     for a in r.agents:
         out += _agent(a, level="###")
-    out += [f"_Generated {r.generated_at} by `auditor report` from {r.db}._", ""]
+    out += [f"_Generated {r.generated_at} by `auditor report` from {md_text(r.db)}._", ""]
     return "\n".join(out)
