@@ -6,7 +6,7 @@ Everything that comes from the data — chat text, chat and agent ids, reviewers
 comments, rubric titles — goes through :func:`md_text` (or :func:`md_code` inside a code
 span), so a CommonMark viewer shows it as the text it is: no raw HTML (``<`` ``>`` ``&``
 become entities), no links or images (``[ ]`` are escaped), no bold, code,
-table cells or headings (`` ` * _ | # `` …), and no line breaks, so an id holding a newline
+table cells or headings (`` ` * | # `` …), and no line breaks, so an id holding a newline
 cannot start a new table row or block. docs/security.md says what is guaranteed.
 """
 
