@@ -373,9 +373,6 @@ def import_reviews(
             continue
         assert isinstance(ref, AuditedRef)
         comment = get(cells, "comment")
-        if _repeats_latest(store, ref, criterion, who, level, comment):
-            summary.unchanged += 1
-            continue
         rows.append(
             review_row(
                 ref,
@@ -389,8 +386,12 @@ def import_reviews(
         )
     if errors:
         raise ReviewImportError(f"{path}: {len(errors)} problem(s); nothing was imported", errors)
-    summary.review_ids = store.add_reviews(rows)
-    summary.imported = len(rows)
+    # the "already recorded" check runs inside the write transaction (BEGIN IMMEDIATE), so
+    # two imports of one sheet at once cannot both append the same reviews
+    ids = store.add_reviews_unless_repeated(rows)
+    summary.review_ids = [i for i in ids if i is not None]
+    summary.imported = len(summary.review_ids)
+    summary.unchanged = len(ids) - summary.imported
     return summary
 
 
@@ -410,14 +411,3 @@ def _resolve(store: Store, chat_id: str, rubric_name: str | None) -> AuditedRef 
             f"chat {chat_id!r} was audited under several rubrics ({names}): fill the rubric column"
         )
     return resolve_audited(store, chat_id, rubric_name)
-
-
-def _repeats_latest(
-    store: Store, ref: AuditedRef, criterion: str, reviewer: str, level: str, comment: str
-) -> bool:
-    mine = [
-        r
-        for r in store.reviews(ref.chat_id, ref.rubric_name)
-        if r["criterion"] == criterion and r["reviewer"] == reviewer
-    ]
-    return bool(mine) and mine[-1]["level"] == level and (mine[-1]["comment"] or "") == comment

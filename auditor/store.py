@@ -128,6 +128,20 @@ class AuditedChat:
     grader_key: str
 
 
+REVIEW_COLUMNS = (
+    "chat_id",
+    "rubric_name",
+    "rubric",
+    "transcript_hash",
+    "criterion",
+    "level",
+    "reviewer",
+    "comment",
+    "created_at",
+    "source",
+)
+
+
 class Store:
     def __init__(self, path: str | Path, *, readonly: bool = False):
         self.path = str(path)
@@ -674,26 +688,51 @@ class Store:
 
     def add_reviews(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Append reviews in one transaction (all or none); their ids, in order."""
-        cols = (
-            "chat_id",
-            "rubric_name",
-            "rubric",
-            "transcript_hash",
-            "criterion",
-            "level",
-            "reviewer",
-            "comment",
-            "created_at",
-            "source",
-        )
-        ids = []
         with self.db.conn:
+            return self._insert_reviews(rows, self.db.conn)
+
+    @staticmethod
+    def _insert_reviews(rows: Sequence[dict[str, Any]], conn: sqlite3.Connection) -> list[int]:
+        ids = []
+        for r in rows:
+            cur = conn.execute(
+                f"INSERT INTO reviews ({', '.join(REVIEW_COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(REVIEW_COLUMNS))})",
+                tuple(r.get(c) for c in REVIEW_COLUMNS),
+            )
+            ids.append(int(cur.lastrowid or 0))
+        return ids
+
+    def add_reviews_unless_repeated(self, rows: Sequence[dict[str, Any]]) -> list[int | None]:
+        """Append reviews in one write transaction, skipping any that repeat the reviewer's
+        latest review of that criterion (same level and comment); None for a skipped row.
+
+        The check runs inside ``BEGIN IMMEDIATE``: two imports of one sheet at once are
+        serialised by SQLite's write lock, so the second sees the first's rows and adds none.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:  # pragma: no cover - every write here commits
+            conn.commit()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            ids: list[int | None] = []
             for r in rows:
-                cur = self.db.conn.execute(
-                    f"INSERT INTO reviews ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
-                    tuple(r.get(c) for c in cols),
-                )
-                ids.append(int(cur.lastrowid or 0))
+                latest = conn.execute(
+                    "SELECT level, comment FROM reviews WHERE chat_id = ? AND rubric_name = ? "
+                    "AND criterion = ? AND reviewer = ? ORDER BY id DESC LIMIT 1",
+                    (r["chat_id"], r["rubric_name"], r["criterion"], r["reviewer"]),
+                ).fetchone()
+                if latest is not None and (latest[0], latest[1] or "") == (
+                    r["level"],
+                    r.get("comment") or "",
+                ):
+                    ids.append(None)
+                    continue
+                ids.extend(self._insert_reviews([r], conn))
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
         return ids
 
     def reviews(
