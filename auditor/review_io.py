@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from . import sheet_limits as limits
 from .atomic import atomic_write
 from .errors import ReviewImportError, UsageError
-from .ingest.csv_records import raise_field_limit
 from .models import ChatResult
 from .review import (
     AuditedRef,
@@ -263,39 +263,73 @@ def _cell(value: Any) -> str:
 
 
 def read_sheet(path: str | Path) -> list[tuple[int, list[str]]]:
-    """(line, cells) for every row of a CSV or XLSX sheet; line 1 is the header."""
+    """(line, cells) for every row of a CSV or XLSX sheet; line 1 is the header.
+
+    Size guards first (:mod:`auditor.sheet_limits`): the file's size, an XLSX's zip
+    directory (inflated sizes, compression ratios) before it is opened, and a row cap.
+    """
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"no such file: {p}")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(p, read_only=True, data_only=True)
-        except Exception as e:  # openpyxl raises several unrelated types for a bad file
-            raise ReviewImportError(f"{p}: not a readable xlsx file ({e})", [f"line 1: {e}"]) from e
-        ws = wb["review"] if "review" in wb.sheetnames else wb.active
-        rows = [
-            (i, [_cell(v) for v in values])
-            for i, values in enumerate(ws.iter_rows(values_only=True), start=1)
-        ]
-        wb.close()
-        return rows
-    raw = p.read_bytes()
+        return _read_xlsx(p)
+    limits.check_file_size(p)
+    text = _decode(p, p.read_bytes())
+    rows: list[tuple[int, list[str]]] = []
+    # the tool's own CSV holds whole transcripts: allow cells up to the file-size cap
+    old_limit = csv.field_size_limit(limits.MAX_FILE_BYTES)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("gb18030")  # Excel on a Chinese Windows saves CSV this way
-    raise_field_limit()  # the tool's own export of a long chat has cells over csv's 131,072
-    reader = csv.reader(io.StringIO(text, newline=""))
-    out: list[tuple[int, list[str]]] = []
-    try:
-        for i, values in enumerate(reader, start=1):
-            out.append((i, [_cell(v) for v in values]))
+        for i, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            _check_row(p, i)
+            rows.append((i, [restore_cell(v.strip()) for v in values]))
     except csv.Error as e:
-        where = f"line {reader.line_num}"
-        raise ReviewImportError(f"{p}: {where}: {e}", [f"{where}: {e}"]) from e
-    return out
+        problem = f"line {len(rows) + 1}: not readable as CSV ({e})"
+        raise ReviewImportError(f"{p}: {problem}; nothing was imported", [problem]) from e
+    finally:
+        csv.field_size_limit(old_limit)
+    return rows
+
+
+def _check_row(p: Path, line: int) -> None:
+    problem = limits.row_problem(line)
+    if problem:
+        raise ReviewImportError(f"{p}: {problem}; nothing was imported", [problem])
+
+
+def _read_xlsx(p: Path) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    limits.check_xlsx_zip(p)
+    try:
+        wb = load_workbook(p, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises several unrelated types for a bad file
+        raise ReviewImportError(f"{p}: not a readable xlsx file ({e})", [f"line 1: {e}"]) from e
+    try:
+        ws = wb["review"] if "review" in wb.sheetnames else wb.active
+        rows = []
+        for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            _check_row(p, i)
+            rows.append((i, [_cell(v) for v in values]))
+    finally:
+        wb.close()
+    return rows
+
+
+def _decode(p: Path, raw: bytes) -> str:
+    """UTF-8 (with or without a BOM), else GB18030 (Excel on a Chinese Windows saves CSV so)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        utf8_error = e
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        line = raw[: utf8_error.start].count(b"\n") + 1
+        problem = (
+            f"line {line}: bytes that are neither UTF-8 nor GB18030 (byte {utf8_error.start:,} "
+            "of the file); save the sheet as CSV UTF-8 or XLSX"
+        )
+        raise ReviewImportError(f"{p}: {problem}; nothing was imported", [problem]) from None
 
 
 def import_reviews(
@@ -333,6 +367,12 @@ def import_reviews(
 
     for line, cells in sheet[1:]:
         if not any(cells):
+            continue
+        too_long = [
+            p for name in col if (p := limits.cell_problem(name, get(cells, name))) is not None
+        ]
+        if too_long:
+            errors.extend(f"line {line}: {p}" for p in too_long)
             continue
         level = get(cells, "human_level")
         if not level:
