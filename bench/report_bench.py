@@ -265,7 +265,7 @@ def time_command(db: Path, fmt: str) -> float:
     args = [
         sys.executable,
         "-m",
-        "cli",
+        "auditor",
         "report",
         "--db",
         str(db),
