@@ -116,7 +116,8 @@ def _to_svg(fig: Figure, name: str) -> str:
     text = text.replace(", sans-serif", ", " + BROWSER_FALLBACK)
     for _ in range(2):
         text = _SIZE_ATTRS.sub(r"\1", text, count=1)
-    return text.replace("<svg ", f'<svg class="chart" role="img" aria-label="{name}" ', 1)
+    label = escape(name)  # names are fixed strings today; escaped all the same
+    return text.replace("<svg ", f'<svg class="chart" role="img" aria-label="{label}" ', 1)
 
 
 def _text_width_pt(text: str, size: float) -> float:
