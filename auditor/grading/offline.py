@@ -20,6 +20,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +35,8 @@ from ..rubric import Criterion, Rubric
 from ..scoring import grade_outcome
 from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Hit, Outcome, Signals
 
-DEFAULT_CUES_DIR = Path(__file__).resolve().parent / "cues"
+#: shipped inside the package (a wheel unpacks onto the file system, so this is a real folder)
+DEFAULT_CUES_DIR = Path(str(resources.files("auditor.grading").joinpath("cues")))
 LANGUAGES = ("zh", "en")
 ROLES = ("agent", "customer")  # whose words a cue group reads
 
