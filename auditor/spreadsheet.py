@@ -57,10 +57,16 @@ def control_pictures(text: str) -> str:
     return _CONTROL.sub(_picture, text)
 
 
+def _needs_guard(text: str) -> bool:
+    # text already starting with ' before a formula is guarded too, so the guard can be
+    # taken off again without ambiguity ("'=x" -> "''=x" -> "'=x")
+    return is_formula_like(text.lstrip(QUOTE))
+
+
 def safe_text(text: str) -> str:
     """``text`` made safe for a CSV cell: control pictures, then the ``'`` guard."""
     text = control_pictures(text)
-    return QUOTE + text if is_formula_like(text) else text
+    return QUOTE + text if _needs_guard(text) else text
 
 
 def safe_cell(value: Any) -> Any:
@@ -80,7 +86,7 @@ def safe_row(values: Any) -> list[Any]:
 
 def restore_cell(text: str) -> str:
     """Undo :func:`safe_text` on a cell read back from a sheet the tool wrote."""
-    if text.startswith(QUOTE) and is_formula_like(text[1:]):
+    if text.startswith(QUOTE) and _needs_guard(text):
         text = text[1:]
     return _PICTURE.sub(_control, text)
 

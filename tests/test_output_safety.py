@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import example, given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from auditor.spreadsheet import is_formula_like, restore_cell, safe_cell, safe_text
@@ -167,3 +169,15 @@ def test_report_csv_neutralises_ids_and_quotes(db, tmp_path):
     assert {AGENT, "+agent", "-7"} <= agents
     values = [r[6] for r in rows[1:] if r[0] == "total"]
     assert values and all(float(v) >= 0 for v in values)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30))
+@example("'=x")
+@example("''+1")
+@example("'plain")
+def test_safe_text_is_never_live_and_round_trips(text):
+    safe = safe_text(text)
+    assert not is_formula_like(safe)
+    assert not any(ord(c) < 0x20 and c not in "\t\n\r" or c == "\x7f" for c in safe)
+    if not any("\u2400" <= c <= "\u2421" for c in text):  # pictures already in the text
+        assert restore_cell(safe) == text
