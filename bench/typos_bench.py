@@ -110,7 +110,7 @@ def bench_english(checker: TypoChecker, typos_dir: Path) -> None:
             text = u.text[: m.start()] + wrong + u.text[m.end() :]
             a, b = m.start(), m.start() + len(wrong)
             injected += 1
-            is_nonword = not speller.is_known(wrong.lower())
+            is_nonword = not speller.is_known(wrong)  # as typed: proper nouns are words
             if not is_nonword:
                 realword += 1
             else:
