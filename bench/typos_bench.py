@@ -349,13 +349,74 @@ def bench_chinese(checker: TypoChecker, data: Path, quick: bool) -> None:
     )
 
 
+# ---------------------------------------------------------------------------- real chats
+def bench_labelled(checker: TypoChecker, path: Path) -> None:
+    """Hand-labelled real chats (LABELS.md format, built by eval/real/build.py).
+
+    A chat "has a real typo" when its labels list one; it is "flagged" when the checker counts
+    at least one typo in it. Reported: share of chats with a real typo that are flagged, and
+    share of flagged chats that have a real typo (and, stricter, whose counted typo sits in a
+    labelled message).
+    """
+    gold_chats = flagged = flagged_right = flagged_right_msg = caught = 0
+    skipped = msgs = 0
+    lines = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if not raw.strip():
+            continue
+        d = json.loads(raw)
+        cd = d["chat"]
+        messages = cd["messages"]
+        gold = d["labels"].get("typos") or []
+        gold_msgs = {str(g["message"]) for g in gold}
+        # what TypoChecker.check does, on the LABELS.md chat shape (no timestamps)
+        terms = ChatTerms(m.get("text") or "" for m in messages if m["role"] == "customer")
+        counted = []
+        for i, m in enumerate(messages):
+            text = m.get("text") or ""
+            if m["role"] != "agent":
+                continue
+            msgs += 1
+            if checker.skipped_language(text):
+                skipped += 1
+                continue
+            counted += [t for t in checker.check_text(text, str(i), terms) if t.tier == "typo"]
+        is_flagged = bool(counted)
+        gold_chats += bool(gold)
+        flagged += is_flagged
+        if is_flagged and gold:
+            flagged_right += 1
+            caught += 1
+            flagged_right_msg += any(t.message_id in gold_msgs for t in counted)
+        if is_flagged or gold:
+            found = [f"{t.text}→{t.suggestion}@{t.message_id}" for t in counted]
+            want = [f"{g['wrong']}→{g['right']}@{g['message']}" for g in gold]
+            lines.append(f"{cd.get('chat_id')}: flagged {found} gold {want}")
+    print(
+        f"[REAL] {path.name}: chats with a real typo flagged {caught}/{gold_chats} "
+        f"({ratio(caught, gold_chats):.0%}); flagged chats right {flagged_right}/{flagged} "
+        f"({ratio(flagged_right, flagged):.0%}; with the counted typo in a labelled message "
+        f"{flagged_right_msg}/{flagged}); agent messages skipped (no speller for their "
+        f"language) {skipped}/{msgs}"
+    )
+    for line in lines:
+        print("    " + line)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--quick", action="store_true", help="first 300 sentences of each SIGHAN set")
-    ap.add_argument("--lang", choices=["en", "zh", "all"], default="all")
+    ap.add_argument("--lang", choices=["en", "zh", "all", "none"], default="all")
+    ap.add_argument(
+        "--labelled",
+        type=Path,
+        action="append",
+        default=[],
+        help="hand-labelled real chats (eval/real/build.py output), repeatable",
+    )
     args = ap.parse_args(argv)
     if not (args.data / "typos").is_dir():
         print(f"skipped: no data at {args.data / 'typos'}")
@@ -367,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_english(checker, args.data / "typos")
     if args.lang in ("zh", "all"):
         bench_chinese(checker, args.data, args.quick)
+    for path in args.labelled:
+        bench_labelled(checker, path)
     return 0
 
 

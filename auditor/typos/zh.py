@@ -73,6 +73,9 @@ class Confusion:
     right: str
     guard: str  # "" or "end": the match must end a clause
     kind: str  # "" or "function": a 的/地/得 or 在/再 swap
+    # written with {a|b} context groups: only a straddling word holding a changed character
+    # vetoes it (the context is part of the entry), see ChineseDetector._straddled
+    context: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,28 @@ class Hit:
     function_swap: bool = False
 
 
+_GROUP = re.compile(r"\{([^{}]*)\}")
+
+
+def expand_groups(wrong: str, right: str) -> list[tuple[str, str]]:
+    """``{a|b}`` groups in a pair expanded in step: ``{下次|之后}在`` / ``{下次|之后}再`` gives
+    (下次在, 下次再) and (之后在, 之后再). Both sides must have the same groups."""
+    wg, rg = _GROUP.findall(wrong), _GROUP.findall(right)
+    if wg != rg:
+        raise ValueError(f"zh_confusions.tsv: {{}} groups differ between {wrong!r} and {right!r}")
+    pairs = [(wrong, right)]
+    for group in wg:
+        options = group.split("|")
+        token = "{" + group + "}"
+        pairs = [
+            (w.replace(token, o, 1), r.replace(token, o, 1)) for w, r in pairs for o in options
+        ]
+    return pairs
+
+
 def load_confusions() -> list[Confusion]:
-    """The shipped curated list: ``wrong<TAB>right[<TAB>guard[,kind]]``, ``#`` comments."""
+    """The shipped curated list: ``wrong<TAB>right[<TAB>guard[,kind]]``, ``#`` comments;
+    ``{a|b}`` groups expand (see :func:`expand_groups`)."""
     text = resources.files("auditor.typos.data").joinpath("zh_confusions.tsv").read_text("utf-8")
     out: list[Confusion] = []
     for line in text.splitlines():
@@ -94,17 +117,21 @@ def load_confusions() -> list[Confusion]:
         if not line.strip():
             continue
         parts = line.split("\t")
-        if len(parts) < 2 or len(parts[0]) != len(parts[1]):
-            raise ValueError(f"bad zh_confusions.tsv line (need equal-length pair): {line!r}")
+        if len(parts) < 2:
+            raise ValueError(f"bad zh_confusions.tsv line (need wrong<TAB>right): {line!r}")
         flags = set(parts[2].split(",")) if len(parts) > 2 and parts[2] else set()
-        out.append(
-            Confusion(
-                parts[0].strip(),
-                parts[1].strip(),
-                "end" if "end" in flags else "",
-                "function" if "function" in flags else "",
+        for wrong, right in expand_groups(parts[0].strip(), parts[1].strip()):
+            if len(wrong) != len(right) or wrong == right:
+                raise ValueError(f"bad zh_confusions.tsv line (need equal-length pair): {line!r}")
+            out.append(
+                Confusion(
+                    wrong,
+                    right,
+                    "end" if "end" in flags else "",
+                    "function" if "function" in flags else "",
+                    context="{" in parts[0],
+                )
             )
-        )
     return out
 
 
@@ -112,7 +139,7 @@ def load_confusions() -> list[Confusion]:
 def _curated_automaton() -> ahocorasick.Automaton:
     a = ahocorasick.Automaton()
     for c in load_confusions():
-        a.add_word(c.wrong, c)
+        a.add_word(c.wrong, c)  # a later duplicate replaces an earlier one
     a.make_automaton()
     return a
 
@@ -158,10 +185,10 @@ class ChineseDetector:
                 continue
             if conf.guard == "end" and end < len(s) and s[end] not in _CLAUSE_END:
                 continue
-            if self._straddled(s, start, end, gmin):
-                continue
             diff = [i for i in range(len(conf.wrong)) if conf.wrong[i] != conf.right[i]]
             a, b = start + diff[0], start + diff[-1] + 1
+            if self._straddled(s, start, end, gmin, *((a, b) if conf.context else (start, end))):
+                continue
             out.append(
                 Hit(
                     a,
@@ -174,18 +201,18 @@ class ChineseDetector:
             )
         return out
 
-    def _straddled(self, s: str, start: int, end: int, min_freq: int) -> bool:
-        """True when a dictionary word crosses the match's left or right edge."""
+    def _straddled(self, s: str, start: int, end: int, min_freq: int, a: int, b: int) -> bool:
+        """True when a dictionary word crosses the match's edge and overlaps ``[a, b)``.
+
+        For plain entries ``[a, b)`` is the whole match: in 现在见到 the word 现在 crosses the
+        edge of 在见, so 在见 is no farewell. For context entries it is the changed characters
+        only: in 以下次在使用 the word 以下 holds just the context 下, and 下次在使用 stands.
+        """
         for length in (2, 3, 4):
-            # words ending inside the match but starting before it
-            for a in range(max(0, start - length + 1), start):
-                b = a + length
-                if start < b <= end and self._is_word(s[a:b], min_freq):
-                    return True
-            # words starting inside the match and ending after it
-            for a in range(start + 1, end):
-                b = a + length
-                if b > end and b <= len(s) and self._is_word(s[a:b], min_freq):
+            for w0 in range(max(0, start - length + 1), min(end, len(s) - length + 1)):
+                w1 = w0 + length
+                crosses = w0 < start < w1 or w0 < end < w1
+                if crosses and w0 < b and a < w1 and self._is_word(s[w0:w1], min_freq):
                     return True
         return False
 
