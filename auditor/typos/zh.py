@@ -32,6 +32,7 @@ from typing import Literal
 import ahocorasick
 
 from .zhdata import ZhData, is_cjk, zh_data
+from .zhscore import MAX_WORD, ContextScorer
 
 Tier = Literal["typo", "possible"]
 
@@ -47,6 +48,65 @@ NEVER_SUSPECT = frozenset(
     "的了是在我你您他她它们有和就也都不这那吗呢吧啊哦呀啦嘛哈亲滴哒么一个人上下来去到说要会能"
     "对很还又把被给让从向跟与及或而且但"
 )
+
+#: Characters the context detector never proposes: pronouns (他/她/它/你/您: a choice of
+#: meaning) — a swap to them is never a spelling fix.
+NEVER_SUGGEST = frozenset("他她它你您")
+#: Variant characters that survive traditional→simplified conversion and are correct
+#: Taiwanese / older usage (妳, 牠, 著 …): never suspects.
+VARIANTS = frozenset("妳牠祂著裡於份週佔祇荳褔揹喫麼甚纔秘")
+#: A typed character rarer than this (as a word in jieba's counts) is a name or variant
+#: more often than a slip, so its findings stay possible.
+RARE_CHAR_FREQ = 20
+
+#: Endings of place and organisation names: a suspect just before one is part of a name
+#: (东煌凯丽酒店, 小菊儿胡同), where the dictionary has no say, so it stays possible.
+NAME_SUFFIXES = (
+    "酒店",
+    "饭店",
+    "饭庄",
+    "宾馆",
+    "旅馆",
+    "客栈",
+    "大厦",
+    "胡同",
+    "大街",
+    "路",
+    "街",
+    "巷",
+    "店",
+    "公园",
+    "花园",
+    "广场",
+    "中心",
+    "餐厅",
+    "食堂",
+    "医院",
+    "学校",
+    "大学",
+    "公司",
+    "集团",
+    "银行",
+    "超市",
+    "商场",
+    "小区",
+    "大酒店",
+    "连锁",
+    "火锅",
+    "烤肉",
+    "菜馆",
+    "寺",
+    "山",
+    "湖",
+    "桥",
+    "村",
+    "镇",
+    "区",
+    "市",
+    "省",
+    "县",
+)
+_NAME_END = re.compile("|".join(sorted(NAME_SUFFIXES, key=len, reverse=True)))
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CLAUSE_END = frozenset("。！？!?，,；;～~…　 \n\t）)」』】\"'”’")
@@ -65,6 +125,15 @@ class ZhParams:
     possible_min_similarity: int = 2
     orphan_window: bool = True  # every char of the window must be an orphan, not just the suspect
     guard_min_freq: int = 50  # straddling words at least this frequent veto a curated match
+    # context detector (zhscore.ContextScorer): swap candidates are same-sound characters
+    # (similarity 3/2/1) and shape-similar ones (0); a swap's score is the log10 rise of the
+    # window's best segmentation plus a per-kind bonus (index = similarity level)
+    context: bool = True
+    orphans_only: bool = True  # only characters no dictionary word covers are suspects
+    kind_bonus: tuple[float, float, float, float] = (-1.0, -1.0, -0.5, 0.0)
+    typo_min_gain: float = 3.75
+    context_min_similarity: int = 2  # sound candidates of the context detector (0 = none)
+    possible_min_gain: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -155,6 +224,17 @@ class ChineseDetector:
         base = self.data.cover_words(self.params.cover_min_freq)
         self._cover_words = base | extra_words if extra_words else base
         self._window_cache: dict[tuple[str, int], tuple[str, int, int] | None] = {}
+        self._scorer = ContextScorer(self.data, extra_words)
+        self._swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
+        nxt: dict[str, set[str]] = {}
+        prv: dict[str, set[str]] = {}
+        for w in self._cover_words:
+            if len(w) == 2:
+                nxt.setdefault(w[0], set()).add(w[1])
+                prv.setdefault(w[1], set()).add(w[0])
+        self._next2 = {c: frozenset(v) for c, v in nxt.items()}
+        self._prev2 = {c: frozenset(v) for c, v in prv.items()}
+        self._best_cache: dict[tuple[str, int], tuple[float, str, int] | None | bool] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
     def _is_word(self, w: str, min_freq: int) -> bool:
@@ -171,7 +251,10 @@ class ChineseDetector:
         for h in hits:
             for i in range(h.start, h.end):
                 taken[i] = True
-        hits.extend(self._homophone_hits(s, blocked, taken))
+        if self.params.context:
+            hits.extend(self._context_hits(s, blocked, taken))
+        else:
+            hits.extend(self._homophone_hits(s, blocked, taken))
         hits.sort(key=lambda h: h.start)
         return hits
 
@@ -238,6 +321,81 @@ class ChineseDetector:
                 if not covered[k] and not blocked[a + k]:
                     orphan[a + k] = True
         return orphan
+
+    def _swaps(self, ch: str) -> tuple[tuple[str, int], ...]:
+        """Candidate characters for ``ch`` with their kind: 3/2/1 sound similarity, 0 shape."""
+        got = self._swap_cache.get(ch)
+        if got is None:
+            kinds: dict[str, int] = dict.fromkeys(self.data.shape.get(ch, ()), 0)
+            for h, sim in self.data.candidates(ch):
+                if sim >= kinds.get(h, 0):
+                    kinds[h] = sim
+            got = tuple(kinds.items())
+            self._swap_cache[ch] = got
+        return got
+
+    def _joins(self, s: str, i: int, ch: str, lo: int, hi: int) -> bool:
+        """``ch`` at ``i`` forms a dictionary word (2–4 chars) with its neighbours."""
+        words = self._cover_words
+        for length in (2, 3, 4):
+            for a in range(max(lo, i - length + 1), min(i, hi - length) + 1):
+                if s[a:i] + ch + s[i + 1 : a + length] in words:
+                    return True
+        return False
+
+    def _context_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
+        p = self.params
+        orphan = self._orphans(s, blocked) if p.orphans_only else None
+        out: list[Hit] = []
+        for m in _CJK_RUN.finditer(s):
+            lo, hi = m.span()
+            for i in range(lo, hi):
+                if taken[i] or blocked[i] or s[i] in NEVER_SUSPECT or s[i] in VARIANTS:
+                    continue
+                if orphan is not None and not orphan[i]:
+                    continue
+                a, b = max(lo, i - MAX_WORD), min(hi, i + MAX_WORD + 1)
+                key = (s[a:b], i - a)
+                best = self._best_cache.get(key, False)
+                if best is False:
+                    best = self._best_swap(key[0], key[1])
+                    if len(self._best_cache) < 500_000:
+                        self._best_cache[key] = best
+                if best is None or best[0] < p.possible_min_gain:
+                    continue
+                score, ch, kind = best
+                counted = (
+                    score >= p.typo_min_gain
+                    and self._char_freq(s[i]) >= RARE_CHAR_FREQ
+                    and _NAME_END.match(s, i + 1, min(len(s), i + 6)) is None
+                    and not any(_NAME_END.match(s, j) for j in range(i + 1, min(hi, i + 4)))
+                )
+                tier: Tier = "typo" if counted else "possible"
+                how = "same sound" if kind else "similar shape"
+                wa, wb = max(lo, i - 1), min(hi, i + 2)
+                window, fixed = s[wa:wb], s[wa:i] + ch + s[i + 1 : wb]
+                reason = f"{window}→{fixed} ({how}; reads better in context, +{score:.1f})"
+                swap = frozenset((s[i], ch)) in FUNCTION_SWAPS
+                out.append(Hit(i, i + 1, ch, tier, reason, function_swap=swap))
+        return out
+
+    def _best_swap(self, w: str, k: int) -> tuple[float, str, int] | None:
+        """The best candidate for ``w[k]`` in the window ``w``: (score, char, kind)."""
+        p = self.params
+        best: tuple[float, str, int] | None = None
+        n = len(w)
+        # a swap must make a two-character word with a neighbour (set lookups: the hot path)
+        after = self._next2.get(w[k - 1], frozenset()) if k > 0 else frozenset()
+        before = self._prev2.get(w[k + 1], frozenset()) if k + 1 < n else frozenset()
+        for ch, kind in self._swaps(w[k]):
+            if (kind and kind < p.context_min_similarity) or ch in NEVER_SUGGEST:
+                continue
+            if ch not in after and ch not in before:
+                continue
+            score = self._scorer.gain(w, k, ch, 0, n) + p.kind_bonus[kind]
+            if best is None or score > best[0]:
+                best = (score, ch, kind)
+        return best
 
     def _homophone_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
         orphan = self._orphans(s, blocked)

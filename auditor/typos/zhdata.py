@@ -87,6 +87,7 @@ class ZhData:
         self._by_fuzzy = by_fuzzy
         self._cands: dict[str, tuple[tuple[str, int], ...]] = {}
         self._cover: dict[int, frozenset[str]] = {}
+        self.shape = _shape_groups()
 
     def cover_words(self, min_freq: int) -> frozenset[str]:
         """Words of 2–4 characters at least ``min_freq`` frequent (cached per threshold)."""
@@ -117,6 +118,19 @@ class ZhData:
         result = tuple(out.items())
         self._cands[ch] = result
         return result
+
+
+def _shape_groups() -> dict[str, frozenset[str]]:
+    """Character → shape-similar characters (``data/zh_shape.tsv``, from pycorrector)."""
+    text = resources.files("auditor.typos.data").joinpath("zh_shape.tsv").read_text("utf-8")
+    out: dict[str, set[str]] = defaultdict(set)
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        group = line.split("\t")
+        for ch in group:
+            out[ch].update(c for c in group if c != ch)
+    return {ch: frozenset(v) for ch, v in out.items()}
 
 
 @cache
