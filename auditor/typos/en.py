@@ -99,6 +99,28 @@ def _speller() -> SpellChecker:
     return SpellChecker(language="en", distance=2, case_sensitive=False)
 
 
+#: US ↔ UK spelling patterns, both ways (colour/color, apologise/apologize, centre/center,
+#: travelled/traveled, catalogue/catalog, defence/defense, analyse/analyze)
+_VARIANT_RULES: tuple[tuple[str, str], ...] = (
+    ("or", "our"),
+    ("our", "or"),
+    ("ize", "ise"),
+    ("ise", "ize"),
+    ("iza", "isa"),
+    ("isa", "iza"),
+    ("yze", "yse"),
+    ("yse", "yze"),
+    ("er", "re"),
+    ("re", "er"),
+    ("ll", "l"),
+    ("l", "ll"),
+    ("og", "ogue"),
+    ("ogue", "og"),
+    ("ense", "ence"),
+    ("ence", "ense"),
+)
+
+
 @cache
 def hunspell_dict(locale: str) -> HunspellDict:
     """The Hunspell dictionary of ``locale`` (en_US or en_GB), loaded once per process.
@@ -138,6 +160,7 @@ class EnglishSpeller:
         self._accepted = accepted
         self.locale = locale
         self._dicts = [hunspell_dict(loc) for loc in (LOCALES if locale is None else (locale,))]
+        self._other = [hunspell_dict(loc) for loc in LOCALES if locale and loc != locale]
         self._cache: dict[str, Verdict | None] = {}
         self._known_cache: dict[str, bool] = {}
 
@@ -188,6 +211,9 @@ class EnglishSpeller:
             head = low.split("'", 1)[0]
             if self.is_known(head) or self.is_known(word.split("'", 1)[0]):
                 return None  # an unusual contraction of a known word ("agent'll")
+        variant = self._locale_variant(low)
+        if variant is not None:
+            return Verdict("typo", variant, f"spelling of the other locale ({self.locale} wanted)")
         distance, best = self._suggest(low)
         if best is None:
             if len(low) >= NO_SUGGESTION_MIN_LEN:
@@ -197,6 +223,20 @@ class EnglishSpeller:
         if len(low) < 3 and freq < SHORT_MIN_FREQ:
             return Verdict("possible", best, "short non-word", distance, freq)
         return Verdict("typo", best, "not in the dictionary", distance, freq)
+
+    def _locale_variant(self, low: str) -> str | None:
+        """With ``locale`` set: the locale's spelling of a word the other locale spells so
+        (color → colour, apologise → apologize), or None."""
+        if self.locale is None or not any(d.check(low) for d in self._other):
+            return None
+        for a, b in _VARIANT_RULES:
+            i = low.find(a)
+            while i >= 0:
+                cand = low[:i] + b + low[i + len(a) :]
+                if self._in_dicts(cand):
+                    return cand
+                i = low.find(a, i + 1)
+        return None
 
     def _suggest(self, low: str) -> tuple[int, str | None]:
         """The best known word within two edits (one for words under 5 letters).

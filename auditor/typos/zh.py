@@ -246,11 +246,8 @@ class ChineseDetector:
     # -- detection ----------------------------------------------------------------------
     def detect(self, s: str, blocked: list[bool]) -> list[Hit]:
         """Hits in ``s`` (simplified text); ``blocked[i]`` marks characters never to flag."""
-        hits = self._curated_hits(s, blocked)
         taken = [False] * len(s)
-        for h in hits:
-            for i in range(h.start, h.end):
-                taken[i] = True
+        hits = self._curated_hits(s, blocked, taken)
         if self.params.context:
             hits.extend(self._context_hits(s, blocked, taken))
         else:
@@ -258,7 +255,9 @@ class ChineseDetector:
         hits.sort(key=lambda h: h.start)
         return hits
 
-    def _curated_hits(self, s: str, blocked: list[bool]) -> list[Hit]:
+    def _curated_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
+        """Curated matches; marks every matched character in ``taken`` (the rest of the
+        match is the correct context, not a suspect for the context detector)."""
         out: list[Hit] = []
         gmin = self.params.guard_min_freq
         for end_idx, conf in self._curated.iter(s):
@@ -271,6 +270,10 @@ class ChineseDetector:
             diff = [i for i in range(len(conf.wrong)) if conf.wrong[i] != conf.right[i]]
             a, b = start + diff[0], start + diff[-1] + 1
             if self._straddled(s, start, end, gmin, *((a, b) if conf.context else (start, end))):
+                continue
+            done = taken[a:b] == [True] * (b - a)  # two entries for the same slip
+            taken[start:end] = [True] * (end - start)
+            if done:
                 continue
             out.append(
                 Hit(
