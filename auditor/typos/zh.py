@@ -234,7 +234,7 @@ class ChineseDetector:
                 prv.setdefault(w[1], set()).add(w[0])
         self._next2 = {c: frozenset(v) for c, v in nxt.items()}
         self._prev2 = {c: frozenset(v) for c, v in prv.items()}
-        self._best_cache: dict[tuple[str, int], tuple[float, str, int] | None | bool] = {}
+        self._best_cache: dict[tuple[str, int], tuple[float, str, int] | None] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
     def _is_word(self, w: str, min_freq: int) -> bool:
@@ -359,8 +359,9 @@ class ChineseDetector:
                     continue
                 a, b = max(lo, i - MAX_WORD), min(hi, i + MAX_WORD + 1)
                 key = (s[a:b], i - a)
-                best = self._best_cache.get(key, False)
-                if best is False:
+                if key in self._best_cache:
+                    best = self._best_cache[key]
+                else:
                     best = self._best_swap(key[0], key[1])
                     if len(self._best_cache) < 500_000:
                         self._best_cache[key] = best
