@@ -264,6 +264,8 @@ class TypoChecker:
             if tier == "typo":
                 if word[0].isupper() and not _sentence_initial(text, start):
                     tier, reason = "possible", "capitalised word not in the dictionary (a name?)"
+                elif word[0].isupper() and is_pinyin(low):
+                    tier, reason = "possible", "capitalised pinyin (a Chinese name?)"
                 elif word[0].isupper() and _TRAILER.match(text, end):
                     tier, reason = "possible", "capitalised last word (a sign-off name?)"
                 elif text.startswith("'", end) and low.endswith("in") and self._known(low + "g"):
