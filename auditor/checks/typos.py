@@ -80,6 +80,8 @@ _TEXT_CACHE_SIZE = 100_000
 #: what may follow a message's last word: punctuation, spaces, emoji, a link
 _TRAILER = re.compile(r"[\W_]*(?:https?://\S*[\W_]*)?$")
 #: a letter typed three or more times in a row
+#: the next word starts with a capital letter
+_NEXT_CAPITAL = re.compile(r"[ \t]+[A-Z]")
 _ELONGATED = re.compile(r"(.)\1\1")
 _RUN = re.compile(r"(.)\1{2,}")
 
@@ -264,8 +266,8 @@ class TypoChecker:
             if tier == "typo":
                 if word[0].isupper() and not _sentence_initial(text, start):
                     tier, reason = "possible", "capitalised word not in the dictionary (a name?)"
-                elif word[0].isupper() and is_pinyin(low):
-                    tier, reason = "possible", "capitalised pinyin (a Chinese name?)"
+                elif word[0].isupper() and is_pinyin(low) and _NEXT_CAPITAL.match(text, end):
+                    tier, reason = "possible", "capitalised pinyin before a capital (Xiao Mei)"
                 elif word[0].isupper() and _TRAILER.match(text, end):
                     tier, reason = "possible", "capitalised last word (a sign-off name?)"
                 elif text.startswith("'", end) and low.endswith("in") and self._known(low + "g"):
