@@ -419,6 +419,40 @@ def bench_chinese(checker: TypoChecker, data: Path, quick: bool) -> None:
     ]
     warm = [t for c in load_csds(chats_dir) for r, t in c if r == "agent"][:3000]
     speed("Chinese", TypoChecker(checker.settings), warm, msgs)
+    bench_chinese_lm(checker.settings, typos_dir, texts, terms, warm, msgs)
+
+
+def bench_chinese_lm(
+    settings: TypoSettings,
+    typos_dir: Path,
+    crosswoz: list[str],
+    terms: list[ChatTerms],
+    warm: list[str],
+    msgs: list[str],
+) -> None:
+    """The same figures with the optional language model (libime's trigram via kenlm)."""
+    from auditor.typos.zh import ZhParams
+    from auditor.typos.zhscore import load_language_model
+
+    if load_language_model("auto") is None:
+        print("[LM] optional language model not installed (kenlm + libime-data-language-model)")
+        return
+    lm = TypoChecker(settings, zh_params=ZhParams(language_model="auto"))
+    print("== Chinese with the optional language model (AUDITOR_ZH_LM=auto)")
+    for split, names in (
+        ("DEV", ["train13", "train14", "train15"]),
+        ("TEST", ["test13", "test14"]),
+    ):
+        for name in names:
+            r = eval_sighan(lm, sighan_pairs(typos_dir, "simplified", name), {"typo"})
+            print(f"[{split}] LM simplified {name}: {r.line()}")
+    print(
+        f"[TEST] LM clean CrossWOZ utterances with a counted typo: {clean_rate(lm, crosswoz):.2%}; "
+        f"with entity values as chat terms {clean_rate(lm, crosswoz, terms):.2%}"
+    )
+    speed(
+        "Chinese + LM", TypoChecker(settings, zh_params=ZhParams(language_model="auto")), warm, msgs
+    )
 
 
 # ---------------------------------------------------------------------------- real chats
@@ -502,6 +536,15 @@ def main(argv: list[str] | None = None) -> int:
         bench_chinese(checker, args.data, args.quick)
     for path in args.labelled:
         bench_labelled(checker, path)
+    if args.lang in ("zh", "all"):
+        from auditor.typos.zh import ZhParams
+        from auditor.typos.zhscore import load_language_model
+
+        if load_language_model("auto") is not None:
+            lm = TypoChecker(TypoSettings(), zh_params=ZhParams(language_model="auto"))
+            for path in args.labelled:
+                print("[LM] ", end="")
+                bench_labelled(lm, path)
     return 0
 
 

@@ -190,3 +190,12 @@ def test_context_groups_expand_in_step() -> None:
     ]
     with pytest.raises(ValueError, match="groups differ"):
         expand_groups("{a|b}x", "{a|c}y")
+
+
+def test_language_model_is_optional(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from auditor.typos.zhscore import LM_ENV, load_language_model
+
+    monkeypatch.delenv(LM_ENV, raising=False)
+    assert load_language_model() is None  # off unless asked for
+    assert load_language_model("off") is None
+    assert load_language_model(str(tmp_path / "missing.lm")) is None  # absent file: no model

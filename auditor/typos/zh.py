@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -32,7 +32,7 @@ from typing import Literal
 import ahocorasick
 
 from .zhdata import ZhData, is_cjk, zh_data
-from .zhscore import MAX_WORD, ContextScorer
+from .zhscore import MAX_WORD, ContextScorer, load_language_model
 
 Tier = Literal["typo", "possible"]
 
@@ -132,7 +132,12 @@ class ZhParams:
     orphans_only: bool = True  # only characters no dictionary word covers are suspects
     kind_bonus: tuple[float, float, float, float] = (-1.0, -1.0, -0.5, 0.0)
     typo_min_gain: float = 3.75
-    context_min_similarity: int = 2  # sound candidates of the context detector (0 = none)
+    context_min_similarity: int = 2
+    # optional KenLM model (zhscore.load_language_model): None = the AUDITOR_ZH_LM variable
+    # (unset: off), "off", "auto" (libime's model if installed) or a path; its thresholds:
+    language_model: str | None = None
+    lm_typo_min_gain: float = 5.0
+    lm_possible_min_gain: float = 3.0  # sound candidates of the context detector (0 = none)
     possible_min_gain: float = 2.0
 
 
@@ -224,7 +229,14 @@ class ChineseDetector:
         base = self.data.cover_words(self.params.cover_min_freq)
         self._cover_words = base | extra_words if extra_words else base
         self._window_cache: dict[tuple[str, int], tuple[str, int, int] | None] = {}
-        self._scorer = ContextScorer(self.data, extra_words)
+        lm = load_language_model(self.params.language_model)
+        self._scorer = ContextScorer(self.data, extra_words, lm)
+        if lm is not None:  # a language model's gains live on their own scale
+            self.params = replace(
+                self.params,
+                typo_min_gain=self.params.lm_typo_min_gain,
+                possible_min_gain=self.params.lm_possible_min_gain,
+            )
         self._swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
         nxt: dict[str, set[str]] = {}
         prv: dict[str, set[str]] = {}

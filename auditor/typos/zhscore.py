@@ -14,8 +14,33 @@ window text: agents repeat themselves, and so do candidate windows.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
+from typing import Any
 
 from .zhdata import ZhData
+
+#: Debian's libime-data-language-model: a KenLM word trigram of Chinese (17 MB, mmap)
+LIBIME_LM = Path("/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm")
+#: ``AUDITOR_ZH_LM``: unset or "off" = no language model (the default, pip-only);
+#: "auto" = libime's model when it and the kenlm package are installed; or a KenLM file path
+LM_ENV = "AUDITOR_ZH_LM"
+
+
+def load_language_model(setting: str | None = None) -> Any | None:
+    """The optional KenLM model, or None. Never required: anything missing means None."""
+    setting = os.environ.get(LM_ENV, "off") if setting is None else setting
+    if setting in ("", "off"):
+        return None
+    path = LIBIME_LM if setting == "auto" else Path(setting)
+    if not path.is_file():
+        return None
+    try:
+        import kenlm  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return kenlm.Model(str(path))
+
 
 #: longest word considered (jieba's dictionary has longer idioms; 4 covers nearly all)
 MAX_WORD = 4
@@ -26,7 +51,13 @@ UNKNOWN_CHAR_PENALTY = 2.0
 class ContextScorer:
     """Best-segmentation log10-probabilities of short texts (cached)."""
 
-    def __init__(self, data: ZhData, extra_words: set[str] | frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        data: ZhData,
+        extra_words: set[str] | frozenset[str] = frozenset(),
+        lm: Any | None = None,
+    ):
+        self.lm = lm
         total = float(sum(data.freq.values()))
         self._log_total = math.log10(total)
         self._freq = data.freq
@@ -48,8 +79,9 @@ class ContextScorer:
             return got
         n = len(text)
         best = [0.0] + [-math.inf] * n
+        back = [0] * (n + 1)
         for j in range(1, n + 1):
-            top = -math.inf
+            top, arg = -math.inf, 1
             for k in range(1, min(MAX_WORD, j) + 1):
                 lp = self._logp(text[j - k : j])
                 if lp is None:
@@ -58,9 +90,17 @@ class ContextScorer:
                     lp = self._floor
                 v = best[j - k] + lp
                 if v > top:
-                    top = v
-            best[j] = top
-        result = best[n]
+                    top, arg = v, k
+            best[j], back[j] = top, arg
+        if self.lm is None:
+            result = best[n]
+        else:  # the language model scores the same segmentation, word trigrams in context
+            words: list[str] = []
+            j = n
+            while j > 0:
+                words.append(text[j - back[j] : j])
+                j -= back[j]
+            result = float(self.lm.score(" ".join(reversed(words)), bos=False, eos=False))
         if len(self._cache) < 1_000_000:
             self._cache[text] = result
         return result
