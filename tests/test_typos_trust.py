@@ -199,3 +199,17 @@ def test_language_model_is_optional(tmp_path, monkeypatch) -> None:  # type: ign
     assert load_language_model() is None  # off unless asked for
     assert load_language_model("off") is None
     assert load_language_model(str(tmp_path / "missing.lm")) is None  # absent file: no model
+
+
+def test_skipped_messages_reach_the_verdict(checker: TypoChecker) -> None:
+    from auditor.checks import typos_result
+
+    c = chat(
+        ("customer", "hola"),
+        ("agent", "Lamentamos el inconveniente. Por favor revisa tus mensajes directos."),
+        ("agent", "Sorry for the wait."),
+    )
+    replies = [m for m in c.messages if m.role == "agent"]
+    verdict = typos_result(checker.check(c), 3, replies)
+    assert verdict.data["skipped"] == [{"message_id": "m1", "language": "es"}]
+    assert verdict.detail == "0 typos (limit 3); 1 message in es not spell-checked"
