@@ -77,8 +77,9 @@ def _sentence_initial(text: str, start: int) -> bool:
 _TEXT_CACHE_SIZE = 100_000
 
 
-#: what may follow a message's last word: punctuation, spaces, emoji, a link
-_TRAILER = re.compile(r"[\W_]*(?:https?://\S*[\W_]*)?$")
+#: what may follow a sign-off name ending the message: spaces, emoji, a link — not a full
+#: stop or "!" ("Graet." is a one-word sentence, "… Ceri" a signature)
+_TRAILER = re.compile(r"[^\w.!?]*(?:https?://\S*[\W_]*)?$")
 #: a letter typed three or more times in a row
 #: the next word starts with a capital letter
 _NEXT_CAPITAL = re.compile(r"[ \t]+[A-Z]")
