@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -107,6 +108,8 @@ NAME_SUFFIXES = (
     "县",
 )
 _NAME_END = re.compile("|".join(sorted(NAME_SUFFIXES, key=len, reverse=True)))
+
+_EMPTY: set[str] = set()
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CLAUSE_END = frozenset("。！？!?，,；;～~…　 \n\t）)」』】\"'”’")
@@ -238,14 +241,15 @@ class ChineseDetector:
                 possible_min_gain=self.params.lm_possible_min_gain,
             )
         self._swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
-        nxt: dict[str, set[str]] = {}
-        prv: dict[str, set[str]] = {}
-        for w in self._cover_words:
-            if len(w) == 2:
-                nxt.setdefault(w[0], set()).add(w[1])
-                prv.setdefault(w[1], set()).add(w[0])
-        self._next2 = {c: frozenset(v) for c, v in nxt.items()}
-        self._prev2 = {c: frozenset(v) for c, v in prv.items()}
+        # two-character words by their first and by their last character (the context
+        # detector's candidate filter)
+        nxt: dict[str, set[str]] = defaultdict(set)
+        prv: dict[str, set[str]] = defaultdict(set)
+        for w in self.data.two_char_words(self.params.cover_min_freq):
+            nxt[w[0]].add(w[1])
+            prv[w[1]].add(w[0])
+        self._next2: dict[str, set[str]] = dict(nxt)
+        self._prev2: dict[str, set[str]] = dict(prv)
         self._best_cache: dict[tuple[str, int], tuple[float, str, int] | None] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
@@ -401,8 +405,8 @@ class ChineseDetector:
         best: tuple[float, str, int] | None = None
         n = len(w)
         # a swap must make a two-character word with a neighbour (set lookups: the hot path)
-        after = self._next2.get(w[k - 1], frozenset()) if k > 0 else frozenset()
-        before = self._prev2.get(w[k + 1], frozenset()) if k + 1 < n else frozenset()
+        after = self._next2.get(w[k - 1], _EMPTY) if k > 0 else _EMPTY
+        before = self._prev2.get(w[k + 1], _EMPTY) if k + 1 < n else _EMPTY
         for ch, kind in self._swaps(w[k]):
             if (kind and kind < p.context_min_similarity) or ch in NEVER_SUGGEST:
                 continue
