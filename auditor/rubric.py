@@ -127,6 +127,8 @@ class TypoSettings(_Strict):
     # 的/地/得 and 在/再 swaps are grammar in most QA standards: reported as possible typos
     # unless this is on, then counted like any other typo (docs/typos.md)
     count_function_chars: bool = False
+    # English spelling accepted: None = both US and UK (the default), or "en_US" / "en_GB"
+    locale: Literal["en_US", "en_GB"] | None = None
 
 
 class ReviewSettings(_Strict):

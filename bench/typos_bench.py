@@ -110,7 +110,7 @@ def bench_english(checker: TypoChecker, typos_dir: Path) -> None:
             text = u.text[: m.start()] + wrong + u.text[m.end() :]
             a, b = m.start(), m.start() + len(wrong)
             injected += 1
-            is_nonword = not speller.is_known(wrong.lower())
+            is_nonword = not speller.is_known(wrong)  # as typed: proper nouns are words
             if not is_nonword:
                 realword += 1
             else:
@@ -147,20 +147,104 @@ def bench_english(checker: TypoChecker, typos_dir: Path) -> None:
             f"of {len(clean)} (system turns {ratio(sum(flagged[i] for i in sys_idx), len(sys_idx)):.2%}); "
             f"with the utterance's entity values as chat terms {ratio(sum(flagged_dict), len(clean)):.2%}"
         )
-    # speed: the clean utterances, every one checked as an agent message
+    # speed: SGD system turns first warm the word caches, then every other utterance (texts
+    # the checker has not seen) is timed, CPU and wall
     texts = [u.text for u in utts]
-    fresh = TypoChecker(checker.settings)
-    t0 = time.perf_counter()
-    for t in texts:
-        fresh.check_text(t)
-    cold = len(texts) / (time.perf_counter() - t0)
-    reps = 3
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        for t in texts:
-            fresh.check_text(t)
-    warm = reps * len(texts) / (time.perf_counter() - t0)
-    print(f"[SPEED] English: {cold:,.0f} msg/s first pass (cold caches), {warm:,.0f} msg/s steady")
+    speed("English", TypoChecker(checker.settings), texts[:5000], texts[5000:])
+
+
+def warmup(settings: TypoSettings) -> None:
+    """One-time costs: build a checker, check one unknown English word, one Chinese text."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    fresh = TypoChecker(settings)
+    fresh.check_text("Thanks for waiting")
+    c1, w1 = time.process_time(), time.perf_counter()
+    fresh.check_text("Please recieve it")  # builds the correction index
+    c2, w2 = time.process_time(), time.perf_counter()
+    fresh.check_text("您好，请问有什么可以帮您")
+    c3, w3 = time.process_time(), time.perf_counter()
+    fresh.skipped_language("Lamentamos el inconveniente, revisa tus mensajes")
+    c4, w4 = time.process_time(), time.perf_counter()
+    print(
+        f"[WARM-UP] CPU s (wall s): English dictionaries {c1 - c0:.2f} ({w1 - w0:.2f}); "
+        f"English correction index, on the first unknown word {c2 - c1:.2f} ({w2 - w1:.2f}); "
+        f"Chinese data, on the first Chinese text {c3 - c2:.2f} ({w3 - w2:.2f}); "
+        f"language model, on the first non-English suspect {c4 - c3:.2f} ({w4 - w3:.2f})"
+    )
+
+
+def speed(name: str, checker: TypoChecker, warm: list[str], timed: list[str]) -> None:
+    """Messages per second per core (CPU time; wall time beside it, the machine is shared).
+
+    Three figures: (1) ``timed`` texts new to the checker after ``warm`` was checked (the
+    dictionaries are loaded, new words still cost a lookup and a correction search);
+    (2) the same texts again from scratch, per-text cache emptied, word caches warm: the
+    steady cost of a message in a long audit, where the vocabulary has been seen;
+    (3) repeated texts (macros) answered from the per-text cache.
+    """
+    for t in warm:
+        checker.check_text(t)
+    seen = set(warm)
+    timed = [t for t in dict.fromkeys(timed) if t not in seen]
+
+    def run() -> tuple[float, float]:
+        c0, w0 = time.process_time(), time.perf_counter()
+        for t in timed:
+            checker.check_text(t)
+        return time.process_time() - c0, time.perf_counter() - w0
+
+    cpu, wall = run()
+    checker._by_text.clear()  # bench-only: forget the per-text results, keep word caches
+    cpu2, wall2 = run()
+    cpu3, _ = run()
+    avg = sum(map(len, timed)) / max(1, len(timed))
+    print(
+        f"[SPEED] {name}, {len(timed)} messages ({avg:.0f} chars avg), msg/s per core CPU "
+        f"(wall): new texts after {len(warm)} warm-up messages {ratio(len(timed), cpu):,.0f} "
+        f"({ratio(len(timed), wall):,.0f}); steady, word caches warm "
+        f"{ratio(len(timed), cpu2):,.0f} ({ratio(len(timed), wall2):,.0f}); "
+        f"repeated texts {ratio(len(timed), cpu3):,.0f}"
+    )
+
+
+def bench_twcs(checker: TypoChecker, data: Path) -> None:
+    """Real brand replies on Twitter (TWCS dev): share of agent messages with a counted typo.
+
+    Which flagged messages hold a real typo is judged by reading them (printed below); the
+    messages skipped for their language are counted.
+    """
+    from auditor.ingest.twcs import twcs_to_native
+
+    path = data / "chats" / "twcs" / "twcs_threads_dev.jsonl"
+    if not path.is_file():
+        return
+    n = flagged = skipped = 0
+    shown: list[str] = []
+    langs: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        chat = twcs_to_native(json.loads(line))
+        msgs = chat["messages"]
+        terms = ChatTerms(m["text"] for m in msgs if m["role"] == "customer")
+        for m in msgs:
+            if m["role"] != "agent":
+                continue
+            n += 1
+            lang = checker.skipped_language(m["text"])
+            if lang:
+                skipped += 1
+                langs[lang] = langs.get(lang, 0) + 1
+                continue
+            typos = [t for t in checker.check_text(m["text"], "x", terms) if t.tier == "typo"]
+            if typos:
+                flagged += 1
+                found = ", ".join(f"{t.text}→{t.suggestion}" for t in typos)
+                shown.append(f"{found}  ||  {m['text'][:160]!r}")
+    print(
+        f"[TWCS dev] {n} agent replies: {flagged} ({ratio(flagged, n):.2%}) with a counted typo; "
+        f"{skipped} skipped as {dict(sorted(langs.items()))} (no speller)"
+    )
+    for line in shown:
+        print("    " + line)
 
 
 # ---------------------------------------------------------------------------- Chinese
@@ -329,24 +413,100 @@ def bench_chinese(checker: TypoChecker, data: Path, quick: bool) -> None:
         print(
             f"[TEST] CSDS (real JD.com chats, val): {chats_over_limit(checker, load_csds(chats_dir), limit)}"
         )
-    # speed: real agent messages (JDDC) plus CrossWOZ system turns
+    # speed: real agent messages (JDDC) plus CrossWOZ system turns; CSDS agent turns warm up
     msgs = [t for c in load_jddc(chats_dir) for r, t in c if r == "agent"] + [
         texts[i] for i in sys_rows
     ]
-    fresh = TypoChecker(checker.settings)
-    fresh.check_text("预热")  # load the Chinese data before timing (once per process, ~1.5 s)
-    t0 = time.perf_counter()
-    for t in msgs:
-        fresh.check_text(t)
-    cold = len(msgs) / (time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    for t in msgs:
-        fresh.check_text(t)
-    warm = len(msgs) / (time.perf_counter() - t0)
-    avg = sum(map(len, msgs)) / len(msgs)
+    warm = [t for c in load_csds(chats_dir) for r, t in c if r == "agent"][:3000]
+    speed("Chinese", TypoChecker(checker.settings), warm, msgs)
+    bench_chinese_lm(checker.settings, typos_dir, texts, terms, warm, msgs)
+
+
+def bench_chinese_lm(
+    settings: TypoSettings,
+    typos_dir: Path,
+    crosswoz: list[str],
+    terms: list[ChatTerms],
+    warm: list[str],
+    msgs: list[str],
+) -> None:
+    """The same figures with the optional language model (libime's trigram via kenlm)."""
+    from auditor.typos.zh import ZhParams
+    from auditor.typos.zhscore import load_language_model
+
+    if load_language_model("auto") is None:
+        print("[LM] optional language model not installed (kenlm + libime-data-language-model)")
+        return
+    lm = TypoChecker(settings, zh_params=ZhParams(language_model="auto"))
+    print("== Chinese with the optional language model (AUDITOR_ZH_LM=auto)")
+    for split, names in (
+        ("DEV", ["train13", "train14", "train15"]),
+        ("TEST", ["test13", "test14"]),
+    ):
+        for name in names:
+            r = eval_sighan(lm, sighan_pairs(typos_dir, "simplified", name), {"typo"})
+            print(f"[{split}] LM simplified {name}: {r.line()}")
     print(
-        f"[SPEED] Chinese: {cold:,.0f} msg/s first pass, {warm:,.0f} msg/s steady ({len(msgs)} messages, {avg:.0f} chars avg)"
+        f"[TEST] LM clean CrossWOZ utterances with a counted typo: {clean_rate(lm, crosswoz):.2%}; "
+        f"with entity values as chat terms {clean_rate(lm, crosswoz, terms):.2%}"
     )
+    speed(
+        "Chinese + LM", TypoChecker(settings, zh_params=ZhParams(language_model="auto")), warm, msgs
+    )
+
+
+# ---------------------------------------------------------------------------- real chats
+def bench_labelled(checker: TypoChecker, path: Path) -> None:
+    """Hand-labelled real chats (LABELS.md format, built by eval/real/build.py).
+
+    A chat "has a real typo" when its labels list one; it is "flagged" when the checker counts
+    at least one typo in it. Reported: share of chats with a real typo that are flagged, and
+    share of flagged chats that have a real typo (and, stricter, whose counted typo sits in a
+    labelled message).
+    """
+    gold_chats = flagged = flagged_right = flagged_right_msg = caught = 0
+    skipped = msgs = 0
+    lines = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if not raw.strip():
+            continue
+        d = json.loads(raw)
+        cd = d["chat"]
+        messages = cd["messages"]
+        gold = d["labels"].get("typos") or []
+        gold_msgs = {str(g["message"]) for g in gold}
+        # what TypoChecker.check does, on the LABELS.md chat shape (no timestamps)
+        terms = ChatTerms(m.get("text") or "" for m in messages if m["role"] == "customer")
+        counted = []
+        for i, m in enumerate(messages):
+            text = m.get("text") or ""
+            if m["role"] != "agent":
+                continue
+            msgs += 1
+            if checker.skipped_language(text):
+                skipped += 1
+                continue
+            counted += [t for t in checker.check_text(text, str(i), terms) if t.tier == "typo"]
+        is_flagged = bool(counted)
+        gold_chats += bool(gold)
+        flagged += is_flagged
+        if is_flagged and gold:
+            flagged_right += 1
+            caught += 1
+            flagged_right_msg += any(t.message_id in gold_msgs for t in counted)
+        if is_flagged or gold:
+            found = [f"{t.text}→{t.suggestion}@{t.message_id}" for t in counted]
+            want = [f"{g['wrong']}→{g['right']}@{g['message']}" for g in gold]
+            lines.append(f"{cd.get('chat_id')}: flagged {found} gold {want}")
+    print(
+        f"[REAL] {path.name}: chats with a real typo flagged {caught}/{gold_chats} "
+        f"({ratio(caught, gold_chats):.0%}); flagged chats right {flagged_right}/{flagged} "
+        f"({ratio(flagged_right, flagged):.0%}; with the counted typo in a labelled message "
+        f"{flagged_right_msg}/{flagged}); agent messages skipped (no speller for their "
+        f"language) {skipped}/{msgs}"
+    )
+    for line in lines:
+        print("    " + line)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -355,18 +515,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--quick", action="store_true", help="first 300 sentences of each SIGHAN set")
-    ap.add_argument("--lang", choices=["en", "zh", "all"], default="all")
+    ap.add_argument("--lang", choices=["en", "zh", "all", "none"], default="all")
+    ap.add_argument(
+        "--labelled",
+        type=Path,
+        action="append",
+        default=[],
+        help="hand-labelled real chats (eval/real/build.py output), repeatable",
+    )
     args = ap.parse_args(argv)
     if not (args.data / "typos").is_dir():
         print(f"skipped: no data at {args.data / 'typos'}")
         return 0
-    t0 = time.perf_counter()
+    warmup(TypoSettings())  # first, so the one-time loads are measured, not cached
     checker = TypoChecker(TypoSettings())
-    print(f"checker built in {time.perf_counter() - t0:.2f} s (English); default TypoSettings")
     if args.lang in ("en", "all"):
         bench_english(checker, args.data / "typos")
+        bench_twcs(checker, args.data)
     if args.lang in ("zh", "all"):
         bench_chinese(checker, args.data, args.quick)
+    for path in args.labelled:
+        bench_labelled(checker, path)
+    if args.lang in ("zh", "all"):
+        from auditor.typos.zh import ZhParams
+        from auditor.typos.zhscore import load_language_model
+
+        if load_language_model("auto") is not None:
+            lm = TypoChecker(TypoSettings(), zh_params=ZhParams(language_model="auto"))
+            for path in args.labelled:
+                print("[LM] ", end="")
+                bench_labelled(lm, path)
     return 0
 
 

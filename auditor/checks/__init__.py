@@ -246,6 +246,8 @@ def typos_result(report: TypoReport, max_typos: int, replies: Sequence[Message])
         "max_typos": max_typos,
         "typos": [_typo_dict(t) for t in report.typos],
         "possible": [_typo_dict(t) for t in report.possible],
+        # agent messages in a language without a speller: not checked, not flagged
+        "skipped": [{"message_id": mid, "language": lang} for mid, lang in report.skipped],
     }
     evidence = [Evidence(message_id=t.message_id, quote=t.text) for t in report.typos if t.text]
     listed = ", ".join(
@@ -254,6 +256,10 @@ def typos_result(report: TypoReport, max_typos: int, replies: Sequence[Message])
     detail = f"{report.count} typo{'s' if report.count != 1 else ''} (limit {max_typos})"
     if listed:
         detail += f": {listed}"
+    if report.skipped:
+        langs = ", ".join(sorted({lang for _, lang in report.skipped}))
+        n = len(report.skipped)
+        detail += f"; {n} message{'s' if n != 1 else ''} in {langs} not spell-checked"
     return Verdict("fail" if report.count > max_typos else "pass", detail, evidence, data)
 
 

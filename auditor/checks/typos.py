@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from ..ingest.language import message_language
 from ..models import Chat, Message
 from ..rubric import TypoSettings
 from ..typos.dictionaries import ChatTerms, Lexicon, build_lexicon
@@ -28,11 +29,12 @@ from ..typos.skip import SpanSet, skip_spans
 from ..typos.zh import ChineseDetector, ZhParams
 from ..typos.zhdata import to_simplified
 
-#: A capitalised word inside a sentence is usually a name, so it is counted only when one edit
-#: turns it into a word this frequent ("Hotle" → Hotel). Tuned on the SGD dev split.
-CAPITALISED_MIN_FREQ = 20_000
-
-_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+#: Latin letters, accented ones included (café, Zoë, naïve are one word each), with ' ’ ´
+#: apostrophes inside a word (don’t, O´Brien).
+_LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+_WORD = re.compile(f"[{_LETTERS}]+(?:['’´][{_LETTERS}]+)*")
+#: languages the checker has a speller for; other messages are skipped (and counted)
+SPELLED_LANGUAGES = frozenset({"en", "zh"})
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SENTENCE_END = frozenset(".!?。！？\n:：;；…")
 _OPENERS = frozenset(" \t\"'“‘(（[「-–—*")
@@ -54,6 +56,10 @@ class TypoReport:
     typos: list[Typo] = field(default_factory=list)  # counted against the rubric limit
     possible: list[Typo] = field(default_factory=list)  # shown to reviewers, not counted
 
+    # agent messages not spell-checked because they are in a language we have no speller
+    # for: (message id, ISO 639-1 code)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
     @property
     def count(self) -> int:
         return len(self.typos)
@@ -67,28 +73,37 @@ def _sentence_initial(text: str, start: int) -> bool:
     return i < 0 or text[i] in _SENTENCE_END
 
 
-_PREV_WORD = re.compile(r"([A-Za-z]+)[\s,.&'-]{0,2}$")
-_NEXT_WORD = re.compile(r"^[\s&'-]{1,2}([A-Za-z]+)")
-
-
-def _in_name_run(text: str, start: int, end: int) -> bool:
-    """True when a neighbouring word is also capitalised ("Los Angeles", "Grand Hotle"):
-    runs of capitalised words are names, where the dictionary has no say."""
-    prev = _PREV_WORD.search(text, max(0, start - 40), start)
-    if prev and prev.group(1)[0].isupper() and not _sentence_initial(text, prev.start(1)):
-        return True
-    nxt = _NEXT_WORD.search(text[end : end + 40])
-    return bool(nxt and nxt.group(1)[0].isupper())
-
-
 #: distinct agent texts whose suspects are remembered (cleared when full)
 _TEXT_CACHE_SIZE = 100_000
 
 
+#: what may follow a sign-off name ending the message: spaces, emoji, a link — not a full
+#: stop or "!" ("Graet." is a one-word sentence, "… Ceri" a signature)
+_TRAILER = re.compile(r"[^\w.!?]*(?:https?://\S*[\W_]*)?$")
+#: a letter typed three or more times in a row
+#: the next word starts with a capital letter
+_NEXT_CAPITAL = re.compile(r"[ \t]+[A-Z]")
+_ELONGATED = re.compile(r"(.)\1\1")
+_RUN = re.compile(r"(.)\1{2,}")
+
+
+def _hyphenated(text: str, start: int, end: int) -> bool:
+    """The word is joined to another by a hyphen (spook-tacular, un-packaged)."""
+    return (end + 1 < len(text) and text[end] == "-" and text[end + 1].isalpha()) or (
+        start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha()
+    )
+
+
+def _fold_apostrophes(word: str) -> str:
+    """’ and ´ typed as apostrophes become '."""
+    if "’" in word or "´" in word:
+        return word.replace("’", "'").replace("´", "'")
+    return word
+
+
 def _fold_word(word: str) -> str:
     """A Latin word as the chat's own-words layer stores it."""
-    low = word.lower()
-    return low.replace("’", "'") if "’" in low else low
+    return _fold_apostrophes(word.lower())
 
 
 class TypoChecker:
@@ -106,11 +121,12 @@ class TypoChecker:
         self.lexicon: Lexicon = build_lexicon(
             settings.terms, [*self.extra_dictionaries, *settings.dictionaries]
         )
-        self.en = EnglishSpeller(self.lexicon.en_words)
+        self.en = EnglishSpeller(self.lexicon.en_words, settings.locale)
         self._clean_words: set[str] = set()
         self._zh_params = zh_params
         self._zh: ChineseDetector | None = None  # built on first Chinese text (about 1.5 s)
         self._by_text: dict[str, tuple[tuple[str, Typo], ...]] = {}
+        self._skip_lang: dict[str, str | None] = {}
 
     @property
     def zh(self) -> ChineseDetector:
@@ -126,9 +142,34 @@ class TypoChecker:
         for m in chat.messages:
             if m.role != "agent":
                 continue
-            for t in self.check_message(m, terms):
+            found = self.check_message(m, terms)
+            lang = self.skipped_language(m.text)
+            if lang is not None:
+                report.skipped.append((m.id, lang))
+                continue
+            for t in found:
                 (report.typos if t.tier == "typo" else report.possible).append(t)
         return report
+
+    def skipped_language(self, text: str) -> str | None:
+        """The language of ``text`` when we have no speller for it (its findings are dropped).
+
+        Asked only of messages with a suspect Latin word and no Chinese (a message whose words
+        are all known is English enough, whatever its language): the language model is not
+        consulted for clean traffic.
+        """
+        got = self._skip_lang.get(text, "")
+        if got != "":
+            return got
+        lang: str | None = None
+        if self._candidates(text):
+            code = message_language(text)
+            if code is not None and code not in SPELLED_LANGUAGES:
+                lang = code
+        if len(self._skip_lang) >= _TEXT_CACHE_SIZE:
+            self._skip_lang.clear()
+        self._skip_lang[text] = lang
+        return lang
 
     def check_message(self, message: Message, terms: ChatTerms | None = None) -> list[Typo]:
         """Typos in one message; ``terms`` is the chat's own dictionary layer."""
@@ -195,8 +236,7 @@ class TypoChecker:
         for w in _WORD.findall(text):
             if w in clean:
                 continue
-            low = w.lower().replace("’", "'")
-            if self.en.verdict(low) is not None:
+            if self.en.verdict(_fold_apostrophes(w)) is not None:
                 return False
             if len(clean) < 500_000:
                 clean.add(w)
@@ -213,11 +253,9 @@ class TypoChecker:
         out: list[Typo] = []
         verdict = self.en.verdict
         for m in _WORD.finditer(text):
-            word = m.group()
+            word = _fold_apostrophes(m.group())
             low = word.lower()
-            if "’" in low:
-                low = low.replace("’", "'")
-            v = verdict(low)
+            v = verdict(word)
             if v is None or len(word) < 2:
                 continue
             start, end = m.span()
@@ -227,16 +265,18 @@ class TypoChecker:
                 continue
             tier, reason = v.tier, v.reason
             if tier == "typo":
-                if (
-                    word[0].isupper()
-                    and not _sentence_initial(text, start)
-                    and not (
-                        v.distance == 1
-                        and v.suggestion_freq >= CAPITALISED_MIN_FREQ
-                        and not _in_name_run(text, start, end)
-                    )
-                ):
+                if word[0].isupper() and not _sentence_initial(text, start):
                     tier, reason = "possible", "capitalised word not in the dictionary (a name?)"
+                elif word[0].isupper() and is_pinyin(low) and _NEXT_CAPITAL.match(text, end):
+                    tier, reason = "possible", "capitalised pinyin before a capital (Xiao Mei)"
+                elif word[0].isupper() and _TRAILER.match(text, end):
+                    tier, reason = "possible", "capitalised last word (a sign-off name?)"
+                elif text.startswith("'", end) and low.endswith("in") and self._known(low + "g"):
+                    tier, reason = "possible", "dropped g (lookin', nothin')"
+                elif _hyphenated(text, start, end):
+                    tier, reason = "possible", "part of a hyphenated coinage (un-packaged)"
+                elif _ELONGATED.search(low) and self._elongation_of_word(low):
+                    tier, reason = "possible", "drawn-out word (noooo, sooo)"
                 elif in_chinese and is_pinyin(low):
                     tier, reason = "possible", "may be pinyin in a Chinese message"
                 elif in_chinese and not (v.distance == 1 and len(low) >= 5):
@@ -245,8 +285,19 @@ class TypoChecker:
             suggestion = v.suggestion
             if suggestion and word[0].isupper() and suggestion[0].islower():
                 suggestion = suggestion[0].upper() + suggestion[1:]
-            out.append(Typo(mid, start, end, word, suggestion, tier, reason))
+            out.append(Typo(mid, start, end, m.group(), suggestion, tier, reason))
         return out
+
+    def _known(self, word: str) -> bool:
+        return self.en.verdict(word) is None
+
+    def _elongation_of_word(self, low: str) -> bool:
+        """A letter held down makes a known word once the run is shortened (noooo → no)."""
+        for repl in (r"\1\1", r"\1"):
+            short = _RUN.sub(repl, low)
+            if self.en.verdict(short) is None:
+                return True
+        return False
 
     # -- Chinese ------------------------------------------------------------------------
     def _chinese(

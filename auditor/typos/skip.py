@@ -32,6 +32,10 @@ SKIP_RULES: dict[str, str] = {
     "number": r"\d[\d\s-]{4,}\d",
     # emoji and pictographs, plus emoticon brackets like [微笑] are handled by placeholder
     "emoji": "[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+",
+    # agents' sign-offs on social channels: "^JD", "^Kirsty", "-Jen", "~ Ceri", "*AB" at the end
+    # of the message (or before a closing link), and "^JD" anywhere
+    "signoff": r"\^\s?[A-Za-z][A-Za-z.]{0,15}"
+    r"|(?<![A-Za-z0-9])[-–—~*/]\s?[A-Z][A-Za-z]{0,15}(?:\s?[A-Z]\.?)?(?=\W*(?:https?://\S*\W*)?$)",
     # ALL-CAPS acronyms (two or more capitals, optional plural s): VIP, SMS, IDs
     "acronym": r"(?<![A-Za-z])[A-Z]{2,}s?(?![A-Za-z])",
     # internal capitals mark brand or product spellings (iPhone, PayPal, eBay, McDonald)
@@ -40,6 +44,7 @@ SKIP_RULES: dict[str, str] = {
 
 _TLD = re.compile(r"\.(?:com|net|org|cn|io|co|uk|de|hk|tw|jp|gov|edu|info|app)\b", re.IGNORECASE)
 _HAS_DIGIT = re.compile(r"\d")
+_SIGNOFF_MARK = re.compile(r"\^|[-–—~*/]\s?[A-Z]")
 _HAS_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf]")
 
 # Each rule runs only when a cheap test says it can match: one big alternation with lookaheads
@@ -54,6 +59,7 @@ _GATES = {
     "identifier": lambda t: "_" in t,
     "number": lambda t: _HAS_DIGIT.search(t) is not None,
     "emoji": lambda t: _HAS_EMOJI.search(t) is not None,
+    "signoff": lambda t: _SIGNOFF_MARK.search(t) is not None,
 }
 _RULES = [(name, re.compile(rx), _GATES.get(name)) for name, rx in SKIP_RULES.items()]
 

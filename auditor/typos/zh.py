@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -32,6 +33,7 @@ from typing import Literal
 import ahocorasick
 
 from .zhdata import ZhData, is_cjk, zh_data
+from .zhscore import MAX_WORD, ContextScorer, load_language_model
 
 Tier = Literal["typo", "possible"]
 
@@ -47,6 +49,67 @@ NEVER_SUSPECT = frozenset(
     "的了是在我你您他她它们有和就也都不这那吗呢吧啊哦呀啦嘛哈亲滴哒么一个人上下来去到说要会能"
     "对很还又把被给让从向跟与及或而且但"
 )
+
+#: Characters the context detector never proposes: pronouns (他/她/它/你/您: a choice of
+#: meaning) — a swap to them is never a spelling fix.
+NEVER_SUGGEST = frozenset("他她它你您")
+#: Variant characters that survive traditional→simplified conversion and are correct
+#: Taiwanese / older usage (妳, 牠, 著 …): never suspects.
+VARIANTS = frozenset("妳牠祂著裡於份週佔祇荳褔揹喫麼甚纔秘")
+#: A typed character rarer than this (as a word in jieba's counts) is a name or variant
+#: more often than a slip, so its findings stay possible.
+RARE_CHAR_FREQ = 20
+
+#: Endings of place and organisation names: a suspect just before one is part of a name
+#: (东煌凯丽酒店, 小菊儿胡同), where the dictionary has no say, so it stays possible.
+NAME_SUFFIXES = (
+    "酒店",
+    "饭店",
+    "饭庄",
+    "宾馆",
+    "旅馆",
+    "客栈",
+    "大厦",
+    "胡同",
+    "大街",
+    "路",
+    "街",
+    "巷",
+    "店",
+    "公园",
+    "花园",
+    "广场",
+    "中心",
+    "餐厅",
+    "食堂",
+    "医院",
+    "学校",
+    "大学",
+    "公司",
+    "集团",
+    "银行",
+    "超市",
+    "商场",
+    "小区",
+    "大酒店",
+    "连锁",
+    "火锅",
+    "烤肉",
+    "菜馆",
+    "寺",
+    "山",
+    "湖",
+    "桥",
+    "村",
+    "镇",
+    "区",
+    "市",
+    "省",
+    "县",
+)
+_NAME_END = re.compile("|".join(sorted(NAME_SUFFIXES, key=len, reverse=True)))
+
+_EMPTY: set[str] = set()
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CLAUSE_END = frozenset("。！？!?，,；;～~…　 \n\t）)」』】\"'”’")
@@ -65,6 +128,20 @@ class ZhParams:
     possible_min_similarity: int = 2
     orphan_window: bool = True  # every char of the window must be an orphan, not just the suspect
     guard_min_freq: int = 50  # straddling words at least this frequent veto a curated match
+    # context detector (zhscore.ContextScorer): swap candidates are same-sound characters
+    # (similarity 3/2/1) and shape-similar ones (0); a swap's score is the log10 rise of the
+    # window's best segmentation plus a per-kind bonus (index = similarity level)
+    context: bool = True
+    orphans_only: bool = True  # only characters no dictionary word covers are suspects
+    kind_bonus: tuple[float, float, float, float] = (-1.0, -1.0, -0.5, 0.0)
+    typo_min_gain: float = 3.75
+    context_min_similarity: int = 2
+    # optional KenLM model (zhscore.load_language_model): None = the AUDITOR_ZH_LM variable
+    # (unset: off), "off", "auto" (libime's model if installed) or a path; its thresholds:
+    language_model: str | None = None
+    lm_typo_min_gain: float = 5.0
+    lm_possible_min_gain: float = 3.0  # sound candidates of the context detector (0 = none)
+    possible_min_gain: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +150,9 @@ class Confusion:
     right: str
     guard: str  # "" or "end": the match must end a clause
     kind: str  # "" or "function": a 的/地/得 or 在/再 swap
+    # written with {a|b} context groups: only a straddling word holding a changed character
+    # vetoes it (the context is part of the entry), see ChineseDetector._straddled
+    context: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,8 +165,28 @@ class Hit:
     function_swap: bool = False
 
 
+_GROUP = re.compile(r"\{([^{}]*)\}")
+
+
+def expand_groups(wrong: str, right: str) -> list[tuple[str, str]]:
+    """``{a|b}`` groups in a pair expanded in step: ``{下次|之后}在`` / ``{下次|之后}再`` gives
+    (下次在, 下次再) and (之后在, 之后再). Both sides must have the same groups."""
+    wg, rg = _GROUP.findall(wrong), _GROUP.findall(right)
+    if wg != rg:
+        raise ValueError(f"zh_confusions.tsv: {{}} groups differ between {wrong!r} and {right!r}")
+    pairs = [(wrong, right)]
+    for group in wg:
+        options = group.split("|")
+        token = "{" + group + "}"
+        pairs = [
+            (w.replace(token, o, 1), r.replace(token, o, 1)) for w, r in pairs for o in options
+        ]
+    return pairs
+
+
 def load_confusions() -> list[Confusion]:
-    """The shipped curated list: ``wrong<TAB>right[<TAB>guard[,kind]]``, ``#`` comments."""
+    """The shipped curated list: ``wrong<TAB>right[<TAB>guard[,kind]]``, ``#`` comments;
+    ``{a|b}`` groups expand (see :func:`expand_groups`)."""
     text = resources.files("auditor.typos.data").joinpath("zh_confusions.tsv").read_text("utf-8")
     out: list[Confusion] = []
     for line in text.splitlines():
@@ -94,17 +194,21 @@ def load_confusions() -> list[Confusion]:
         if not line.strip():
             continue
         parts = line.split("\t")
-        if len(parts) < 2 or len(parts[0]) != len(parts[1]):
-            raise ValueError(f"bad zh_confusions.tsv line (need equal-length pair): {line!r}")
+        if len(parts) < 2:
+            raise ValueError(f"bad zh_confusions.tsv line (need wrong<TAB>right): {line!r}")
         flags = set(parts[2].split(",")) if len(parts) > 2 and parts[2] else set()
-        out.append(
-            Confusion(
-                parts[0].strip(),
-                parts[1].strip(),
-                "end" if "end" in flags else "",
-                "function" if "function" in flags else "",
+        for wrong, right in expand_groups(parts[0].strip(), parts[1].strip()):
+            if len(wrong) != len(right) or wrong == right:
+                raise ValueError(f"bad zh_confusions.tsv line (need equal-length pair): {line!r}")
+            out.append(
+                Confusion(
+                    wrong,
+                    right,
+                    "end" if "end" in flags else "",
+                    "function" if "function" in flags else "",
+                    context="{" in parts[0],
+                )
             )
-        )
     return out
 
 
@@ -112,7 +216,7 @@ def load_confusions() -> list[Confusion]:
 def _curated_automaton() -> ahocorasick.Automaton:
     a = ahocorasick.Automaton()
     for c in load_confusions():
-        a.add_word(c.wrong, c)
+        a.add_word(c.wrong, c)  # a later duplicate replaces an earlier one
     a.make_automaton()
     return a
 
@@ -128,6 +232,25 @@ class ChineseDetector:
         base = self.data.cover_words(self.params.cover_min_freq)
         self._cover_words = base | extra_words if extra_words else base
         self._window_cache: dict[tuple[str, int], tuple[str, int, int] | None] = {}
+        lm = load_language_model(self.params.language_model)
+        self._scorer = ContextScorer(self.data, extra_words, lm)
+        if lm is not None:  # a language model's gains live on their own scale
+            self.params = replace(
+                self.params,
+                typo_min_gain=self.params.lm_typo_min_gain,
+                possible_min_gain=self.params.lm_possible_min_gain,
+            )
+        self._swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
+        # two-character words by their first and by their last character (the context
+        # detector's candidate filter)
+        nxt: dict[str, set[str]] = defaultdict(set)
+        prv: dict[str, set[str]] = defaultdict(set)
+        for w in self.data.two_char_words(self.params.cover_min_freq):
+            nxt[w[0]].add(w[1])
+            prv[w[1]].add(w[0])
+        self._next2: dict[str, set[str]] = dict(nxt)
+        self._prev2: dict[str, set[str]] = dict(prv)
+        self._best_cache: dict[tuple[str, int], tuple[float, str, int] | None] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
     def _is_word(self, w: str, min_freq: int) -> bool:
@@ -139,16 +262,18 @@ class ChineseDetector:
     # -- detection ----------------------------------------------------------------------
     def detect(self, s: str, blocked: list[bool]) -> list[Hit]:
         """Hits in ``s`` (simplified text); ``blocked[i]`` marks characters never to flag."""
-        hits = self._curated_hits(s, blocked)
         taken = [False] * len(s)
-        for h in hits:
-            for i in range(h.start, h.end):
-                taken[i] = True
-        hits.extend(self._homophone_hits(s, blocked, taken))
+        hits = self._curated_hits(s, blocked, taken)
+        if self.params.context:
+            hits.extend(self._context_hits(s, blocked, taken))
+        else:
+            hits.extend(self._homophone_hits(s, blocked, taken))
         hits.sort(key=lambda h: h.start)
         return hits
 
-    def _curated_hits(self, s: str, blocked: list[bool]) -> list[Hit]:
+    def _curated_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
+        """Curated matches; marks every matched character in ``taken`` (the rest of the
+        match is the correct context, not a suspect for the context detector)."""
         out: list[Hit] = []
         gmin = self.params.guard_min_freq
         for end_idx, conf in self._curated.iter(s):
@@ -158,10 +283,14 @@ class ChineseDetector:
                 continue
             if conf.guard == "end" and end < len(s) and s[end] not in _CLAUSE_END:
                 continue
-            if self._straddled(s, start, end, gmin):
-                continue
             diff = [i for i in range(len(conf.wrong)) if conf.wrong[i] != conf.right[i]]
             a, b = start + diff[0], start + diff[-1] + 1
+            if self._straddled(s, start, end, gmin, *((a, b) if conf.context else (start, end))):
+                continue
+            done = taken[a:b] == [True] * (b - a)  # two entries for the same slip
+            taken[start:end] = [True] * (end - start)
+            if done:
+                continue
             out.append(
                 Hit(
                     a,
@@ -174,18 +303,18 @@ class ChineseDetector:
             )
         return out
 
-    def _straddled(self, s: str, start: int, end: int, min_freq: int) -> bool:
-        """True when a dictionary word crosses the match's left or right edge."""
+    def _straddled(self, s: str, start: int, end: int, min_freq: int, a: int, b: int) -> bool:
+        """True when a dictionary word crosses the match's edge and overlaps ``[a, b)``.
+
+        For plain entries ``[a, b)`` is the whole match: in 现在见到 the word 现在 crosses the
+        edge of 在见, so 在见 is no farewell. For context entries it is the changed characters
+        only: in 以下次在使用 the word 以下 holds just the context 下, and 下次在使用 stands.
+        """
         for length in (2, 3, 4):
-            # words ending inside the match but starting before it
-            for a in range(max(0, start - length + 1), start):
-                b = a + length
-                if start < b <= end and self._is_word(s[a:b], min_freq):
-                    return True
-            # words starting inside the match and ending after it
-            for a in range(start + 1, end):
-                b = a + length
-                if b > end and b <= len(s) and self._is_word(s[a:b], min_freq):
+            for w0 in range(max(0, start - length + 1), min(end, len(s) - length + 1)):
+                w1 = w0 + length
+                crosses = w0 < start < w1 or w0 < end < w1
+                if crosses and w0 < b and a < w1 and self._is_word(s[w0:w1], min_freq):
                     return True
         return False
 
@@ -211,6 +340,82 @@ class ChineseDetector:
                 if not covered[k] and not blocked[a + k]:
                     orphan[a + k] = True
         return orphan
+
+    def _swaps(self, ch: str) -> tuple[tuple[str, int], ...]:
+        """Candidate characters for ``ch`` with their kind: 3/2/1 sound similarity, 0 shape."""
+        got = self._swap_cache.get(ch)
+        if got is None:
+            kinds: dict[str, int] = dict.fromkeys(self.data.shape.get(ch, ()), 0)
+            for h, sim in self.data.candidates(ch):
+                if sim >= kinds.get(h, 0):
+                    kinds[h] = sim
+            got = tuple(kinds.items())
+            self._swap_cache[ch] = got
+        return got
+
+    def _joins(self, s: str, i: int, ch: str, lo: int, hi: int) -> bool:
+        """``ch`` at ``i`` forms a dictionary word (2–4 chars) with its neighbours."""
+        words = self._cover_words
+        for length in (2, 3, 4):
+            for a in range(max(lo, i - length + 1), min(i, hi - length) + 1):
+                if s[a:i] + ch + s[i + 1 : a + length] in words:
+                    return True
+        return False
+
+    def _context_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
+        p = self.params
+        orphan = self._orphans(s, blocked) if p.orphans_only else None
+        out: list[Hit] = []
+        for m in _CJK_RUN.finditer(s):
+            lo, hi = m.span()
+            for i in range(lo, hi):
+                if taken[i] or blocked[i] or s[i] in NEVER_SUSPECT or s[i] in VARIANTS:
+                    continue
+                if orphan is not None and not orphan[i]:
+                    continue
+                a, b = max(lo, i - MAX_WORD), min(hi, i + MAX_WORD + 1)
+                key = (s[a:b], i - a)
+                if key in self._best_cache:
+                    best = self._best_cache[key]
+                else:
+                    best = self._best_swap(key[0], key[1])
+                    if len(self._best_cache) < 500_000:
+                        self._best_cache[key] = best
+                if best is None or best[0] < p.possible_min_gain:
+                    continue
+                score, ch, kind = best
+                counted = (
+                    score >= p.typo_min_gain
+                    and self._char_freq(s[i]) >= RARE_CHAR_FREQ
+                    and _NAME_END.match(s, i + 1, min(len(s), i + 6)) is None
+                    and not any(_NAME_END.match(s, j) for j in range(i + 1, min(hi, i + 4)))
+                )
+                tier: Tier = "typo" if counted else "possible"
+                how = "same sound" if kind else "similar shape"
+                wa, wb = max(lo, i - 1), min(hi, i + 2)
+                window, fixed = s[wa:wb], s[wa:i] + ch + s[i + 1 : wb]
+                reason = f"{window}→{fixed} ({how}; reads better in context, +{score:.1f})"
+                swap = frozenset((s[i], ch)) in FUNCTION_SWAPS
+                out.append(Hit(i, i + 1, ch, tier, reason, function_swap=swap))
+        return out
+
+    def _best_swap(self, w: str, k: int) -> tuple[float, str, int] | None:
+        """The best candidate for ``w[k]`` in the window ``w``: (score, char, kind)."""
+        p = self.params
+        best: tuple[float, str, int] | None = None
+        n = len(w)
+        # a swap must make a two-character word with a neighbour (set lookups: the hot path)
+        after = self._next2.get(w[k - 1], _EMPTY) if k > 0 else _EMPTY
+        before = self._prev2.get(w[k + 1], _EMPTY) if k + 1 < n else _EMPTY
+        for ch, kind in self._swaps(w[k]):
+            if (kind and kind < p.context_min_similarity) or ch in NEVER_SUGGEST:
+                continue
+            if ch not in after and ch not in before:
+                continue
+            score = self._scorer.gain(w, k, ch, 0, n) + p.kind_bonus[kind]
+            if best is None or score > best[0]:
+                best = (score, ch, kind)
+        return best
 
     def _homophone_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
         orphan = self._orphans(s, blocked)

@@ -64,22 +64,17 @@ class ZhData:
                     freq[parts[0]] = int(parts[1])
         self.freq = freq
         self.char_freq = {w: n for w, n in freq.items() if len(w) == 1}
-        self._exact: dict[str, frozenset[str]] = {}
-        self._plain: dict[str, frozenset[str]] = {}
-        self._fuzz: dict[str, frozenset[str]] = {}
+        self._readings: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
         by_plain: dict[str, set[str]] = defaultdict(set)
         by_fuzzy: dict[str, set[str]] = defaultdict(set)
-        for cp, readings in pinyin_dict.pinyin_dict.items():
-            ch = chr(cp)
-            if not is_cjk(ch):
-                continue
-            exact = frozenset(readings.split(","))
-            plain = frozenset(_toneless(r) for r in exact)
-            fuzz = frozenset(_fuzzy(p) for p in plain)
-            self._exact[ch], self._plain[ch], self._fuzz[ch] = exact, plain, fuzz
+        table = pinyin_dict.pinyin_dict
+        for ch, n in self.char_freq.items():
             # A correction is indexed under its primary (first) reading only: the writer
             # meant the common sound of the intended character; rare readings add noise.
-            if self.char_freq.get(ch, 0) >= MIN_CANDIDATE_CHAR_FREQ and _is_simplified(ch):
+            if n < MIN_CANDIDATE_CHAR_FREQ or not is_cjk(ch):
+                continue
+            readings = table.get(ord(ch))
+            if readings and _is_simplified(ch):
                 primary = _toneless(readings.split(",", 1)[0])
                 by_plain[primary].add(ch)
                 by_fuzzy[_fuzzy(primary)].add(ch)
@@ -87,6 +82,7 @@ class ZhData:
         self._by_fuzzy = by_fuzzy
         self._cands: dict[str, tuple[tuple[str, int], ...]] = {}
         self._cover: dict[int, frozenset[str]] = {}
+        self.shape = _shape_groups()
 
     def cover_words(self, min_freq: int) -> frozenset[str]:
         """Words of 2–4 characters at least ``min_freq`` frequent (cached per threshold)."""
@@ -95,6 +91,22 @@ class ZhData:
             got = frozenset(w for w, n in self.freq.items() if 2 <= len(w) <= 4 and n >= min_freq)
             self._cover[min_freq] = got
         return got
+
+    def readings(self, ch: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """(readings with tone, toneless, fuzzy) of ``ch``; empty sets when pypinyin has none.
+        Computed on first use per character (building them all costs ~0.3 s at start-up)."""
+        got = self._readings.get(ch)
+        if got is None:
+            raw = pinyin_dict.pinyin_dict.get(ord(ch)) if is_cjk(ch) else None
+            exact = frozenset(raw.split(",")) if raw else frozenset()
+            plain = frozenset(_toneless(r) for r in exact)
+            got = (exact, plain, frozenset(_fuzzy(p) for p in plain))
+            self._readings[ch] = got
+        return got
+
+    def two_char_words(self, min_freq: int) -> list[str]:
+        """Two-character words at least ``min_freq`` frequent."""
+        return [w for w, n in self.freq.items() if len(w) == 2 and n >= min_freq]
 
     def candidates(self, ch: str) -> tuple[tuple[str, int], ...]:
         """Characters that sound like ``ch``, each with a similarity level.
@@ -106,17 +118,30 @@ class ZhData:
         if got is not None:
             return got
         out: dict[str, int] = {}
-        exact = self._exact.get(ch, frozenset())
-        for z in self._fuzz.get(ch, ()):
+        exact, plain, fuzz = self.readings(ch)
+        for z in fuzz:
             for h in self._by_fuzzy.get(z, ()):
                 out[h] = 1
-        for p in self._plain.get(ch, ()):
+        for p in plain:
             for h in self._by_plain.get(p, ()):
-                out[h] = 3 if exact & self._exact.get(h, frozenset()) else 2
+                out[h] = 3 if exact & self.readings(h)[0] else 2
         out.pop(ch, None)
         result = tuple(out.items())
         self._cands[ch] = result
         return result
+
+
+def _shape_groups() -> dict[str, frozenset[str]]:
+    """Character → shape-similar characters (``data/zh_shape.tsv``, from pycorrector)."""
+    text = resources.files("auditor.typos.data").joinpath("zh_shape.tsv").read_text("utf-8")
+    out: dict[str, set[str]] = defaultdict(set)
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        group = line.split("\t")
+        for ch in group:
+            out[ch].update(c for c in group if c != ch)
+    return {ch: frozenset(v) for ch, v in out.items()}
 
 
 @cache

