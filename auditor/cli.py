@@ -105,6 +105,12 @@ def main() -> None:
     help="Chats graded at once (default: 1 offline, 8 openai).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes auditing at once with the offline grader (default: the machine's cores).",
+)
+@click.option(
     "--dictionary",
     "dictionaries",
     multiple=True,
@@ -125,6 +131,7 @@ def audit(
     earliest_ts: str,
     max_message_chars: int,
     concurrency: int | None,
+    workers: int | None,
     dictionaries: tuple[str, ...],
     force: bool,
     quiet: bool,
@@ -141,12 +148,14 @@ def audit(
       auditor audit examples/sample-day.jsonl
       auditor audit day.csv.gz --tz Asia/Shanghai --csv-column chat_id=会话ID --out results.jsonl
       auditor audit day.jsonl --grader openai --model gpt-4o-mini --max-cost 5
+      auditor audit big-day.jsonl.gz --workers 8
     """
     from auditor.atomic import AtomicFile
     from auditor.commands.options import build_grader
     from auditor.ingest import IngestOptions, parse_column_mapping
     from auditor.pipeline import run_audit
     from auditor.render import render_summary, summary_progress
+    from auditor.workers import default_workers
 
     mapping = parse_column_mapping(csv_columns)
     ingest_options = IngestOptions(
@@ -175,6 +184,7 @@ def audit(
             force=force,
             out=out.file if out else None,
             concurrency=concurrency,
+            workers=workers or default_workers(),
             command=redact(" ".join(["auditor", *sys.argv[1:]])),
             progress=progress,
         )

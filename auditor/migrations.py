@@ -5,6 +5,8 @@ Uses sqlite-utils' ``Migrations`` (each migration and its record run in one tran
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlite_utils import Database, Migrations
 
 migrations = Migrations("auditor")
@@ -259,8 +261,12 @@ def m003_review_queue_backfill(db: Database) -> None:
 
     rubrics: dict[str, Rubric | None] = {}
     rows = []
-    for rubric_hash, run_id, audited_at, reasons, result in db.execute(
-        "SELECT r.rubric_hash, r.run_id, r.audited_at, r.review_reasons, r.result "
+    # the stored result: its JSON column before m010_lean_store, its rows after (a test
+    # re-runs this migration on a lean database)
+    lean = "result" not in {c[1] for c in db.execute("PRAGMA table_info(results)").fetchall()}
+    for chat_id, rubric_name, rubric_hash, run_id, audited_at, reasons, result in db.execute(
+        "SELECT r.chat_id, r.rubric_name, r.rubric_hash, r.run_id, r.audited_at, "
+        f"r.review_reasons, {'NULL' if lean else 'r.result'} "
         "FROM results r WHERE r.review_queued = 1 AND NOT EXISTS (SELECT 1 FROM review_queue q "
         "WHERE q.chat_id = r.chat_id AND q.rubric_name = r.rubric_name)"
     ).fetchall():
@@ -275,7 +281,9 @@ def m003_review_queue_backfill(db: Database) -> None:
             continue
         rows.append(
             queue_item_row(
-                ChatResult.model_validate_json(result),
+                _lean_result(db, chat_id, rubric_name)
+                if lean
+                else ChatResult.model_validate_json(result),
                 rubric,
                 orjson.loads(reasons),
                 run_id=run_id,
@@ -283,7 +291,26 @@ def m003_review_queue_backfill(db: Database) -> None:
             )
         )
     if rows:
+        columns = {c[1] for c in db.execute("PRAGMA table_info(review_queue)").fetchall()}
+        rows = [{k: v for k, v in row.items() if k in columns} for row in rows]
         db.table("review_queue").insert_all(rows, replace=True)
+
+
+def _lean_result(db: Database, chat_id: str, rubric_name: str) -> Any:
+    """A result rebuilt from its rows in a database m010_lean_store has converted."""
+    from .models import ChatResult
+    from .result_rows import FINDING_COLUMNS, GRADE_COLUMNS, RESULT_COLUMNS, result_dict
+
+    key = [chat_id, rubric_name]
+    where = "WHERE chat_id = ? AND rubric_name = ?"
+    row = db.execute(f"SELECT {', '.join(RESULT_COLUMNS)} FROM results {where}", key).fetchone()
+    findings = db.execute(
+        f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings {where} ORDER BY seq", key
+    ).fetchall()
+    grades = db.execute(
+        f"SELECT {', '.join(GRADE_COLUMNS)} FROM grades {where} ORDER BY seq", key
+    ).fetchall()
+    return ChatResult.model_validate(result_dict(row, findings, grades, None))
 
 
 @migrations()
@@ -317,7 +344,6 @@ def m005_failure_patterns(db: Database) -> None:
     Also two small partial indexes of the fatal failures, which the report lists.
     """
     from itertools import groupby
-    from typing import Any
 
     import orjson
 
@@ -333,6 +359,12 @@ def m005_failure_patterns(db: Database) -> None:
     def loads(text: str | None) -> Any:
         return None if text is None else orjson.loads(text)
 
+    def _ev(items: list[Any] | None) -> list[dict[str, Any]]:
+        # evidence as m010_lean_store stores it ([id, quote]) when this runs on a newer database
+        return [
+            {"message_id": e[0], "quote": e[1]} if isinstance(e, list) else e for e in items or []
+        ]
+
     insert = "INSERT INTO failure_patterns VALUES (?,?,?,?,?,?)"
     failing = db.execute(
         'SELECT chat_id, rubric_name, criterion, "check", evidence, data FROM findings '
@@ -341,7 +373,7 @@ def m005_failure_patterns(db: Database) -> None:
     )
     rows: list[tuple[Any, ...]] = []
     for (chat_id, rubric_name), group in groupby(failing, key=lambda r: (r[0], r[1])):
-        items = [(c, check, loads(ev) or [], loads(data)) for _, _, c, check, ev, data in group]
+        items = [(c, check, _ev(loads(ev)), loads(data)) for _, _, c, check, ev, data in group]
         rows.extend((chat_id, rubric_name, *row) for row in pattern_rows(items))
         if len(rows) >= 50_000:
             db.conn.executemany(insert, rows)
@@ -380,3 +412,219 @@ def m006_hardening(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_results_provisional ON results(day, agent_id) "
         "WHERE provisional = 1"
     )
+
+
+def _rebuild(
+    db: Database,
+    table: str,
+    *,
+    drop: tuple[str, ...] = (),
+    add: dict[str, tuple[str, str]] | None = None,
+    foreign_keys: tuple[str, ...] = (),
+    without_rowid: bool = False,
+    drop_indexes: tuple[str, ...] = (),
+    transform: dict[str, str] | None = None,
+) -> None:
+    """Recreate ``table`` with its own columns (read from the database, so columns other
+    migrations added are kept), minus ``drop``, plus ``add`` (name -> (type, SQL filling it
+    from the old row)), ``transform`` (name -> SQL giving its new value), with
+    ``foreign_keys`` clauses; its indexes and triggers are put back.
+    """
+    add = add or {}
+    cols = [c for c in db.execute(f'PRAGMA table_info("{table}")').fetchall() if c[1] not in drop]
+    pk = [c[1] for c in sorted((c for c in cols if c[5]), key=lambda c: c[5])]
+    single_int_pk = len(pk) == 1 and next(c for c in cols if c[1] == pk[0])[2].upper() == "INTEGER"
+    defs = []
+    for _, name, type_, notnull, _, is_pk in cols:
+        d = f'"{name}" {type_}'
+        if single_int_pk and is_pk:
+            d += " PRIMARY KEY"
+        elif notnull or (without_rowid and is_pk):
+            d += " NOT NULL"
+        defs.append(d)
+    defs += [f'"{name}" {type_}' for name, (type_, _) in add.items()]
+    if pk and not single_int_pk:
+        defs.append("PRIMARY KEY (" + ", ".join(f'"{c}"' for c in pk) + ")")
+    defs += list(foreign_keys)
+    extras = db.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL "
+        "AND type IN ('index', 'trigger')",
+        [table],
+    ).fetchall()
+    names = [f'"{c[1]}"' for c in cols] + [f'"{n}"' for n in add]
+    transform = transform or {}
+    values = [transform.get(c[1], f'"{c[1]}"') for c in cols] + [e for _, e in add.values()]
+    new = f"_new_{table}"
+    db.execute(
+        f'CREATE TABLE "{new}" (\n   '
+        + ",\n   ".join(defs)
+        + "\n)"
+        + (" WITHOUT ROWID" if without_rowid else "")
+    )
+    db.execute(
+        f'INSERT INTO "{new}" ({", ".join(names)}) SELECT {", ".join(values)} FROM "{table}"'
+    )
+    db.execute(f'DROP TABLE "{table}"')
+    db.execute(f'ALTER TABLE "{new}" RENAME TO "{table}"')
+    for _type, name, sql in extras:
+        if name not in drop_indexes:
+            db.execute(sql)
+
+
+@migrations()
+def m010_lean_store(db: Database) -> None:
+    """One copy of each result, foreign keys declared, full-text search on message text.
+
+    * ``results.result`` (the full per-chat JSON beside the same findings and grades as rows,
+      about 40% of the database) is dropped: a result is rebuilt from its rows
+      (auditor/result_rows.py); the result's own ``warnings`` move to a column and
+      ``findings``/``grades`` get a ``seq`` keeping the result's order.
+    * evidence is stored as ``[[message_id, quote], ...]`` (auditor/store_rows.py).
+    * ``findings`` and ``grades`` become WITHOUT ROWID tables keyed by (chat, rubric,
+      criterion) — the key is the table, no second copy of it in an index — and lose the
+      (criterion, status) indexes nothing reads (the report uses the partial indexes of m004).
+    * Foreign keys are declared (for Datasette and for readers of the schema; SQLite does not
+      enforce them unless asked, and the store does not ask): results -> chats; findings,
+      grades, failure_patterns, review_queue, reviews -> results and chats.
+    * Transcripts become rows: ``transcripts`` keeps one header row per distinct transcript
+      (content-addressed by ``hash`` as before) and ``messages`` one row per message, instead
+      of a JSON body (auditor/transcript_rows.py); ``messages_fts`` is an FTS5 index of the
+      message text (auditor/fulltext.py says how Chinese is indexed).
+    """
+    fk_chat = 'FOREIGN KEY ("chat_id") REFERENCES "chats" ("chat_id")'
+    fk_result = (
+        'FOREIGN KEY ("chat_id", "rubric_name") REFERENCES "results" ("chat_id", "rubric_name")'
+    )
+    seq = "row_number() OVER (PARTITION BY chat_id, rubric_name ORDER BY rowid) - 1"
+    # evidence [{message_id, quote}] -> [[message_id, quote]] (auditor/store_rows.py)
+    compact = {
+        "evidence": "(SELECT json_group_array(json_array(json_extract(e.value, '$.message_id'), "
+        "json_extract(e.value, '$.quote'))) FROM json_each(evidence) e)"
+    }
+    _rebuild(
+        db,
+        "results",
+        drop=("result",),
+        add={"warnings": ("TEXT", "coalesce(json_extract(result, '$.warnings'), '[]')")},
+        foreign_keys=(fk_chat,),
+    )
+    _rebuild(
+        db,
+        "findings",
+        add={"seq": ("INTEGER", seq)},
+        foreign_keys=(fk_result, fk_chat),
+        without_rowid=True,
+        drop_indexes=("idx_findings_criterion_status",),
+        transform=compact,
+    )
+    _rebuild(
+        db,
+        "grades",
+        drop=("run_id",),  # the result's run (results.run_id): every grade of it is from it
+        add={"seq": ("INTEGER", seq)},
+        foreign_keys=(fk_result, fk_chat),
+        without_rowid=True,
+        drop_indexes=("idx_grades_criterion_status",),
+        transform=compact,
+    )
+    for table in ("failure_patterns", "review_queue", "reviews"):
+        _rebuild(
+            db,
+            table,
+            # the queue's risk ranking within a reason (auditor/review.py); items queued
+            # before rank as unknown until their chat is re-audited
+            add=(
+                {"min_confidence": ("REAL", "NULL"), "cue_evidence": ("INTEGER", "0")}
+                if table == "review_queue"
+                else None
+            ),
+            foreign_keys=(fk_result, fk_chat),
+            without_rowid=table == "failure_patterns",
+        )
+    _transcripts_as_rows(db)
+
+
+def _transcripts_as_rows(db: Database) -> None:
+    """``transcripts`` (hash, chat_id, body JSON) -> a header row + ``messages`` rows + FTS5."""
+    import orjson
+
+    from .fulltext import searchable_text
+    from .transcript_rows import header_row, message_rows, message_tuples
+
+    db.execute('ALTER TABLE "transcripts" RENAME TO "_old_transcripts"')
+    db.execute(
+        'CREATE TABLE "transcripts" (\n   "id" INTEGER PRIMARY KEY,\n   "hash" TEXT NOT NULL '
+        'UNIQUE,\n   "chat_id" TEXT,\n   "agent_id" TEXT,\n   "customer_id" TEXT,\n   '
+        '"channel" TEXT,\n   "language" TEXT\n)'
+    )
+    db.execute(
+        'CREATE TABLE "messages" (\n   "id" INTEGER PRIMARY KEY,\n   "transcript_id" INTEGER '
+        'NOT NULL REFERENCES "transcripts" ("id"),\n   "seq" INTEGER NOT NULL,\n   '
+        '"message_id" TEXT,\n   "role" TEXT,\n   "author" TEXT,\n   "ts" TEXT,\n   '
+        '"text" TEXT,\n   "auto" INTEGER\n)'
+    )
+    # content="messages": Datasette finds the index of the messages table by this clause
+    db.execute(
+        'CREATE VIRTUAL TABLE "messages_fts" USING fts5(text, content="messages", '
+        "content_rowid=\"id\", columnsize=0, detail=none, tokenize='unicode61 remove_diacritics 2')"
+    )
+    old = db.execute("SELECT hash, body FROM _old_transcripts ORDER BY rowid").fetchall()
+    for transcript_hash, body_text in old:
+        body = orjson.loads(body_text)
+        cur = db.conn.execute(
+            "INSERT INTO transcripts (hash, chat_id, agent_id, customer_id, channel, language) "
+            "VALUES (?,?,?,?,?,?)",
+            (transcript_hash, *header_row(body)),
+        )
+        rows = message_rows(int(cur.lastrowid or 0), message_tuples(body))
+        db.conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        db.conn.executemany(
+            "INSERT INTO messages_fts (rowid, text) VALUES (?, ?)",
+            [(r[0], searchable_text(r[7])) for r in rows],
+        )
+    db.execute('DROP TABLE "_old_transcripts"')
+
+
+@migrations()
+def m011_rollups(db: Database) -> None:
+    """Per-day rollups the report reads instead of scanning every chat of a period.
+
+    ``day_rollups``: per chat day, rubric and agent — chats, passed, score sum, fatal chats,
+    chats queued for review. ``criterion_rollups``: per chat day, rubric, agent and criterion
+    — chats failing it and how many of those fatally. Kept at audit time by
+    ``Store.save_rows`` (a re-audited chat's old contribution is taken out first); an agent
+    with no id is stored as '' (the key cannot be NULL). Backfilled here from the stored rows.
+    """
+    db.execute(
+        "CREATE TABLE day_rollups (day TEXT NOT NULL, rubric_hash TEXT NOT NULL, "
+        "agent_id TEXT NOT NULL, chats INTEGER NOT NULL, passed INTEGER NOT NULL, "
+        "score_sum REAL NOT NULL, fatal INTEGER NOT NULL, queued INTEGER NOT NULL, "
+        "PRIMARY KEY (day, rubric_hash, agent_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE criterion_rollups (day TEXT NOT NULL, rubric_name TEXT NOT NULL, "
+        "agent_id TEXT NOT NULL, criterion TEXT NOT NULL, failed INTEGER NOT NULL, "
+        "fatal INTEGER NOT NULL, PRIMARY KEY (day, rubric_name, agent_id, criterion)) "
+        "WITHOUT ROWID"
+    )
+    backfill_rollups(db)
+
+
+def backfill_rollups(db: Database) -> None:
+    """Fill the (empty) rollup tables from the stored results, findings and grades."""
+    db.execute(
+        "INSERT INTO day_rollups SELECT day, rubric_hash, COALESCE(agent_id, ''), count(*), "
+        "COALESCE(sum(passed), 0), COALESCE(sum(score), 0), COALESCE(sum(fatal), 0), "
+        "COALESCE(sum(review_queued), 0) FROM results WHERE day IS NOT NULL "
+        "GROUP BY day, rubric_hash, COALESCE(agent_id, '')"
+    )
+    for table, cond in (("findings", "x.status = 'fail'"), ("grades", "x.failed = 1")):
+        db.execute(
+            "INSERT INTO criterion_rollups SELECT r.day, r.rubric_name, "
+            "COALESCE(r.agent_id, ''), x.criterion, count(*), sum(x.severity = 'fatal') "
+            f"FROM results r JOIN {table} x ON x.chat_id = r.chat_id AND x.rubric_name = "
+            f"r.rubric_name WHERE {cond} AND r.day IS NOT NULL "
+            "GROUP BY r.day, r.rubric_name, COALESCE(r.agent_id, ''), x.criterion "
+            "ON CONFLICT DO UPDATE SET failed = failed + excluded.failed, "
+            "fatal = fatal + excluded.fatal"
+        )

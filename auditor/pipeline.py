@@ -10,6 +10,7 @@ every table is keyed by chat (and rubric).
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -31,7 +32,23 @@ from .quotas import apply_quotas
 from .review import queue_reasons
 from .rubric import Rubric, RubricSet
 from .scoring import score_chat
-from .store import AuditedChat, Store, StoredKey
+from .store import AuditedChat, Store, StoredKey, now_iso
+from .store_rows import ChatRows, chat_rows
+
+
+def freeze_heap() -> None:
+    """Move every object alive now out of the garbage collector's sight (``gc.freeze``).
+
+    Called once a rubric's first chat is audited, when its typo dictionaries, phrase
+    automata and cue tables (~340 MB of small objects that live as long as the process) are
+    loaded: the collector would otherwise rescan them at every full collection. Frozen
+    objects are still freed by reference counting; only cycles among them are no longer
+    collected, and these tables hold none worth collecting. Forked workers inherit the
+    frozen heap, which also keeps its pages shared (no writes from the collector's
+    traversal).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def audit_chat(
@@ -40,7 +57,27 @@ async def audit_chat(
     """Audit one chat fully (checks, grades, score, review reasons) without touching a store."""
     findings, metrics = checker.run(chat)
     grades = await grader.grade(chat, rubric) if rubric.llm_criteria else []
-    result = score_chat(chat, rubric, findings, grades, metrics, grader=grader.name)
+    return conclude(chat, rubric, findings, metrics, grades, grader.name)
+
+
+def audit_chat_sync(chat: Chat, rubric: Rubric, grader: Any, checker: ChatChecker) -> ChatResult:
+    """:func:`audit_chat` for a grader that grades without waiting (``grade_sync``: the
+    offline grader), as the worker processes of ``--workers`` run it."""
+    findings, metrics = checker.run(chat)
+    grades = grader.grade_sync(chat, rubric) if rubric.llm_criteria else []
+    return conclude(chat, rubric, findings, metrics, grades, grader.name)
+
+
+def conclude(
+    chat: Chat,
+    rubric: Rubric,
+    findings: list[Any],
+    metrics: Any,
+    grades: list[Any],
+    grader_name: str,
+) -> ChatResult:
+    """Score a checked and graded chat, and decide its review reasons."""
+    result = score_chat(chat, rubric, findings, grades, metrics, grader=grader_name)
     if chat.language != rubric.language:
         result.warnings.append(language_na(chat.language, rubric.language))
     injection = detect_injection(chat)
@@ -79,6 +116,7 @@ class RunSummary:
     failed_criteria: Counter[str] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)
     quota_added: int = 0
+    over_capacity: int = 0  # queue items past review.daily_capacity (auditor/capacity.py)
     seconds: float = 0.0
     # chats in a language no rubric covers (language -> count): language checks were na
     unsupported_language: Counter[str] = field(default_factory=Counter)
@@ -95,6 +133,7 @@ class RunSummary:
             "queued": self.queued,
             "unscored": self.unscored,
             "quota_added": self.quota_added,
+            "over_capacity": self.over_capacity,
             "failed_criteria": dict(self.failed_criteria.most_common()),
             "unsupported_language": dict(self.unsupported_language.most_common()),
             "no_timestamps": self.no_timestamps,
@@ -115,11 +154,16 @@ def _input_meta(paths: Sequence[str]) -> list[dict[str, Any]]:
     return meta
 
 
+#: Chats audited in this process before ``--workers`` forks its pool: a small input never
+#: pays for forking, and a large one forks with its dictionaries already loaded.
+POOL_AFTER = 200
+
+
 class _Batch:
     """The results not yet saved, keyed by chat id so a later occurrence replaces an earlier."""
 
     def __init__(self) -> None:
-        self.audited: dict[str, AuditedChat] = {}
+        self.audited: dict[str, AuditedChat | ChatRows] = {}
         self.rejects: list[Reject] = []
         self.out_lines: dict[str, bytes] = {}
 
@@ -143,10 +187,16 @@ def run_audit(
     out: IO[bytes] | None = None,
     batch_size: int = 500,
     concurrency: int = 1,
+    workers: int = 1,
     command: str = "",
     progress: Callable[[RunSummary], None] | None = None,
 ) -> RunSummary:
-    """Audit every chat of ``inputs`` into ``store``; see the module docstring for resume."""
+    """Audit every chat of ``inputs`` into ``store``; see the module docstring for resume.
+
+    ``workers`` > 1 audits on that many forked processes with the offline grader (see
+    auditor/workers.py), once ``POOL_AFTER`` chats have been audited here; a model grader
+    ignores it (its event loop already overlaps the waiting: ``concurrency``).
+    """
     return asyncio.run(
         _run_audit(
             inputs,
@@ -159,6 +209,7 @@ def run_audit(
             out=out,
             batch_size=batch_size,
             concurrency=max(1, concurrency),
+            workers=max(1, workers),
             command=command,
             progress=progress,
         )
@@ -177,10 +228,18 @@ async def _run_audit(
     out: IO[bytes] | None,
     batch_size: int,
     concurrency: int,
+    workers: int,
     command: str,
     progress: Callable[[RunSummary], None] | None,
 ) -> RunSummary:
+    from collections import deque
+
+    from .workers import Done, WorkerPool, WorkerState, warm_up
+
     rubrics = RubricSet(rubric_spec)
+    use_pool = workers > 1 and hasattr(grader, "grade_sync")
+    pool: WorkerPool | None = None
+    pool_seqs: deque[int] = deque()  # the sequence numbers of the chats sent, in order
     checkers: dict[str, ChatChecker] = {}
     grader_key = f"{grader.name}:{grader.settings_key()}"
     store.mark_dead_runs()  # runs killed earlier stay `running` no longer
@@ -199,6 +258,7 @@ async def _run_audit(
                 "format": ingest_options.format,
                 "dictionaries": [str(d) for d in dictionaries],
                 "concurrency": concurrency,
+                "workers": workers if use_pool else 1,
             },
             "inputs": _input_meta(inputs),
         }
@@ -250,8 +310,19 @@ async def _run_audit(
         nonlocal batch
         # take the batch first: a batch that failed to save is never saved again
         full, batch = batch, _Batch()
-        if full.audited or full.rejects:
-            store.save_batch(run_id, list(full.audited.values()), full.rejects)
+        if any(isinstance(a, ChatRows) for a in full.audited.values()):
+            now = now_iso()
+            rows = []
+            for a in full.audited.values():
+                if isinstance(a, AuditedChat):
+                    store.register_rubric(a.rubric)
+                    a = chat_rows(a, run_id, now)
+                rows.append(a)
+            store.save_rows(run_id, rows, full.rejects, now=now)
+            beat(force_now=True)
+        elif full.audited or full.rejects:
+            audited = [a for a in full.audited.values() if isinstance(a, AuditedChat)]
+            store.save_batch(run_id, audited, full.rejects)
             beat(force_now=True)
         if out is not None and full.out_lines:
             out.write(b"".join(full.out_lines.values()))
@@ -260,7 +331,12 @@ async def _run_audit(
             summary.seconds = time.perf_counter() - started
             progress(summary)
 
+    warm: set[str] = set()  # rubrics whose first chat is audited (their tables are loaded)
+
     def finished(seq: int, chat: Chat, rubric: Rubric, result: ChatResult) -> None:
+        if rubric.hash not in warm:
+            warm.add(rubric.hash)
+            freeze_heap()
         if latest[chat.chat_id][0] != seq:
             return  # a later occurrence of this chat id replaced it while it was graded
         summary.audited += 1
@@ -271,6 +347,45 @@ async def _run_audit(
             batch.out_lines[chat.chat_id] = orjson.dumps(result.to_json()) + b"\n"
         if len(batch) >= batch_size:
             flush()
+
+    def finished_rows(seq: int, done: Done) -> None:
+        """A chat a worker audited: the same bookkeeping as ``finished``, from plain rows."""
+        chat_id, rubric_hash, (passed, queued, unscored, failed), line, rows = done
+        if latest[chat_id][0] != seq:
+            return  # a later occurrence of this chat id replaced it while it was audited
+        summary.audited += 1
+        t = _Tally("audited", not passed, queued, unscored, failed, rows.rubric_name)
+        _apply(summary, t, 1)
+        latest[chat_id] = (seq, t)
+        batch.drop(chat_id)
+        batch.audited[chat_id] = rows
+        if line is not None:
+            batch.out_lines[chat_id] = line
+        if len(batch) >= batch_size:
+            flush()
+
+    def start_pool() -> WorkerPool:
+        """Fork the workers once everything large is loaded (and frozen) here."""
+        if rubric_spec == "auto":
+            for language in ("zh", "en"):
+                rubrics.for_language(language)
+        for rubric in rubrics.loaded():
+            store.register_rubric(rubric)
+            warm_up(rubric, checker_for(rubric), grader)
+        freeze_heap()
+        state = WorkerState(
+            rubrics={r.hash: r for r in rubrics.loaded()},
+            checker_for=checker_for,
+            grader=grader,
+            grader_key=grader_key,
+            run_id=run_id,
+            want_out=out is not None,
+        )
+        return WorkerPool(workers, state)
+
+    def take(results: Iterable[Done]) -> None:
+        for done in results:
+            finished_rows(pool_seqs.popleft(), done)
 
     def replaced(chat_id: str, seq: int, rubric: Rubric) -> None:
         """A chat id seen before in this run: the earlier occurrence stops counting."""
@@ -330,20 +445,32 @@ async def _run_audit(
                         if out is not None:
                             batch.out_lines[item.chat_id] = orjson.dumps(stored) + b"\n"
                         continue
-            if concurrency == 1:
+            if use_pool and pool is None and summary.audited >= POOL_AFTER:
+                await drain(0)
+                pool = start_pool()
+            if pool is not None:
+                pool_seqs.append(seq)
+                take(pool.submit(item, rubric))
+            elif concurrency == 1:
                 finished(*await one(seq, item, rubric))
             else:
                 pending.add(asyncio.create_task(one(seq, item, rubric)))
                 await drain(concurrency - 1)
         await drain(0)
+        if pool is not None:
+            take(pool.drain())
         flush()
         # per-agent sampling quotas (STANDARDS §5) need the whole run's results in the store;
         # a run killed before its quota step gets it now (the step only tops up, so it is safe
         # to run again)
         for earlier in store.runs_missing_quotas(exclude=run_id):
-            summary.quota_added += apply_quotas(store, earlier).added
+            report = apply_quotas(store, earlier)
+            summary.quota_added += report.added
+            summary.over_capacity += report.over_capacity
             store.quotas_done(earlier)
-        summary.quota_added += apply_quotas(store, run_id).added
+        report = apply_quotas(store, run_id)
+        summary.quota_added += report.added
+        summary.over_capacity += report.over_capacity
         store.quotas_done(run_id)
     except BudgetExceeded:
         status = "budget_exceeded"
@@ -359,6 +486,8 @@ async def _run_audit(
         raise
     finally:
         beating.cancel()
+        if pool is not None:
+            pool.close()  # results still in the workers are re-audited on resume
         try:
             flush()
         except BaseException:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from .capacity import apply_capacity
 from .models import ChatResult
 from .review import AGENT_QUOTA, SAMPLE_REASONS, queue_item_row, seeded_fraction
 from .rubric import ReviewSettings
@@ -57,6 +58,7 @@ class AgentQuota:
 class QuotaReport:
     run_id: str
     agents: list[AgentQuota]
+    over_capacity: int = 0  # items then taken out of the queue by review.daily_capacity
 
     @property
     def added(self) -> int:
@@ -121,6 +123,8 @@ def apply_quotas(
             rows_to_write.append(row)
             decision.added.append(chat_id)
     store.upsert_queue_rows(rows_to_write)
+    # the queue sized to the team: each day the run touched, trimmed to its capacity
+    report.over_capacity = apply_capacity(store, run_id).dropped
     return report
 
 
@@ -182,7 +186,7 @@ def _quota_row(
     now: str,
 ) -> dict[str, object]:
     ref = next(r for r in store.result_refs(chat_id) if r["rubric_name"] == rubric_name)
-    result = ChatResult.model_validate_json(ref["result"])
+    result = ChatResult.model_validate(ref["result"])
     rubric = store.stored_rubric(ref["rubric_hash"])
     current = store.queue_row(chat_id, rubric_name)
     return queue_item_row(

@@ -61,6 +61,8 @@ def render_summary(summary: Any, *, db: str) -> None:
     t.add_row("queued for review", f"{summary.queued:,}")
     if summary.quota_added:
         t.add_row("agent-quota picks (full review)", f"{summary.quota_added:,}")
+    if summary.over_capacity:
+        t.add_row("left out: over review.daily_capacity", f"{summary.over_capacity:,}")
     t.add_row("with unscored grades", f"{summary.unscored:,}")
     if summary.no_timestamps:
         t.add_row("without timestamps (timing checks n/a)", f"{summary.no_timestamps:,}")

@@ -10,8 +10,12 @@ Policy (pure, per chat):
 * ``review_targets`` says *which criteria* each reason asks a reviewer to score; an item is
   done when every target has a review. "Done" is derived from the ``reviews`` table on
   every read, never stored, so it cannot drift from the reviews.
-* ``PRIORITY`` orders the queue, most urgent first. Nothing is ever dropped from the
-  queue for volume: a team that cannot review everything works it top-down.
+* ``PRIORITY`` orders the queue, most urgent first; within a reason the lowest measured
+  confidence, then the most advisory cue evidence (``lowest_confidence``, ``cue_evidence``)
+  come first. auditor/capacity.py then trims each chat day to ``review.daily_capacity``,
+  never dropping a fatal or suspected-injection item.
+* Grades flagged ``advisory`` (the offline grader's: its confidence is not measured) never
+  queue a chat for low confidence.
 
 Reviews (``record_review``, ``review_io.import_reviews``) only append rows; the effective
 result (``effective_result``) is derived with ``scoring.rescore_with_reviews`` from the
@@ -41,27 +45,22 @@ from .scoring import CHECK_LEVELS, rescore_with_reviews
 if TYPE_CHECKING:
     from .store import Store
 
-LOW_CONFIDENCE = "low_confidence"
-UNSCORED = "unscored"
-INJECTION = "suspected_injection"
-FATAL = "fatal"
-CRITICAL = "critical_failure"
-RANDOM = "random_sample"
-AGENT_QUOTA = "agent_quota"
-
-#: Every reason, in the order the queue is worked (most urgent first). A fatal error and a
-#: suspected injection can each mean a wrong verdict on the agent; an unscored grade is a
-#: hole in the audit; a critical failure fails the chat; low confidence is the model
-#: asking for help; the two samples are there to measure, not to fix.
-PRIORITY: tuple[str, ...] = (
+from .reasons import (  # noqa: E402 - the reason names live in a light module of their own
+    ADVISORY,
+    AGENT_QUOTA,
+    CRITICAL,
     FATAL,
     INJECTION,
-    UNSCORED,
-    CRITICAL,
     LOW_CONFIDENCE,
+    PRIORITY,
     RANDOM,
-    AGENT_QUOTA,
+    UNSCORED,
 )
+
+#: Every reason, in the order the queue is worked (most urgent first; auditor/reasons.py).
+#: A fatal error and a suspected injection can each mean a wrong verdict on the agent; an
+#: unscored grade is a hole in the audit; a critical failure fails the chat; low confidence
+#: is the model asking for help; the two samples are there to measure, not to fix.
 REASONS = PRIORITY
 #: Reasons decided after the audit (``quotas.apply_quotas``); a re-audit of the chat keeps them.
 STICKY_REASONS: tuple[str, ...] = (AGENT_QUOTA,)
@@ -95,13 +94,32 @@ def review_threshold(criterion: Criterion | None, rubric: Rubric) -> float:
 
 
 def low_confidence_criteria(result: ChatResult, rubric: Rubric) -> list[str]:
+    """Criteria whose grade is under its review threshold — measured confidences only: an
+    advisory grade (the offline grader's, flagged ``advisory``) is never "low confidence"."""
     return [
         g.criterion
         for g in result.grades
         if g.status != "unscored"
         and g.confidence is not None
+        and ADVISORY not in g.flags
         and g.confidence < review_threshold(rubric.criterion(g.criterion), rubric)
     ]
+
+
+def lowest_confidence(result: ChatResult) -> float | None:
+    """The lowest measured confidence among the chat's grades (None: nothing measured)."""
+    measured = [
+        g.confidence
+        for g in result.grades
+        if g.status == "scored" and g.confidence is not None and ADVISORY not in g.flags
+    ]
+    return min(measured) if measured else None
+
+
+def cue_evidence(result: ChatResult) -> int:
+    """How much evidence the advisory grades cite against the agent: the quotes of their
+    failing levels. It ranks chats the offline grader finds at fault, the most cited first."""
+    return sum(len(g.evidence) for g in result.grades if ADVISORY in g.flags and g.failed)
 
 
 def _failed(result: ChatResult, severity: str) -> list[str]:
@@ -187,6 +205,8 @@ def queue_item_row(
         "reasons": orjson.dumps(ordered).decode(),
         "targets": orjson.dumps(review_targets(result, rubric, ordered)).decode(),
         "priority": PRIORITY.index(ordered[0]) if ordered else len(PRIORITY),
+        "min_confidence": lowest_confidence(result),
+        "cue_evidence": cue_evidence(result),
         "run_id": run_id,
         "queued_at": queued_at or now,
         "updated_at": now,
@@ -349,7 +369,7 @@ def resolve_audited(store: Store, chat_id: str, rubric_name: str | None = None) 
         chat_id=chat_id,
         rubric_name=row["rubric_name"],
         rubric=store.stored_rubric(row["rubric_hash"]),
-        result=ChatResult.model_validate_json(row["result"]),
+        result=ChatResult.model_validate(row["result"]),
         transcript_hash=row["transcript_hash"],
     )
 
@@ -433,12 +453,14 @@ def effective_result(
     if not refs:
         return None
     row = refs[0]  # newest audit first
-    result = ChatResult.model_validate_json(row["result"])
+    result = ChatResult.model_validate(row["result"])
     item = store.queue_row(chat_id, row["rubric_name"])
     if item is not None:
         import orjson
 
         result.review = ReviewInfo(queued=True, reasons=orjson.loads(item["reasons"]))
+    else:  # not (or no longer) queued: over the day's capacity, or reviewed and re-audited
+        result.review = ReviewInfo(queued=False, reasons=result.review.reasons)
     levels = latest_levels(store, chat_id, row["rubric_name"])
     if not levels:
         return result

@@ -114,7 +114,7 @@ def export_rows(
         )
         if ref is None:  # pragma: no cover - a queue item is saved with its result
             continue
-        result = ChatResult.model_validate_json(ref["result"])
+        result = ChatResult.model_validate(ref["result"])
         rubric = store.stored_rubric(ref["rubric_hash"])
         out.rubrics[rubric.id] = rubric
         text = transcript_text(store.transcript(ref["transcript_hash"]) or {})

@@ -22,13 +22,31 @@ import orjson
 from sqlite_utils import Database
 
 from .errors import StoreError
+from .fulltext import match_query, searchable_text
 from .migrations import migrations
 from .models import Chat, ChatResult, Reject, content_hash
-from .patterns import Failure, pattern_rows
 from .redact import redact, redact_json
+from .result_rows import FINDING_COLUMNS, GRADE_COLUMNS, RESULT_COLUMNS, result_dict
+from .rollups import CriterionDelta, DayDelta, OldResult, batch_deltas, removal_deltas
 from .rubric import Rubric
+from .store_rows import QUEUE_COLUMNS, ChatRows, chat_rows, result_of
+from .transcript_rows import (
+    HEADER_COLUMNS,
+    MESSAGE_COLUMNS,
+    message_id_range,
+    message_rows,
+    transcript_dict,
+)
 
 DEFAULT_DB = "audit.db"
+
+#: How the review queue is worked (auditor/review.py, docs/review.md): by the most urgent
+#: reason, then the lowest measured confidence, then the most cue evidence of an advisory
+#: grader, then the oldest chat day.
+QUEUE_ORDER = (
+    "q.priority, q.min_confidence IS NULL, q.min_confidence, q.cue_evidence DESC, q.day, "
+    "q.chat_id, q.rubric_name"
+)
 
 
 def default_db_path() -> str:
@@ -275,7 +293,9 @@ class Store:
 
     def drop_result(self, chat_id: str, rubric_name: str) -> None:
         """Remove a chat's result under one rubric (a repeat of the chat went to another)."""
+        days, criteria = removal_deltas(self._old_results([(chat_id, rubric_name)]))
         with self.db.conn:
+            self._apply_rollups(days, criteria)
             for table in ("results", "findings", "grades", "failure_patterns", "review_queue"):
                 self.db.conn.execute(
                     f"DELETE FROM {table} WHERE chat_id = ? AND rubric_name = ?",
@@ -287,114 +307,28 @@ class Store:
         self, run_id: str, audited: Sequence[AuditedChat], rejects: Sequence[Reject] = ()
     ) -> None:
         """Save audited chats and rejects in ONE transaction (all or nothing)."""
+        now = now_iso()
         for a in audited:
             self.register_rubric(a.rubric)
-        now = now_iso()
-        transcripts, chats, results, findings, grades, keys = [], [], [], [], [], []
-        patterns: list[tuple[Any, ...]] = []
-        for a in audited:
-            chat, res, rubric = a.chat, a.result, a.rubric
-            body = chat.transcript_json().decode("utf-8")
-            transcripts.append((res.transcript_hash, chat.chat_id, body))
-            chats.append(
-                (
-                    chat.chat_id,
-                    res.transcript_hash,
-                    chat.agent_id,
-                    chat.customer_id,
-                    chat.channel,
-                    chat.language,
-                    _iso(chat.messages[0].ts),
-                    _iso(chat.messages[-1].ts),
-                    len(chat.messages),
-                    chat.source.file if chat.source else None,
-                    chat.source.line if chat.source else None,
-                    dumps(chat.warnings),
-                    run_id,
-                )
-            )
-            m = res.metrics
-            started = chat.messages[0].ts
-            results.append(
-                (
-                    chat.chat_id,
-                    rubric.name,
-                    rubric.id,
-                    rubric.hash,
-                    res.transcript_hash,
-                    res.grader,
-                    a.grader_key,
-                    run_id,
-                    chat.agent_id,
-                    chat.language,
-                    _iso(started),
-                    started.date().isoformat() if started is not None else None,
-                    res.score,
-                    int(res.passed),
-                    int(res.fatal),
-                    m.first_response_s,
-                    m.max_followup_s,
-                    m.avg_response_s,
-                    m.followup_violations,
-                    m.hold_count,
-                    m.typo_count,
-                    int(m.unanswered_customer),
-                    dumps(res.failed_criteria),
-                    dumps(res.unscored_criteria),
-                    int(res.review.queued),
-                    dumps(res.review.reasons),
-                    now,
-                    res.model_dump_json(),
-                    int(res.provisional),
-                )
-            )
-            keys.append((chat.chat_id, rubric.name))
-            failing: list[Failure] = []
-            for f in res.findings:
-                evidence = [e.model_dump() for e in f.evidence]
-                if f.status == "fail":
-                    failing.append((f.criterion, f.check, evidence, f.data))
-                findings.append(
-                    (
-                        chat.chat_id,
-                        rubric.name,
-                        f.criterion,
-                        f.check,
-                        f.status,
-                        f.severity,
-                        f.points_lost,
-                        dumps(evidence),
-                        f.detail,
-                        dumps(f.data) if f.data else None,
-                    )
-                )
-            for g in res.grades:
-                evidence = [e.model_dump() for e in g.evidence]
-                if g.failed:
-                    failing.append((g.criterion, None, evidence, None))
-                grades.append(
-                    (
-                        chat.chat_id,
-                        rubric.name,
-                        g.criterion,
-                        g.status,
-                        g.level,
-                        g.points_lost,
-                        int(g.failed),
-                        g.severity,
-                        g.confidence,
-                        dumps(evidence),
-                        g.rationale,
-                        g.grader,
-                        g.model,
-                        g.prompt_version,
-                        g.error,
-                        dumps(g.flags),
-                        run_id,
-                    )
-                )
-            # the common-problem patterns of the failures (auditor/patterns.py, m005)
-            patterns += [(chat.chat_id, rubric.name, *p) for p in pattern_rows(failing)]
+        self.save_rows(run_id, [chat_rows(a, run_id, now) for a in audited], rejects, now=now)
+
+    def save_rows(
+        self,
+        run_id: str,
+        audited: Sequence[ChatRows],
+        rejects: Sequence[Reject] = (),
+        *,
+        now: str | None = None,
+    ) -> None:
+        """Save chats already turned into rows (auditor/store_rows.py) and rejects in ONE
+        transaction (all or nothing). Their rubrics must be registered."""
+        now = now or now_iso()
+        keys = [(a.chat_id, a.rubric_name) for a in audited]
+        chats = [a.chat for a in audited]
+        results = [a.result for a in audited]
+        findings = [f for a in audited for f in a.findings]
+        grades = [g for a in audited for g in a.grades]
+        patterns = [p for a in audited for p in a.patterns]
         reject_rows = [
             (
                 content_hash(f"{r.source.file}\0{r.source.line}\0{r.reason}\0{r.raw or ''}"),
@@ -409,12 +343,23 @@ class Store:
             for r in rejects
         ]
         queue_rows, queue_drops = self._review_queue_changes(run_id, audited, now)
+        day_delta, criterion_delta = batch_deltas(audited, self._old_results(keys))
         conn = self.db.conn
         with conn:  # one transaction
-            conn.executemany(
-                "INSERT OR IGNORE INTO transcripts (hash, chat_id, body) VALUES (?,?,?)",
-                transcripts,
-            )
+            self._apply_rollups(day_delta, criterion_delta)
+            for transcript_hash, header, messages in (a.transcript for a in audited):
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO transcripts (hash, chat_id, agent_id, customer_id, "
+                    "channel, language) VALUES (?,?,?,?,?,?)",
+                    (transcript_hash, *header),
+                )
+                if cur.rowcount == 1:  # a new transcript: its messages and their index (m010)
+                    rows = message_rows(int(cur.lastrowid or 0), messages)
+                    conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", rows)
+                    conn.executemany(
+                        "INSERT INTO messages_fts (rowid, text) VALUES (?, ?)",
+                        [(r[0], searchable_text(r[7])) for r in rows],
+                    )
             conn.executemany(
                 "INSERT OR REPLACE INTO chats VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", chats
             )
@@ -426,18 +371,18 @@ class Store:
                 "score, passed, fatal, first_response_s, max_followup_s, avg_response_s, "
                 "followup_violations, hold_count, typo_count, unanswered_customer, "
                 "failed_criteria, unscored_criteria, review_queued, review_reasons, audited_at, "
-                "result, provisional) VALUES (" + ",".join("?" * 29) + ")",
+                "warnings, provisional) VALUES (" + ",".join("?" * 29) + ")",
                 results,
             )
             conn.executemany(
                 'INSERT INTO findings (chat_id, rubric_name, criterion, "check", status, '
-                "severity, points_lost, evidence, detail, data) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "severity, points_lost, evidence, detail, data, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 findings,
             )
             conn.executemany(
                 "INSERT INTO grades (chat_id, rubric_name, criterion, status, level, points_lost, "
                 "failed, severity, confidence, evidence, rationale, grader, model, "
-                "prompt_version, error, flags, run_id) VALUES (" + ",".join("?" * 17) + ")",
+                "prompt_version, error, flags, seq) VALUES (" + ",".join("?" * 17) + ")",
                 grades,
             )
             conn.executemany(
@@ -459,25 +404,108 @@ class Store:
                 queue_rows,
             )
 
+    def _old_results(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], OldResult]:
+        """What the stored results about to be replaced contribute to the rollups."""
+        out: dict[tuple[str, str], OldResult] = {}
+        conn = self.db.conn
+        for key in keys:
+            row = conn.execute(
+                "SELECT day, rubric_hash, agent_id, score, passed, fatal, review_queued "
+                "FROM results WHERE chat_id = ? AND rubric_name = ?",
+                key,
+            ).fetchone()
+            if row is None:
+                continue
+            failing = conn.execute(
+                "SELECT criterion, severity FROM findings WHERE chat_id = ? AND rubric_name = ? "
+                "AND status = 'fail' UNION ALL SELECT criterion, severity FROM grades "
+                "WHERE chat_id = ? AND rubric_name = ? AND failed = 1",
+                (*key, *key),
+            ).fetchall()
+            out[key] = (tuple(row), [(c, s) for c, s in failing])
+        return out
+
+    def _apply_rollups(self, days: DayDelta, criteria: CriterionDelta) -> None:
+        """Add a batch's deltas to the rollups (inside the batch's transaction)."""
+        conn = self.db.conn
+        conn.executemany(
+            "INSERT INTO day_rollups VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+            "chats = chats + excluded.chats, passed = passed + excluded.passed, "
+            "score_sum = score_sum + excluded.score_sum, fatal = fatal + excluded.fatal, "
+            "queued = queued + excluded.queued",
+            [(*k, *v) for k, v in days.items()],
+        )
+        conn.executemany(
+            "INSERT INTO criterion_rollups VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+            "failed = failed + excluded.failed, fatal = fatal + excluded.fatal",
+            [(*k, *v) for k, v in criteria.items()],
+        )
+        # a key a re-audit emptied (only keys something was taken out of can be empty)
+        conn.executemany(
+            "DELETE FROM day_rollups WHERE day = ? AND rubric_hash = ? AND agent_id = ? "
+            "AND chats = 0",
+            [k for k, v in days.items() if v[0] < 0],
+        )
+        conn.executemany(
+            "DELETE FROM criterion_rollups WHERE day = ? AND rubric_name = ? AND agent_id = ? "
+            "AND criterion = ? AND failed = 0",
+            [k for k, v in criteria.items() if v[0] < 0],
+        )
+
     # ---------------------------------------------------------------- reading back
+    #: Rebuilding a result: its ``results`` row (RESULT_COLUMNS), rubric name and source.
+    _RESULT_SQL = (
+        "SELECT "
+        + ", ".join(f"r.{c}" for c in RESULT_COLUMNS)
+        + ", r.rubric_name, c.source_file, c.source_line FROM results r "
+        "LEFT JOIN chats c ON c.chat_id = r.chat_id"
+    )
+
+    def _assemble(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The per-chat JSON result of a ``_RESULT_SQL`` row (see auditor/result_rows.py)."""
+        n = len(RESULT_COLUMNS)
+        key = (row[0], row[n])
+        conn = self.db.conn
+        findings = conn.execute(
+            f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings "
+            "WHERE chat_id = ? AND rubric_name = ? ORDER BY seq",
+            key,
+        ).fetchall()
+        grades = conn.execute(
+            f"SELECT {', '.join(GRADE_COLUMNS)} FROM grades "
+            "WHERE chat_id = ? AND rubric_name = ? ORDER BY seq",
+            key,
+        ).fetchall()
+        return result_dict(row[:n], findings, grades, (row[n + 1], row[n + 2]))
+
     def result_json(self, chat_id: str, rubric_name: str | None = None) -> dict[str, Any] | None:
         if rubric_name is None:
             row = self.db.conn.execute(
-                "SELECT result FROM results WHERE chat_id = ? ORDER BY audited_at DESC LIMIT 1",
+                self._RESULT_SQL + " WHERE r.chat_id = ? ORDER BY r.audited_at DESC LIMIT 1",
                 (chat_id,),
             ).fetchone()
         else:
             row = self.db.conn.execute(
-                "SELECT result FROM results WHERE chat_id = ? AND rubric_name = ?",
+                self._RESULT_SQL + " WHERE r.chat_id = ? AND r.rubric_name = ?",
                 (chat_id, rubric_name),
             ).fetchone()
-        return loads(row[0]) if row else None
+        return self._assemble(row) if row else None
 
     def transcript(self, transcript_hash: str) -> dict[str, Any] | None:
-        row = self.db.conn.execute(
-            "SELECT body FROM transcripts WHERE hash = ?", (transcript_hash,)
+        """The canonical transcript (``Chat.transcript_dict``), rebuilt from its rows."""
+        conn = self.db.conn
+        head = conn.execute(
+            f"SELECT id, {', '.join(HEADER_COLUMNS)} FROM transcripts WHERE hash = ?",
+            (transcript_hash,),
         ).fetchone()
-        return loads(row[0]) if row else None
+        if head is None:
+            return None
+        messages = conn.execute(
+            f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages WHERE id BETWEEN ? AND ? "
+            "ORDER BY id",
+            message_id_range(head[0]),
+        ).fetchall()
+        return transcript_dict(head[1:], messages)
 
     def iter_results(
         self,
@@ -490,16 +518,29 @@ class Store:
     ) -> Iterator[dict[str, Any]]:
         where, params = where_clause(
             [
-                ("run_id = ?", run_id or None),
-                ("agent_id = ?", agent_id or None),
-                ("day >= ?", since or None),
-                ("day <= ?", until or None),
-                ("passed = 0", failed_only),
+                ("r.run_id = ?", run_id or None),
+                ("r.agent_id = ?", agent_id or None),
+                ("r.day >= ?", since or None),
+                ("r.day <= ?", until or None),
+                ("r.passed = 0", failed_only),
             ]
         )
-        sql = f"SELECT result FROM results{where} ORDER BY started_at, chat_id"
-        for (text,) in self.db.conn.execute(sql, params):
-            yield loads(text)
+        sql = f"{self._RESULT_SQL}{where} ORDER BY r.started_at, r.chat_id"
+        for row in self.db.conn.execute(sql, params).fetchall():
+            yield self._assemble(row)
+
+    def search(self, query: str, limit: int = 100) -> list[str]:
+        """Chat ids whose message text matches ``query`` (FTS5; see auditor/fulltext.py)."""
+        expr = match_query(query)
+        if not expr:
+            return []
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT t.chat_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+            "JOIN transcripts t ON t.id = m.transcript_id WHERE messages_fts MATCH ? "
+            "ORDER BY t.chat_id LIMIT ?",
+            (expr, limit),
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def rejects(self, run_id: str | None = None) -> list[dict[str, Any]]:
         if run_id:
@@ -552,20 +593,7 @@ class Store:
     # reads and writes rows. Whether an item is done is derived here from ``reviews`` on
     # every read (a target criterion is done once it has any review), never stored.
 
-    _QUEUE_COLUMNS = (
-        "chat_id",
-        "rubric_name",
-        "rubric",
-        "agent_id",
-        "day",
-        "started_at",
-        "reasons",
-        "targets",
-        "priority",
-        "run_id",
-        "queued_at",
-        "updated_at",
-    )
+    _QUEUE_COLUMNS = QUEUE_COLUMNS
     _REVIEWED = (
         "EXISTS (SELECT 1 FROM reviews r WHERE r.chat_id = q.chat_id "
         "AND r.rubric_name = q.rubric_name AND r.criterion = t.key)"
@@ -573,38 +601,50 @@ class Store:
     _OPEN_TARGETS = f"(SELECT count(*) FROM json_each(q.targets) t WHERE NOT {_REVIEWED})"
 
     def _review_queue_changes(
-        self, run_id: str, audited: Sequence[AuditedChat], now: str
+        self, run_id: str, audited: Sequence[ChatRows], now: str
     ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]]]:
-        """Queue rows to write and keys to drop for a batch (for ``save_batch``).
+        """Queue rows to write and keys to drop for a batch (for ``save_rows``).
 
         A re-saved chat's item reflects its new result; sticky reasons (a quota pick made
         after an earlier audit) and the original ``queued_at`` are kept. A chat with no
         reason left leaves the queue; its reviews stay (they are history).
         """
-        from .review import STICKY_REASONS, queue_item_row
+        from .review import STICKY_REASONS, queue_item_row, sort_reasons
 
+        i_reasons = self._QUEUE_COLUMNS.index("reasons")
+        i_queued_at = self._QUEUE_COLUMNS.index("queued_at")
         existing: dict[tuple[str, str], tuple[list[str], str]] = {}
         for a in audited:
             row = self.db.conn.execute(
                 "SELECT reasons, queued_at FROM review_queue WHERE chat_id = ? AND rubric_name = ?",
-                (a.chat.chat_id, a.rubric.name),
+                (a.chat_id, a.rubric_name),
             ).fetchone()
             if row:
-                existing[(a.chat.chat_id, a.rubric.name)] = (loads(row[0]), row[1])
+                existing[(a.chat_id, a.rubric_name)] = (loads(row[0]), row[1])
         rows, drops = [], []
         for a in audited:
-            key = (a.chat.chat_id, a.rubric.name)
-            old_reasons, queued_at = existing.get(key, ([], None))
-            reasons = list(a.result.review.reasons) if a.result.review.queued else []
-            reasons += [r for r in old_reasons if r in STICKY_REASONS and r not in reasons]
-            if not reasons:
-                if key in existing:
-                    drops.append(key)
+            key = (a.chat_id, a.rubric_name)
+            if key not in existing:  # the common case: the item as the chat's rows have it
+                if a.queue is not None:
+                    rows.append(a.queue)
                 continue
-            item = queue_item_row(
-                a.result, a.rubric, reasons, run_id=run_id, now=now, queued_at=queued_at
-            )
-            rows.append(tuple(item[c] for c in self._QUEUE_COLUMNS))
+            old_reasons, queued_at = existing[key]
+            reasons = loads(a.queue[i_reasons]) if a.queue is not None else []
+            sticky = [r for r in old_reasons if r in STICKY_REASONS and r not in reasons]
+            if not reasons and not sticky:
+                drops.append(key)
+            elif not sticky and a.queue is not None:
+                item = list(a.queue)
+                item[i_queued_at] = queued_at
+                rows.append(tuple(item))
+            else:  # reasons decided after the earlier audit: the item's targets change too
+                merged = sort_reasons(reasons + sticky)
+                result = result_of(a)
+                rubric = self.stored_rubric(a.rubric_hash)
+                item_row = queue_item_row(
+                    result, rubric, merged, run_id=run_id, now=now, queued_at=queued_at
+                )
+                rows.append(tuple(item_row[c] for c in self._QUEUE_COLUMNS))
         return rows, drops
 
     def upsert_queue_rows(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -648,7 +688,7 @@ class Store:
         sql = (
             "SELECT q.*, (SELECT json_group_array(t.key) FROM json_each(q.targets) t "
             f"WHERE {self._REVIEWED}) AS reviewed FROM review_queue q{where} "
-            "ORDER BY q.priority, q.day, q.chat_id, q.rubric_name"
+            f"ORDER BY {QUEUE_ORDER}"
         )
         if limit is not None:
             sql += " LIMIT ?"
@@ -756,12 +796,18 @@ class Store:
         return self.query(sql + " ORDER BY id", params)
 
     def result_refs(self, chat_id: str) -> list[dict[str, Any]]:
-        """A chat's stored results (one per rubric), the most recently audited first."""
-        return self.query(
+        """A chat's stored results (one per rubric), the most recently audited first.
+
+        ``result`` is the per-chat JSON result (a dict), rebuilt from its rows.
+        """
+        refs = self.query(
             "SELECT chat_id, rubric_name, rubric_hash, transcript_hash, agent_id, day, "
-            "audited_at, result FROM results WHERE chat_id = ? ORDER BY audited_at DESC",
+            "audited_at FROM results WHERE chat_id = ? ORDER BY audited_at DESC",
             [chat_id],
         )
+        for ref in refs:
+            ref["result"] = self.result_json(chat_id, ref["rubric_name"])
+        return refs
 
     def stored_rubric(self, rubric_hash: str) -> Rubric:
         """The exact rubric a result was audited with (content-addressed in ``rubrics``)."""
@@ -833,6 +879,43 @@ class Store:
             sql += " AND day <= ?"
             params.append(until)
         return self.query(sql + " ORDER BY day, chat_id", params)
+
+    def run_days(self, run_id: str) -> list[str]:
+        """The chat days a run audited (chats without a day are left out)."""
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT day FROM results WHERE run_id = ? AND day IS NOT NULL ORDER BY day",
+            (run_id,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def day_volumes(self, day: str) -> list[dict[str, Any]]:
+        """Audited chats of a day per rubric and agent."""
+        return self.query(
+            "SELECT rubric_name, agent_id, count(*) AS chats FROM results WHERE day = ? "
+            "GROUP BY rubric_name, agent_id ORDER BY rubric_name, agent_id",
+            [day],
+        )
+
+    def day_queue(self, day: str) -> list[dict[str, Any]]:
+        """A day's queue items in the order the queue is worked, each with its reasons and
+        whether it has any review."""
+        rows = self.db.conn.execute(
+            "SELECT q.chat_id, q.rubric_name, q.reasons, EXISTS (SELECT 1 FROM reviews r "
+            "WHERE r.chat_id = q.chat_id AND r.rubric_name = q.rubric_name) "
+            f"FROM review_queue q WHERE q.day = ? ORDER BY {QUEUE_ORDER}",
+            (day,),
+        ).fetchall()
+        return [
+            {"chat_id": c, "rubric_name": r, "reasons": loads(reasons), "reviewed": bool(seen)}
+            for c, r, reasons, seen in rows
+        ]
+
+    def drop_queue_items(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Take items out of the queue (one transaction); their results and reviews stay."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "DELETE FROM review_queue WHERE chat_id = ? AND rubric_name = ?", keys
+            )
 
     def agent_queue_reasons(
         self, rubric_name: str, agent_id: str, since: str, until: str

@@ -4,6 +4,14 @@ store) on generated chat files, next to the time it takes only to read and parse
 
     python bench/audit_bench.py                     # 20k and 100k chats
     python bench/audit_bench.py --sizes 100000 --cores 1
+    python bench/audit_bench.py --sizes 2000,20000 --workers 1,2   # issue #12 figures
+
+``--workers 1,2`` audits each size once per worker count (``audit --workers N``; the run
+with one worker is pinned to one core, the others are not pinned). CPU is the writer's own
+(``process_time``) plus its workers' (``RUSAGE_CHILDREN``); "writer CPU/chat" is the
+writer's alone over the chats — what a machine with many cores is left waiting on. With
+two sizes, "marginal" is the CPU of the extra chats only: (cpu_big - cpu_small) /
+(big - small), startup and dictionary loading taken out.
 
 Each measurement runs in a fresh subprocess pinned to one core (``taskset`` where available),
 so peak RSS (ru_maxrss of that child) and CPU time belong to that run alone. "Memory flat in
@@ -39,18 +47,22 @@ else:
     from auditor.ingest import IngestOptions
     from auditor.pipeline import run_audit
     from auditor.store import Store
-    s = run_audit([path], store=Store(db), grader=make_grader("offline"), ingest_options=IngestOptions())
+    workers = int(mode.split(":")[1])
+    s = run_audit([path], store=Store(db), grader=make_grader("offline"), ingest_options=IngestOptions(), workers=workers)
     out = {{"chats": s.read, "audited": s.audited, "rejected": s.rejected}}
 out["wall_s"] = time.perf_counter() - t0
-out["cpu_s"] = time.process_time() - c0
+out["writer_cpu_s"] = time.process_time() - c0
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+out["cpu_s"] = out["writer_cpu_s"] + kids.ru_utime + kids.ru_stime
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["worker_rss_mb"] = kids.ru_maxrss / 1024
 print(json.dumps(out))
 """
 
 
-def run_child(mode: str, path: Path, db: Path, cores: int) -> dict:
+def run_child(mode: str, path: Path, db: Path, pin: bool) -> dict:
     cmd = [sys.executable, "-c", CHILD.format(repo=str(REPO)), mode, str(path), str(db)]
-    if cores == 1 and shutil.which("taskset"):
+    if pin and shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -61,14 +73,16 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--sizes", default="20000,100000", help="comma-separated chat counts")
-    ap.add_argument("--cores", type=int, default=1, help="1: pin each run to one core")
+    ap.add_argument("--cores", type=int, default=1, help="1: pin one-worker runs to one core")
+    ap.add_argument("--workers", default="1", help="comma-separated worker counts")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     print(
-        f"{'chats':>8} {'parse chats/s':>14} {'audit chats/s':>14} {'audit cpu chats/s':>18} "
-        f"{'parse RSS MB':>13} {'audit RSS MB':>13} {'db MB':>7}"
+        f"{'chats':>8} {'workers':>7} {'parse/s':>8} {'audit/s':>8} {'per CPU-s':>9} "
+        f"{'writer CPU/chat':>15} {'RSS MB':>7} {'worker RSS':>10} {'DB KiB/chat':>11}"
     )
+    seen: dict[tuple[int, int], dict] = {}
     for size in (int(s) for s in args.sizes.split(",")):
         src = OUT / f"day-{size}.jsonl.gz"
         if not src.exists():
@@ -85,19 +99,39 @@ def main() -> None:
                 ],
                 check=True,
             )
-        db = OUT / f"audit-{size}.db"
-        for p in OUT.glob(f"audit-{size}.db*"):
-            p.unlink()
-        parse = run_child("parse", src, db, args.cores)
-        audit = run_child("audit", src, db, args.cores)
-        assert audit["audited"] + audit["rejected"] == audit["chats"] == parse["chats"]
-        print(
-            f"{size:>8} {parse['chats'] / parse['wall_s']:>14,.0f} {audit['chats'] / audit['wall_s']:>14,.0f} "
-            f"{audit['chats'] / audit['cpu_s']:>18,.0f} {parse['peak_rss_mb']:>13.0f} "
-            f"{audit['peak_rss_mb']:>13.0f} {db.stat().st_size / 2**20:>7.0f}"
-        )
+        parse = run_child("parse", src, OUT / "unused.db", args.cores == 1)
+        for workers in (int(w) for w in args.workers.split(",")):
+            db = OUT / f"audit-{size}-w{workers}.db"
+            for p in OUT.glob(f"audit-{size}-w{workers}.db*"):
+                p.unlink()
+            audit = run_child(f"audit:{workers}", src, db, args.cores == 1 and workers == 1)
+            assert audit["audited"] + audit["rejected"] == audit["chats"] == parse["chats"]
+            seen[(size, workers)] = audit
+            print(
+                f"{size:>8} {workers:>7} {parse['chats'] / parse['wall_s']:>8,.0f} "
+                f"{audit['chats'] / audit['wall_s']:>8,.0f} "
+                f"{audit['chats'] / audit['cpu_s']:>9,.0f} "
+                f"{audit['writer_cpu_s'] / audit['chats'] * 1e3:>12.3f} ms "
+                f"{audit['peak_rss_mb']:>7.0f} {audit['worker_rss_mb']:>10.0f} "
+                f"{db.stat().st_size / 1024 / audit['chats']:>11.1f}"
+            )
+    sizes = sorted({s for s, _ in seen})
+    for workers in sorted({w for _, w in seen}):
+        if len(sizes) >= 2 and (sizes[0], workers) in seen and (sizes[-1], workers) in seen:
+            small, big = seen[(sizes[0], workers)], seen[(sizes[-1], workers)]
+            extra = big["chats"] - small["chats"]
+            cpu = (big["cpu_s"] - small["cpu_s"]) / extra
+            writer = (big["writer_cpu_s"] - small["writer_cpu_s"]) / extra
+            print(
+                f"marginal, {workers} worker(s): {cpu * 1e3:.3f} ms CPU a chat "
+                f"({1 / cpu:,.0f} chats per CPU-second), writer {writer * 1e3:.3f} ms a chat"
+            )
+    for size in sizes:
+        if (size, 1) in seen and (size, 2) in seen:
+            one, two = seen[(size, 1)], seen[(size, 2)]
+            print(f"{size}: --workers 2 is {one['wall_s'] / two['wall_s']:.2f}x one worker (wall)")
     print(
-        f"(one core: {args.cores == 1}; load average {os.getloadavg()[0]:.1f}; "
+        f"(load average {os.getloadavg()[0]:.1f}; "
         f"{time.strftime('%Y-%m-%d')}; python {sys.version.split()[0]})"
     )
 

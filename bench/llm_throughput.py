@@ -17,7 +17,12 @@ It also prints the grader's CPU time per chat, which bounds throughput from abov
 the latency (one event loop, one core): on a busy machine the share of ideal drops while
 the CPU figure stays put, so read the two together.
 
+With ``--latency-max`` every reply waits a uniform draw between ``--latency`` and it (the
+issue's 200-2,000 ms: ``--latency 0.2 --latency-max 2.0``); the ideal is then concurrency
+divided by the MEAN latency the server actually drew.
+
 Run:  python bench/llm_throughput.py [--chats 320] [--concurrency 32] [--latency 0.3]
+      python bench/llm_throughput.py --latency 0.2 --latency-max 2.0 --concurrency 32,128
 """
 
 from __future__ import annotations
@@ -79,10 +84,11 @@ def synthetic_chats(n: int, seed: int = 7) -> list[Chat]:
 
 
 @contextmanager
-def server_process(latency: float) -> Iterator[str]:
+def server_process(latency: float, latency_max: float | None = None) -> Iterator[str]:
     """The fake server in its own process (as a real server would be); yields its base URL."""
+    extra = ["--latency-max", str(latency_max)] if latency_max is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fake_openai", "--latency", str(latency)],
+        [sys.executable, "-m", "fake_openai", "--latency", str(latency), *extra],
         cwd=REPO / "tests",
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -124,32 +130,49 @@ async def run(chats: list[Chat], concurrency: int, url: str) -> tuple[float, Ope
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--chats", type=int, default=320)
-    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--chats", type=int, default=None, help="default: ~20 s of ideal rate")
+    ap.add_argument("--concurrency", default="32", help="comma-separated, e.g. 32,128")
     ap.add_argument("--latency", type=float, default=0.3, help="server latency per request, s")
+    ap.add_argument("--latency-max", type=float, default=None, help="varying latency: max, s")
     ap.add_argument(
         "--in-process",
         action="store_true",
         help="serve from a thread of this process (shares the GIL with the grader: pessimistic)",
     )
     args = ap.parse_args()
+    mean_latency = (
+        args.latency if args.latency_max is None else (args.latency + args.latency_max) / 2
+    )
+    for concurrency in (int(c) for c in args.concurrency.split(",")):
+        n = args.chats or max(concurrency * 4, int(20 * concurrency / mean_latency))
+        chats = synthetic_chats(n)
+        if args.in_process:
+            with FakeOpenAI(latency=args.latency, latency_max=args.latency_max) as server:
+                elapsed, grader = asyncio.run(run(chats, concurrency, server.url))
+        else:
+            with server_process(args.latency, args.latency_max) as url:
+                elapsed, grader = asyncio.run(run(chats, concurrency, url))
+        report(chats, concurrency, args.latency, args.latency_max, elapsed, grader)
 
-    chats = synthetic_chats(args.chats)
-    if args.in_process:
-        with FakeOpenAI(latency=args.latency) as server:
-            elapsed, grader = asyncio.run(run(chats, args.concurrency, server.url))
-    else:
-        with server_process(args.latency) as url:
-            elapsed, grader = asyncio.run(run(chats, args.concurrency, url))
+
+def report(
+    chats: list[Chat],
+    concurrency: int,
+    latency: float,
+    latency_max: float | None,
+    elapsed: float,
+    grader: OpenAIGrader,
+) -> None:
     requests = grader.stats.requests - 1  # minus the warm-up
-
-    ideal = args.concurrency / args.latency
+    # uniform draws: the mean is the midpoint (the server's own draws are seeded and many)
+    mean = latency if latency_max is None else (latency + latency_max) / 2
+    ideal = concurrency / mean
     throughput = len(chats) / elapsed
     rubric = load_rubric("online-chat-zh")
     prompt = load_prompt("zh")
     prefix_tokens = []
     transcript_tokens = []
-    for chat in chats:
+    for chat in chats[:200]:
         masked = mask_chat(chat, rubric.order_patterns)
         texts = {mid: mt.masked for mid, mt in masked.texts.items()}
         rendered = prompt.render(rubric, transcript_lines(chat, texts))
@@ -157,9 +180,14 @@ def main() -> None:
         transcript_tokens.append(estimate_tokens(rendered.transcript))
     prefix = statistics.mean(prefix_tokens)
     transcript = statistics.mean(transcript_tokens)
+    shape = (
+        f"{latency * 1000:.0f} ms"
+        if latency_max is None
+        else (f"{latency * 1000:.0f}-{latency_max * 1000:.0f} ms (mean {mean * 1000:.0f})")
+    )
 
-    print(f"chats: {len(chats)}, HTTP requests: {requests}, concurrency: {args.concurrency}, "
-          f"latency: {args.latency * 1000:.0f} ms")  # fmt: skip
+    print(f"chats: {len(chats)}, HTTP requests: {requests}, concurrency: {concurrency}, "
+          f"latency: {shape}")  # fmt: skip
     print(f"elapsed: {elapsed:.2f} s, throughput: {throughput:.1f} chats/s, "
           f"ideal: {ideal:.1f}/s, share of ideal: {throughput / ideal:.1%}")  # fmt: skip
     cpu_ms = grader.bench_cpu_s / len(chats) * 1000  # type: ignore[attr-defined]

@@ -376,7 +376,7 @@ def _replace_all(expr: str, chars: str, by: str) -> str:
 
 def _old_report_time_patterns(store: Store) -> set[tuple[Any, ...]]:
     """(chat, criterion, pattern, quote) as the old report SQL derived them."""
-    quote = "json_extract(x.evidence, '$[0].quote')"
+    quote = "json_extract(x.evidence, '$[0][1]')"  # evidence as stored since m010: [[id, quote]]
     half = len(_STRIP) // 2
     spaces = _replace_all("pattern", _SPACES, " ")
     for _ in range(3):

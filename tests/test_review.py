@@ -316,7 +316,7 @@ def test_resave_follows_the_new_result_but_keeps_quota_picks(store, rubric):
 def queue_item_row_with_quota(store: Store, rubric: Rubric, chat_id: str) -> dict:
     from auditor.review import queue_item_row
 
-    result = ChatResult.model_validate_json(store.result_refs(chat_id)[0]["result"])
+    result = ChatResult.model_validate(store.result_refs(chat_id)[0]["result"])
     return queue_item_row(
         result, rubric, [*result.review.reasons, AGENT_QUOTA], run_id="q", now="t"
     )

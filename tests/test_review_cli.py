@@ -49,13 +49,14 @@ def test_list_json_most_urgent_first_with_filters(db):
     assert r.exit_code == 0
     data = orjson.loads(r.output)
     assert data["total"] == 3
-    assert [i["chat_id"] for i in data["items"]] == ["c2", "c1", "c3"]
+    # fatal first, then the lowest measured confidence: c3 (0.4) before c1 (0.5)
+    assert [i["chat_id"] for i in data["items"]] == ["c2", "c3", "c1"]
     assert data["items"][0]["reasons"] == ["fatal"] and data["items"][0]["status"] == "open"
     r = run("review", "list", "--db", db, "--json", "--agent", "a2")
     assert [i["chat_id"] for i in orjson.loads(r.output)["items"]] == ["c2"]
     r = run("review", "list", "--db", db, "--json", "--reason", "low_confidence", "--limit", "1")
     data = orjson.loads(r.output)
-    assert data["total"] == 2 and [i["chat_id"] for i in data["items"]] == ["c1"]
+    assert data["total"] == 2 and [i["chat_id"] for i in data["items"]] == ["c3"]
     r = run("review", "list", "--db", db, "--since", "2026-11-22", "--json")
     assert orjson.loads(r.output) == {"total": 0, "items": []}
     r = run("review", "list", "--db", db)
@@ -115,11 +116,12 @@ def test_export_then_import_round_trip(db, tmp_path):
     assert r.exit_code == 0 and "3 rows (3 chats) written" in r.output
     with open(sheet, encoding="utf-8-sig", newline="") as fh:
         data = list(csv.DictReader(fh))
-    # c2: fatal (forbidden_phrase); c1 and c3: low confidence on empathy (0.5 and 0.4 < 0.9)
+    # c2: fatal (forbidden_phrase); c3 and c1: low confidence on empathy (0.4 and 0.5 < 0.9),
+    # the lowest first
     assert [(d["chat_id"], d["criterion"]) for d in data] == [
         ("c2", "forbidden_phrase"),
-        ("c1", "empathy"),
         ("c3", "empathy"),
+        ("c1", "empathy"),
     ]
     for d in data:
         d["human_level"] = "pass" if d["criterion"] == "forbidden_phrase" else "good"
@@ -133,7 +135,7 @@ def test_export_then_import_round_trip(db, tmp_path):
     assert "imported 2 reviews" in r.output and "1 rows without a level skipped" in r.output
     assert {x["reviewer"] for x in rows(db, "SELECT reviewer FROM reviews")} == {"li"}
     r = run("review", "list", "--db", db, "--json")
-    assert [i["chat_id"] for i in orjson.loads(r.output)["items"]] == ["c3"]
+    assert [i["chat_id"] for i in orjson.loads(r.output)["items"]] == ["c1"]
 
 
 def test_import_errors_exit_8_and_import_nothing(db, tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.console import Console
 
 from ..errors import UsageError
 from .options import build_grader, grader_options, open_store
@@ -105,6 +104,8 @@ def eval_command(
     if as_json:
         click.echo(report.dumps())
     else:
+        from rich.console import Console
+
         render_agreement(report, Console(), show_confusion=confusion)
     if floors:
         check_fail_under(report, floors)
@@ -135,4 +136,6 @@ def history(
     if as_json:
         click.echo(orjson.dumps(rows).decode())
     else:
+        from rich.console import Console
+
         render_history(rows, Console())

@@ -7,7 +7,7 @@ render. The policies and the sheet format are described in docs/review.md.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -17,21 +17,11 @@ from rich.table import Table
 
 from auditor.commands.options import db_option, open_store
 from auditor.errors import ReviewImportError
-from auditor.review import (
-    PRIORITY,
-    QueueFilter,
-    QueueItem,
-    calibration_report,
-    effective_result,
-    list_queue,
-    live_pairs,
-    queue_item,
-    record_review,
-    resolve_audited,
-    resolve_day,
-    reviewer_name,
-)
-from auditor.store import Store
+from auditor.reasons import PRIORITY
+
+if TYPE_CHECKING:
+    from auditor.review import QueueFilter, QueueItem
+    from auditor.store import Store
 
 console = Console()
 
@@ -76,6 +66,8 @@ def queue_filter_options(default_status: str) -> Any:
 
 
 def _filters(**kw: Any) -> QueueFilter:
+    from auditor.review import QueueFilter, resolve_day
+
     return QueueFilter(
         reason=kw["reason"],
         agent_id=kw["agent_id"],
@@ -125,6 +117,8 @@ def list_command(limit: int, as_json: bool, db_path: str | None, **kw: Any) -> N
       auditor review list --reason critical_failure --agent agent-007 --since 7d
       auditor review list --criterion empathy --status all --limit 0
     """
+    from auditor.review import list_queue
+
     store = _open(db_path)
     filters = _filters(**kw)
     items, total = list_queue(store, filters, limit or None)
@@ -192,6 +186,7 @@ def show(chat_id: str, rubric_name: str | None, as_json: bool, db_path: str | No
       auditor review show zh-000123 --json | jq .effective.score
     """
     from auditor.render import render_chat
+    from auditor.review import effective_result, queue_item, resolve_audited
 
     store = _open(db_path)
     ref = resolve_audited(store, chat_id, rubric_name)
@@ -274,6 +269,14 @@ def score(
       auditor review score zh-000123 --criterion empathy --level poor --comment "no apology"
       auditor review score zh-000123 --criterion forbidden_phrase --level pass --reviewer li
     """
+    from auditor.review import (
+        effective_result,
+        queue_item,
+        record_review,
+        resolve_audited,
+        reviewer_name,
+    )
+
     store = _open(db_path, readonly=True)
     who = reviewer_name(reviewer)
     rid = record_review(
@@ -394,6 +397,8 @@ def calibration(
       auditor review calibration --since 7d
       auditor review calibration --criterion empathy --json
     """
+    from auditor.review import calibration_report, resolve_day
+
     store = _open(db_path)
     report = calibration_report(
         store,
@@ -472,6 +477,7 @@ def agreement(
       auditor agreement --json | jq '.["online-chat-zh"].criteria.empathy.qwk'
     """
     from auditor.evaluation import agreement_from_pairs, render_agreement
+    from auditor.review import live_pairs, resolve_day
 
     store = _open(db_path)
     pairs = live_pairs(store, since=resolve_day(since), until=resolve_day(until))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 import orjson
 from rich.console import Console
 from rich.table import Table
 
-from ..evaluation.rules_test import RulesTestReport, run_rules_test
+if TYPE_CHECKING:  # imported where used: `auditor --help` loads no statistics library
+    from ..evaluation.rules_test import RulesTestReport
 
 
 @click.group(name="rules")
@@ -45,6 +48,8 @@ def test_command(set_path: str, rubric: str, as_json: bool, show: int) -> None:
       auditor rules test --set eval/out/real-dev.jsonl
       auditor rules test --set labelled.jsonl --rubric my-rubric.yaml --json
     """
+    from ..evaluation.rules_test import run_rules_test
+
     report = run_rules_test(set_path, rubric_spec=rubric)
     if as_json:
         click.echo(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())

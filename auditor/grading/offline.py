@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import GraderError
 from ..models import Chat, Evidence, Grade, Message
+from ..reasons import ADVISORY
 from ..rubric import Criterion, Rubric
 from ..scoring import grade_outcome
 from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Hit, Outcome, Signals
@@ -574,6 +575,7 @@ class OfflineGrader:
                 confidence=out.confidence,
                 grader=self.name,
                 prompt_version=self.version,
+                flags=[ADVISORY],
             )
         rank = out.rank
         note = ""
@@ -590,6 +592,7 @@ class OfflineGrader:
             confidence=out.confidence,
             grader=self.name,
             prompt_version=self.version,
+            flags=[ADVISORY],
         )
 
     def _evidence(self, chat: Chat, criterion: Criterion, out: Outcome) -> list[Evidence]:

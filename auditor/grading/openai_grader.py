@@ -505,6 +505,17 @@ class OpenAIGrader:
                 base_url=self.base_url,  # None: OPENAI_BASE_URL, then the SDK default
                 max_retries=0,  # tenacity is the one retry layer
                 timeout=self.timeout,
+                # one kept-alive connection per request in flight: the SDK's default keeps
+                # 100, so at --concurrency 128 every reply closed a connection and the next
+                # request paid a new TCP (and TLS) handshake
+                http_client=openai.DefaultAsyncHttpxClient(
+                    limits=httpx2.Limits(
+                        max_connections=self.concurrency,
+                        max_keepalive_connections=self.concurrency,
+                        keepalive_expiry=30.0,
+                    ),
+                    timeout=self.timeout,
+                ),
             )
         return self._client
 

@@ -111,30 +111,40 @@ def data_range(store: Store, agent_id: str | None = None) -> Row | None:
     return row if row["last"] is not None else None
 
 
+def _rollup_where(scope: Scope, alias: str) -> tuple[str, list[Any]]:
+    """The scope as a WHERE clause on a rollup table (an agent with no id is '' there)."""
+    sql = f"{alias}.day BETWEEN ? AND ?"
+    params: list[Any] = [scope.since, scope.until]
+    if scope.agent_id is not None:
+        sql += f" AND {alias}.agent_id = ?"
+        params.append(scope.agent_id)
+    return sql, params
+
+
 def rubrics_in_scope(store: Store, scope: Scope) -> list[Row]:
     """Each rubric used in the period with its stored YAML body and how many chats used it."""
-    where, params = scope.where()
+    where, params = _rollup_where(scope, "d")
     return store.query(
-        # Counted first, joined after: joined first, SQLite may loop over the (tiny) rubrics
-        # table and scan all of results once per rubric.
         f"SELECT c.hash AS hash, COALESCE(b.id, c.hash) AS rubric, c.chats AS chats, "
-        f"b.body AS body FROM (SELECT r.rubric_hash AS hash, COUNT(*) AS chats "
-        f"FROM results r WHERE {where} GROUP BY r.rubric_hash) c "
+        f"b.body AS body FROM (SELECT d.rubric_hash AS hash, SUM(d.chats) AS chats "
+        f"FROM day_rollups d WHERE {where} GROUP BY d.rubric_hash) c "
         f"LEFT JOIN rubrics b ON b.hash = c.hash ORDER BY c.chats DESC",
         params,
     )
 
 
 # -------------------------------------------------------------------------- volumes and scores
+# From the per-day rollups kept at audit time (m011_rollups, auditor/rollups.py): one row per
+# day, rubric and agent, not one per chat.
 
 
 def daily(store: Store, scope: Scope) -> list[Row]:
     """Per day: chats, passed, score sum, fatal chats, queued for review."""
-    where, params = scope.where()
+    where, params = _rollup_where(scope, "d")
     return store.query(
-        f"SELECT r.day AS day, COUNT(*) AS chats, SUM(r.passed) AS passed, "
-        f"SUM(r.score) AS score_sum, SUM(r.fatal) AS fatal, SUM(r.review_queued) AS queued "
-        f"FROM results r WHERE {where} GROUP BY r.day ORDER BY r.day",
+        f"SELECT d.day AS day, SUM(d.chats) AS chats, SUM(d.passed) AS passed, "
+        f"SUM(d.score_sum) AS score_sum, SUM(d.fatal) AS fatal, SUM(d.queued) AS queued "
+        f"FROM day_rollups d WHERE {where} GROUP BY d.day ORDER BY d.day",
         params,
     )
 
@@ -149,13 +159,14 @@ def provisional(store: Store, scope: Scope) -> int:
 
 
 def agent_daily(store: Store, scope: Scope) -> list[Row]:
-    """Per agent and day: the same figures as :func:`daily` (one scan, grouped twice)."""
-    where, params = scope.where()
+    """Per agent and day: the same figures as :func:`daily`."""
+    where, params = _rollup_where(scope, "d")
     return store.query(
-        f"SELECT r.agent_id AS agent_id, r.day AS day, COUNT(*) AS chats, "
-        f"SUM(r.passed) AS passed, SUM(r.score) AS score_sum, SUM(r.fatal) AS fatal, "
-        f"SUM(r.review_queued) AS queued "
-        f"FROM results r WHERE {where} GROUP BY r.agent_id, r.day ORDER BY r.agent_id, r.day",
+        f"SELECT NULLIF(d.agent_id, '') AS agent_id, d.day AS day, SUM(d.chats) AS chats, "
+        f"SUM(d.passed) AS passed, SUM(d.score_sum) AS score_sum, SUM(d.fatal) AS fatal, "
+        f"SUM(d.queued) AS queued "
+        f"FROM day_rollups d WHERE {where} GROUP BY d.agent_id, d.day "
+        f"ORDER BY NULLIF(d.agent_id, ''), d.day",
         params,
     )
 
@@ -249,19 +260,18 @@ def _failing(table: str, scope: Scope, extra: str = "") -> tuple[str, list[Any]]
 def criterion_failures(store: Store, scope: Scope) -> list[Row]:
     """Chats failing each criterion per agent (findings and grades), and how many fatally.
 
-    A chat counts once per criterion: both tables are keyed by (chat, rubric, criterion).
+    From ``criterion_rollups`` (kept at audit time): a chat counts once per criterion.
     Per agent because every use sums these rows: the team's figures, each agent's archive
-    and the fatal total all come from this one pass over the failing rows.
+    and the fatal total all come from this one read.
     """
-    out: list[Row] = []
-    for table in ("findings", "grades"):
-        sql, params = _failing(table, scope)
-        out += store.query(
-            f"SELECT r.agent_id AS agent_id, x.criterion AS criterion, COUNT(*) AS failed, "
-            f"SUM(x.severity = 'fatal') AS fatal {sql} GROUP BY r.agent_id, x.criterion",
-            params,
-        )
-    return out
+    where, params = _rollup_where(scope, "c")
+    return store.query(
+        f"SELECT NULLIF(c.agent_id, '') AS agent_id, c.criterion AS criterion, "
+        f"SUM(c.failed) AS failed, SUM(c.fatal) AS fatal FROM criterion_rollups c "
+        f"WHERE {where} GROUP BY c.agent_id, c.criterion ORDER BY NULLIF(c.agent_id, ''), "
+        f"c.criterion",
+        params,
+    )
 
 
 def fatal_failures(store: Store, scope: Scope, *, limit: int) -> list[Row]:
@@ -281,7 +291,7 @@ def fatal_failures(store: Store, scope: Scope, *, limit: int) -> list[Row]:
         rows += store.query(
             f"SELECT r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day, "
             f"r.started_at AS started_at, x.criterion AS criterion, "
-            f"json_extract(x.evidence, '$[0].quote') AS quote, "
+            f"json_extract(x.evidence, '$[0][1]') AS quote, "
             f"json_array_length(x.evidence) AS n_quotes "
             f"FROM {table} x CROSS JOIN results r ON r.chat_id = x.chat_id "
             f"AND r.rubric_name = x.rubric_name WHERE {cond} AND x.severity = 'fatal' "

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import random
 import re
 import threading
 import time
@@ -164,6 +165,8 @@ class FakeOpenAI:
         self,
         *,
         latency: float = 0.0,
+        latency_max: float | None = None,
+        seed: int = 12,
         reject_json_schema: bool = False,
         reject_logprobs: bool = False,
         default_levels: dict[str, str] | None = None,
@@ -171,6 +174,10 @@ class FakeOpenAI:
     ):
         self.llama_cpp = llama_cpp
         self.latency = latency
+        # latency_max: each reply waits a uniform draw in [latency, latency_max] (seeded)
+        self.latency_max = latency_max
+        self._rng = random.Random(seed)
+        self.delays: list[float] = []
         self.reject_json_schema = reject_json_schema
         self.reject_logprobs = reject_logprobs
         self.default_levels = default_levels
@@ -295,6 +302,10 @@ class FakeOpenAI:
             return _error(400, "logprobs are not supported by this model")
         reply = self._next(body)
         delay = reply.delay or self.latency
+        if not reply.delay and self.latency_max is not None:
+            with self._lock:
+                delay = self._rng.uniform(self.latency, self.latency_max)
+                self.delays.append(delay)
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)

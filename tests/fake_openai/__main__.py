@@ -16,8 +16,9 @@ from fake_openai import FakeOpenAI
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=float, default=0.0)
+    ap.add_argument("--latency-max", type=float, default=None)
     args = ap.parse_args()
-    with FakeOpenAI(latency=args.latency) as server:
+    with FakeOpenAI(latency=args.latency, latency_max=args.latency_max) as server:
         print(f"PORT {server.port}", flush=True)
         sys.stdin.read()  # until the parent closes our stdin (or exits)
 

@@ -1,0 +1,239 @@
+"""The rows one audited chat is stored as: a pure function, no database.
+
+``Store.save_batch`` writes them; ``auditor audit --workers N`` builds them in the worker
+processes, so what travels back to the one writer is plain tuples (a few dozen µs a chat to
+pickle), not pydantic results (about ten times that).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import orjson
+
+from .models import ChatResult
+from .patterns import Failure, pattern_rows
+from .review import queue_item_row
+from .transcript_rows import header_row, message_tuples
+
+#: Queue row columns, in the order ``Store`` writes them.
+QUEUE_COLUMNS = (
+    "chat_id",
+    "rubric_name",
+    "rubric",
+    "agent_id",
+    "day",
+    "started_at",
+    "reasons",
+    "targets",
+    "priority",
+    "run_id",
+    "queued_at",
+    "updated_at",
+    "min_confidence",
+    "cue_evidence",
+)
+
+
+def dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode("utf-8")
+
+
+def _iso(ts: Any) -> str | None:
+    """A timestamp as stored; None for a chat exported without timestamps."""
+    return ts.isoformat() if ts is not None else None
+
+
+def compact_evidence(evidence: list[dict[str, Any]]) -> str:
+    """Evidence as stored: ``[[message_id, quote], ...]`` (the keys of every quote spelt
+    out were ~5% of the database); auditor/result_rows.py expands it back."""
+    return dumps([[e["message_id"], e["quote"]] for e in evidence])
+
+
+class ChatRows(NamedTuple):
+    """One audited chat as rows for each table (see ``Store.save_rows``)."""
+
+    chat_id: str
+    rubric_name: str
+    rubric_hash: str
+    #: (hash, transcripts header row, message tuples without ids: message_id, role, author,
+    #: ts, text, auto)
+    transcript: tuple[str, tuple[Any, ...], list[tuple[Any, ...]]]
+    chat: tuple[Any, ...]
+    result: tuple[Any, ...]
+    findings: list[tuple[Any, ...]]
+    grades: list[tuple[Any, ...]]
+    patterns: list[tuple[Any, ...]]
+    #: the queue item for the chat's own reasons (None: no reason); the writer merges
+    #: reasons decided after an earlier audit (sticky) and keeps the first ``queued_at``
+    queue: tuple[Any, ...] | None
+
+
+def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
+    """The rows of an ``AuditedChat`` (chat, rubric, result, grader_key)."""
+    chat, res, rubric = a.chat, a.result, a.rubric
+    body = orjson.loads(chat.transcript_json())
+    transcript = (res.transcript_hash, header_row(body), message_tuples(body))
+    chat_row = (
+        chat.chat_id,
+        res.transcript_hash,
+        chat.agent_id,
+        chat.customer_id,
+        chat.channel,
+        chat.language,
+        _iso(chat.messages[0].ts),
+        _iso(chat.messages[-1].ts),
+        len(chat.messages),
+        chat.source.file if chat.source else None,
+        chat.source.line if chat.source else None,
+        dumps(chat.warnings),
+        run_id,
+    )
+    m = res.metrics
+    started = chat.messages[0].ts
+    result_row = (
+        chat.chat_id,
+        rubric.name,
+        rubric.id,
+        rubric.hash,
+        res.transcript_hash,
+        res.grader,
+        a.grader_key,
+        run_id,
+        chat.agent_id,
+        chat.language,
+        _iso(started),
+        started.date().isoformat() if started is not None else None,
+        res.score,
+        int(res.passed),
+        int(res.fatal),
+        m.first_response_s,
+        m.max_followup_s,
+        m.avg_response_s,
+        m.followup_violations,
+        m.hold_count,
+        m.typo_count,
+        int(m.unanswered_customer),
+        dumps(res.failed_criteria),
+        dumps(res.unscored_criteria),
+        int(res.review.queued),
+        dumps(res.review.reasons),
+        now,
+        dumps(res.warnings),
+        int(res.provisional),
+    )
+    findings: list[tuple[Any, ...]] = []
+    grades: list[tuple[Any, ...]] = []
+    failing: list[Failure] = []
+    for seq, f in enumerate(res.findings):
+        evidence = [e.model_dump() for e in f.evidence]
+        if f.status == "fail":
+            failing.append((f.criterion, f.check, evidence, f.data))
+        findings.append(
+            (
+                chat.chat_id,
+                rubric.name,
+                f.criterion,
+                f.check,
+                f.status,
+                f.severity,
+                f.points_lost,
+                compact_evidence(evidence),
+                f.detail,
+                dumps(f.data) if f.data else None,
+                seq,
+            )
+        )
+    for seq, g in enumerate(res.grades):
+        evidence = [e.model_dump() for e in g.evidence]
+        if g.failed:
+            failing.append((g.criterion, None, evidence, None))
+        grades.append(
+            (
+                chat.chat_id,
+                rubric.name,
+                g.criterion,
+                g.status,
+                g.level,
+                g.points_lost,
+                int(g.failed),
+                g.severity,
+                g.confidence,
+                compact_evidence(evidence),
+                g.rationale,
+                g.grader,
+                g.model,
+                g.prompt_version,
+                g.error,
+                dumps(g.flags),
+                seq,
+            )
+        )
+    # the common-problem patterns of the failures (auditor/patterns.py, m005)
+    patterns = [(chat.chat_id, rubric.name, *p) for p in pattern_rows(failing)]
+    queue = None
+    if res.review.queued and res.review.reasons:
+        item = queue_item_row(res, rubric, list(res.review.reasons), run_id=run_id, now=now)
+        queue = tuple(item[c] for c in QUEUE_COLUMNS)
+    return ChatRows(
+        chat.chat_id,
+        rubric.name,
+        rubric.hash,
+        transcript,
+        chat_row,
+        result_row,
+        findings,
+        grades,
+        patterns,
+        queue,
+    )
+
+
+def result_of(rows: ChatRows) -> ChatResult:
+    """The ChatResult of a chat's rows (the writer's rare path: re-queueing a re-audited
+    chat with reasons decided after its earlier audit)."""
+    from .result_rows import RESULT_COLUMNS, result_dict
+
+    by_name = dict(zip(RESULT_ROW_COLUMNS, rows.result, strict=True))
+    row = tuple(by_name[c] for c in RESULT_COLUMNS)
+    findings = [(f[3], f[2], f[4], f[5], f[6], f[7], f[8], f[9]) for f in rows.findings]
+    # grades rows: chat_id, rubric_name, criterion, status, level, points_lost, failed,
+    # severity, confidence, evidence, rationale, grader, model, prompt_version, error, flags
+    order = (2, 3, 4, 5, 7, 6, 9, 10, 8, 11, 12, 13, 14, 15)  # -> GRADE_COLUMNS
+    grades = [tuple(g[i] for i in order) for g in rows.grades]
+    source = (rows.chat[9], rows.chat[10])
+    return ChatResult.model_validate(result_dict(row, findings, grades, source))
+
+
+#: The ``results`` columns of ``ChatRows.result``, in order.
+RESULT_ROW_COLUMNS = (
+    "chat_id",
+    "rubric_name",
+    "rubric",
+    "rubric_hash",
+    "transcript_hash",
+    "grader",
+    "grader_key",
+    "run_id",
+    "agent_id",
+    "language",
+    "started_at",
+    "day",
+    "score",
+    "passed",
+    "fatal",
+    "first_response_s",
+    "max_followup_s",
+    "avg_response_s",
+    "followup_violations",
+    "hold_count",
+    "typo_count",
+    "unanswered_customer",
+    "failed_criteria",
+    "unscored_criteria",
+    "review_queued",
+    "review_reasons",
+    "audited_at",
+    "warnings",
+    "provisional",
+)
