@@ -435,12 +435,14 @@ def _rebuild(
     pk = [c[1] for c in sorted((c for c in cols if c[5]), key=lambda c: c[5])]
     single_int_pk = len(pk) == 1 and next(c for c in cols if c[1] == pk[0])[2].upper() == "INTEGER"
     defs = []
-    for _, name, type_, notnull, _, is_pk in cols:
+    for _, name, type_, notnull, default, is_pk in cols:
         d = f'"{name}" {type_}'
         if single_int_pk and is_pk:
             d += " PRIMARY KEY"
         elif notnull or (without_rowid and is_pk):
             d += " NOT NULL"
+        if default is not None:
+            d += f" DEFAULT {default}"
         defs.append(d)
     defs += [f'"{name}" {type_}' for name, (type_, _) in add.items()]
     if pk and not single_int_pk:

@@ -271,3 +271,10 @@ def test_rollups_are_backfilled_for_a_database_from_before(audited_day, tmp_path
     con.close()
     Store(db).close()  # applies m011 again: backfill
     _rollups_match(db)
+
+
+def test_the_lean_store_keeps_column_defaults(tmp_path) -> None:
+    """m010 rebuilds tables from their own columns: a default another migration set stays."""
+    store = Store(tmp_path / "a.db")
+    cols = {r["name"]: r for r in store.query("PRAGMA table_info(results)")}
+    assert cols["provisional"]["dflt_value"] == "0" and cols["provisional"]["notnull"] == 1
