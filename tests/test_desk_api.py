@@ -311,3 +311,53 @@ def test_users_cli_prints_the_token_once_and_stores_its_hash(tmp_path):
 
 def test_both_languages_have_every_string():
     assert set(STRINGS["en"]) == set(STRINGS["zh"])
+
+
+def test_calibration_session_blind_reviews_spread_agreement_and_agreed_level(desk):
+    client, tokens, path = desk
+    lead = _login(client, tokens["lee"])
+    r = client.post("/calibration", data={"csrf": lead, "title": "week 48", "chats": "c1\nc3",
+                                          "reviewers": ["ann", "bob"]}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == "/calibration/1"
+    bad = client.post("/calibration", data={"csrf": lead, "title": "x", "chats": "c1",
+                                            "reviewers": ["ann"]})  # fmt: skip
+    assert bad.status_code == 422 and "two reviewers" in bad.text
+    given = {"ann": {"c1": "poor", "c3": "good"}, "bob": {"c1": "poor", "c3": "average"}}
+    for name, levels in given.items():
+        c = TestClient(client.app)
+        csrf = _login(c, tokens[name])
+        for chat_id, level in levels.items():
+            page = c.get(f"/calibration/1/chats/{chat_id}")
+            assert page.status_code == 200
+            # blind: nobody else's review of this chat is shown, nor the effective score
+            assert "effective-score" not in page.text
+            assert ("ann:" not in page.text) if name == "bob" else True
+            r = c.post("/calibration/1/review", data={"csrf": csrf, "chat_id": chat_id,
+                       "criterion": "empathy", "level": level, "comment": ""},
+                       follow_redirects=False)  # fmt: skip
+            assert r.status_code == 303
+        assert c.get("/calibration/1/chats/c2").status_code == 403  # not in the session
+    agent = TestClient(client.app)
+    _login(agent, tokens["al"])
+    assert agent.get("/calibration/1").status_code == 403
+    report = client.get("/api/calibration/1", headers=auth(tokens["lee"])).json()
+    emp = next(c for c in report["criteria"] if c["criterion"] == "empathy")
+    # c1: poor/poor agree; c3: good/average differ -> exact 1/2.
+    # kappa: po = 1/2, pe = P(poor)^2 = 1/4 -> (1/2 - 1/4) / (3/4) = 1/3
+    assert emp["figures"]["exact_agreement"] == 0.5
+    assert emp["figures"]["mean_kappa"] == pytest.approx(1 / 3)
+    assert [(i["chat_id"], i["agree"]) for i in emp["items"]] == [("c1", True), ("c3", False)]
+    assert report["progress"] == {"ann": 2, "bob": 2}
+    reviewer_view = client.get("/api/calibration/1", headers=auth(tokens["ann"])).json()
+    assert "criteria" not in reviewer_view  # the spread is the lead's
+    r = client.post("/calibration/1/agreed", data={"csrf": lead, "chat_id": "c3",
+                    "criterion": "empathy", "level": "average"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    assert rows(path, "SELECT reviewer, level, source FROM reviews WHERE chat_id = 'c3' "
+                "ORDER BY id DESC LIMIT 1") == [
+        {"reviewer": "lee", "level": "average", "source": "calibration:1:agreed"}
+    ]  # fmt: skip
+    chat = client.get("/api/chats/c3", headers=auth(tokens["lee"])).json()
+    assert next(c for c in chat["criteria"] if c["id"] == "empathy")["effective"] == "average"
+    page = client.get("/calibration/1")
+    assert 'class="agreed-level">average<' in page.text
