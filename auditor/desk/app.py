@@ -245,7 +245,7 @@ def build_routes(desk: Desk) -> list[Route]:
         if reason is not None and reason not in PRIORITY:
             raise DeskError(f"unknown reason {reason!r} (known: {', '.join(PRIORITY)})")
         try:
-            limit = int(params.get("limit") or 100)
+            limit = int(params.get("limit") or 50)
         except ValueError as e:
             raise DeskError("limit must be a number") from e
         f = QueueFilter(
