@@ -361,3 +361,28 @@ def test_calibration_session_blind_reviews_spread_agreement_and_agreed_level(des
     assert next(c for c in chat["criteria"] if c["id"] == "empathy")["effective"] == "average"
     page = client.get("/calibration/1")
     assert 'class="agreed-level">average<' in page.text
+
+
+def test_reports_count_disputes_per_criterion_and_agent(desk):
+    from auditor.reporting import build_report, render
+
+    client, tokens, path = desk
+    for crit in ("empathy", "solution"):
+        r = client.post("/api/disputes", headers=auth(tokens["al"]),
+                        json={"chat_id": "c1", "criterion": crit, "reason": "see m2"})  # fmt: skip
+        assert r.status_code == 201
+    r = client.post("/api/disputes", headers=auth(tokens["al"]),
+                    json={"chat_id": "c3", "criterion": "empathy", "reason": "see m2"})  # fmt: skip
+    client.post("/api/disputes/1/resolve", headers=auth(tokens["lee"]),
+                json={"decision": "reject", "reason": "the level stands"})  # fmt: skip
+    s = Store(path)
+    report = build_report(s)
+    s.close()
+    assert [(d.key, d.disputes, d.rejected, d.open) for d in report.review.disputes_by_criterion] == [
+        ("empathy", 2, 1, 1), ("solution", 1, 0, 1)
+    ]  # fmt: skip
+    assert [(d.key, d.disputes) for d in report.review.disputes_by_agent] == [("a1", 3)]
+    md = render(report, "md")
+    assert "Most disputed criteria:" in md and "| empathy | 2 | 0 | 1 | 1 |" in md
+    assert "申诉最多的质检项" in render(report, "html")
+    assert "dispute_criterion,,,empathy,,disputes,2" in render(report, "csv")
