@@ -66,9 +66,16 @@ def example_db() -> Path:
 
 
 def proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) a process and its children (workers) have used (Linux)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def free_port() -> int:
@@ -167,6 +174,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--think", type=float, default=0.0,
                     help="Mean seconds a reviewer waits before each request (0: none).")  # fmt: skip
+    ap.add_argument("--workers", type=int, default=1, help="auditor serve --workers N.")
     ap.add_argument("--db", type=Path, default=None, help="Audit database (default: example day).")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="desk-load-"))
@@ -179,16 +187,18 @@ def main() -> None:
     store.close()
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, str(REPO / "cli.py"), "serve", "--db", str(db), "--port", str(port)],
+        [sys.executable, str(REPO / "cli.py"), "serve", "--db", str(db), "--port", str(port),
+         "--workers", str(args.workers)],
         env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _ in range(600):  # a loaded machine can take a while to import and start the workers
         try:
-            httpx.get(base + "/login", timeout=1)
-            break
+            if httpx.get(base + "/login", timeout=1).status_code == 200:
+                break
         except httpx.HTTPError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     wall, cpu, server_cpu = time.perf_counter(), time.process_time(), proc_cpu(server.pid)
     THINK[0] = args.think
     stats = asyncio.run(run(base, tokens, args.rounds, args.think))

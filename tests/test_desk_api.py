@@ -386,3 +386,21 @@ def test_reports_count_disputes_per_criterion_and_agent(desk):
     assert "Most disputed criteria:" in md and "| empathy | 2 | 0 | 1 | 1 |" in md
     assert "申诉最多的质检项" in render(report, "html")
     assert "dispute_criterion,,,empathy,,disputes,2" in render(report, "csv")
+
+
+def test_serve_refuses_a_missing_database(tmp_path):
+    r = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "none.db")])
+    assert r.exit_code == 5 and "no audit database" in r.output
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_pages_escape_what_users_typed(desk):
+    client, tokens, _ = desk
+    r = client.post("/api/reviews", headers=auth(tokens["ann"]),
+                    json={"chat_id": "c1", "criterion": "empathy", "level": "poor",
+                          "comment": "<script>alert(1)</script>"})  # fmt: skip
+    assert r.status_code == 201
+    _login(client, tokens["bob"])
+    page = client.get("/chats/c1")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<script>" not in page.text

@@ -5,6 +5,8 @@ A thin layer over auditor.desk; the desk is described in docs/review.md ("The re
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.console import Console
 from rich.table import Table
@@ -99,7 +101,14 @@ def disable_command(name: str, db_path: str | None) -> None:
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
-def serve(db_path: str | None, host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes (each with its own SQLite connections; one per CPU is plenty).",
+)
+def serve(db_path: str | None, host: str, port: int, workers: int) -> None:
     """Serve the review desk: the queue, chat pages, disputes, calibration, agents' pages.
 
     Log in with a token from `auditor users add`. The JSON API (docs/review.md) takes
@@ -111,11 +120,29 @@ def serve(db_path: str | None, host: str, port: int) -> None:
       auditor serve --db audit.db
       auditor serve --host 0.0.0.0 --port 8080
     """
+    import os
+    import secrets
+
     import uvicorn
 
     from auditor.desk.app import create_app
     from auditor.store import default_db_path
 
-    app = create_app(db_path or default_db_path())
+    path = db_path or default_db_path()
+    app = create_app(path)  # opens the database now: a wrong path fails here, clearly
     click.echo(f"review desk on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    # Worker processes build their own app; they share the session key through the
+    # environment so that a cookie signed by one is valid in all.
+    os.environ["AUDITOR_DESK_DB"] = str(Path(path).resolve())
+    os.environ.setdefault("AUDITOR_DESK_SECRET", secrets.token_urlsafe(32))
+    uvicorn.run(
+        "auditor.desk.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )

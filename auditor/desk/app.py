@@ -80,6 +80,10 @@ class Desk:
         self.db_path = db_path
         Store(db_path, readonly=True).close()  # fail now, with the store's message, not per request
         self._local = threading.local()
+        #: Run library calls in Starlette's thread pool (else on the event loop's thread).
+        #: Off: each call takes a millisecond or a few and SQLite waits are short, while
+        #: dozens of threads contending for the GIL stretch the slowest requests.
+        self.threaded = os.environ.get("AUDITOR_DESK_THREADS") == "1"
         folder = resources.files("auditor.desk") / "templates"
         self.env = Environment(
             loader=FileSystemLoader(str(folder)),
@@ -158,9 +162,15 @@ async def read_json(request: Request) -> dict[str, Any]:
 def build_routes(desk: Desk) -> list[Route]:
     Handler = Callable[[Request, User], Awaitable[Response]]
 
+    async def run(fn: Callable[..., Any], *args: Any) -> Any:
+        """Library work: on the event loop's thread (the default; see ``Desk.threaded``)."""
+        if desk.threaded:
+            return await run_in_threadpool(fn, *args)
+        return fn(*args)
+
     def call(fn: Callable[..., Any], *args: Any, **kw: Any) -> Awaitable[Any]:
         """Run ``fn(store, *args)`` in the thread pool, with that thread's store."""
-        return run_in_threadpool(lambda: fn(desk.store(), *args, **kw))
+        return run(lambda: fn(desk.store(), *args, **kw))
 
     def page_user(request: Request) -> User | None:
         uid = request.session.get("uid")
@@ -171,7 +181,7 @@ def build_routes(desk: Desk) -> list[Route]:
 
     def page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            user = await run_in_threadpool(page_user, request)
+            user = await run(page_user, request)
             if user is None:
                 request.session.pop("uid", None)
                 if request.method == "GET":
@@ -264,14 +274,14 @@ def build_routes(desk: Desk) -> list[Route]:
                 "counts": store.queue_reason_counts(f), "claims": claims}  # fmt: skip
 
     async def queue_page(request: Request, user: User) -> Response:
-        data = await run_in_threadpool(queue_data, user, dict(request.query_params))
+        data = await run(queue_data, user, dict(request.query_params))
         return desk.render("queue.html.j2", request, user=user, items=data["items"],
                            total=data["total"], f=data["filters"], day=data["day"],
                            counts=data["counts"], claims=data["claims"],
                            reasons=PRIORITY)  # fmt: skip
 
     async def queue_api(request: Request, user: User) -> Response:
-        data = await run_in_threadpool(queue_data, user, dict(request.query_params))
+        data = await run(queue_data, user, dict(request.query_params))
         items = []
         for i in data["items"]:
             row = asdict(i) | {"status": i.status}
@@ -355,11 +365,11 @@ def build_routes(desk: Desk) -> list[Route]:
         return {"disputes": rows, "levels": levels, "counts": counts}
 
     async def disputes_page(request: Request, user: User) -> Response:
-        data = await run_in_threadpool(disputes_data, user)
+        data = await run(disputes_data, user)
         return desk.render("disputes.html.j2", request, user=user, **data)
 
     async def disputes_api(request: Request, user: User) -> Response:
-        data = await run_in_threadpool(disputes_data, user)
+        data = await run(disputes_data, user)
         return json_response({"disputes": data["disputes"], "counts": data["counts"]})
 
     async def dispute_page(request: Request, user: User) -> Response:
@@ -391,7 +401,7 @@ def build_routes(desk: Desk) -> list[Route]:
     # ------------------------------------------------------------ agents
     async def agents_page(request: Request, user: User) -> Response:
         require_role(user, "reviewer", "lead")
-        names = await run_in_threadpool(lambda: DeskTables(desk.store()).agents())
+        names = await run(lambda: DeskTables(desk.store()).agents())
         return desk.render("agents.html.j2", request, user=user, agents=names)
 
     async def agent_html(request: Request, user: User) -> Response:
@@ -417,7 +427,7 @@ def build_routes(desk: Desk) -> list[Route]:
         return {"sessions": sessions, "reviewers": people, "suggested": suggested}
 
     async def calibration_page(request: Request, user: User) -> Response:
-        data = await run_in_threadpool(calibration_list, user)
+        data = await run(calibration_list, user)
         return desk.render("calibration.html.j2", request, user=user, **data)
 
     async def calibration_create(request: Request, user: User) -> Response:
@@ -440,7 +450,7 @@ def build_routes(desk: Desk) -> list[Route]:
         return {"s": s, "agreed": agreed, "levels": levels}
 
     async def session_page(request: Request, user: User) -> Response:
-        data = await run_in_threadpool(session_data, user, request.path_params["session_id"])
+        data = await run(session_data, user, request.path_params["session_id"])
         return desk.render("session.html.j2", request, user=user, **data)
 
     async def session_api(request: Request, user: User) -> Response:
@@ -530,3 +540,10 @@ def create_app(db_path: str, *, secret: str | None = None) -> Starlette:
     app = Starlette(routes=build_routes(desk), middleware=middleware)
     app.state.desk = desk
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app for ``uvicorn --factory`` worker processes (``auditor serve --workers N``):
+    the database from $AUDITOR_DESK_DB and the shared session key from
+    $AUDITOR_DESK_SECRET, which ``serve`` sets before starting the workers."""
+    return create_app(os.environ["AUDITOR_DESK_DB"])
