@@ -404,3 +404,18 @@ def test_pages_escape_what_users_typed(desk):
     page = client.get("/chats/c1")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<script>" not in page.text
+
+
+def test_a_stale_claim_no_longer_blocks_the_item(desk):
+    client, tokens, path = desk
+    assert client.post("/api/queue/claim", headers=auth(tokens["ann"]),
+                       json={"chat_id": "c3"}).status_code == 200  # fmt: skip
+    s = Store(path)
+    with s.db.conn:  # ann claimed it long ago and went home
+        s.db.conn.execute("UPDATE claims SET claimed_at = '2026-01-01T00:00:00.000+00:00'")
+    s.close()
+    q = client.get("/api/queue", headers=auth(tokens["bob"])).json()["items"]
+    assert {i["chat_id"]: i["claimed_by"] for i in q}["c3"] is None
+    r = client.post("/api/queue/claim", headers=auth(tokens["bob"]), json={"chat_id": "c3"})
+    assert r.status_code == 200 and r.json()["claimed_by"] == "bob"
+    assert rows(path, "SELECT count(*) AS n FROM claims") == [{"n": 1}]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -17,6 +18,13 @@ from ..errors import UsageError
 from ..store import Store, now_iso
 
 ROLES: tuple[str, ...] = ("reviewer", "lead", "agent")
+#: A claim older than this is stale: the item shows as free and another reviewer may take it
+#: (a reviewer who went home does not block an item until a lead releases it).
+CLAIM_HOURS = 4
+
+
+def _stale_before() -> str:
+    return (datetime.now(UTC) - timedelta(hours=CLAIM_HOURS)).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -112,17 +120,25 @@ class DeskTables:
     def claims(self, keys: list[tuple[str, str]] | None = None) -> dict[tuple[str, str], str]:
         """(chat_id, rubric_name) -> the name of the user holding the claim."""
         rows = self.conn.execute(
-            "SELECT c.chat_id, c.rubric_name, u.name FROM claims c JOIN users u ON u.id = c.user_id"
+            "SELECT c.chat_id, c.rubric_name, u.name FROM claims c JOIN users u ON u.id = c.user_id "
+            "WHERE c.claimed_at >= ?",
+            (_stale_before(),),
         ).fetchall()
         out = {(r[0], r[1]): r[2] for r in rows}
         return out if keys is None else {k: out[k] for k in keys if k in out}
 
     def claim(self, chat_id: str, rubric_name: str, user_id: int) -> int | None:
-        """Take the item; the id of the user holding it afterwards (another: it was taken)."""
+        """Take the item (or renew one's own claim); the id of the user holding it afterwards
+        (another's: it was taken). A stale claim (older than ``CLAIM_HOURS``) is dropped first."""
         with self.conn:
             self.conn.execute(
-                "INSERT OR IGNORE INTO claims (chat_id, rubric_name, user_id, claimed_at) "
-                "VALUES (?, ?, ?, ?)",
+                "DELETE FROM claims WHERE chat_id = ? AND rubric_name = ? AND claimed_at < ?",
+                (chat_id, rubric_name, _stale_before()),
+            )
+            self.conn.execute(
+                "INSERT INTO claims (chat_id, rubric_name, user_id, claimed_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, rubric_name) DO UPDATE "
+                "SET claimed_at = excluded.claimed_at WHERE user_id = excluded.user_id",
                 (chat_id, rubric_name, user_id, now_iso()),
             )
             row = self.conn.execute(
