@@ -89,6 +89,7 @@ class Stats:
         self.times: dict[str, list[float]] = {}
         self.reviews: list[str] = []  # comments of reviews the server accepted
         self.conflicts = 0
+        self.no_free_item = 0
         self.errors: list[str] = []
 
     def add(self, kind: str, seconds: float) -> None:
@@ -138,8 +139,9 @@ async def reviewer(base: str, name: str, token: str, rounds: int, think: float, 
                     continue
                 stats.errors.append(f"{name}: claim {r.status_code}")
                 return
-            if chat_id is None:
-                return
+            if chat_id is None:  # every item on the first page is claimed: come back later
+                stats.no_free_item += 1
+                continue
             page = await timed(stats, "GET /chats", c.get(f"/chats/{chat_id}"))
             for k in range(2):
                 forms = FORM.findall(page.text)
@@ -226,7 +228,8 @@ def main() -> None:
     print(f"{'all':<14}{len(all_times):>6}{1000 * pct(all_times, 50):>9.0f}"
           f"{1000 * pct(all_times, 95):>9.0f}{1000 * max(all_times):>9.0f}")  # fmt: skip
     print(f"reviews accepted {len(stats.reviews):,}, stored {after - before:,}; lost {len(lost)}, "
-          f"doubled {doubled}, unexpected {len(unexpected)}; claim conflicts {stats.conflicts}")  # fmt: skip
+          f"doubled {doubled}, unexpected {len(unexpected)}; claim conflicts {stats.conflicts}; "
+          f"rounds with no free item on the queue page {stats.no_free_item}")  # fmt: skip
     print(f"CPU during the load: server {server_cpu:.1f} s "
           f"({1000 * server_cpu / len(all_times):.1f} ms a request), load client {cpu:.1f} s; "
           f"machine load average {load:.1f} on {os.cpu_count()} CPUs; errors {len(stats.errors)}")  # fmt: skip
