@@ -17,6 +17,7 @@ import click
 import orjson
 
 from auditor import __version__
+from auditor.commands.desk import serve, users
 from auditor.commands.evaluate import eval_command
 from auditor.commands.options import db_option, grader_options, open_store
 from auditor.commands.report import report
@@ -362,6 +363,8 @@ main.add_command(agreement)
 main.add_command(eval_command)
 main.add_command(report)
 main.add_command(rules)
+main.add_command(users)
+main.add_command(serve)
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

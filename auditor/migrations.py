@@ -630,3 +630,60 @@ def backfill_rollups(db: Database) -> None:
             "ON CONFLICT DO UPDATE SET failed = failed + excluded.failed, "
             "fatal = fatal + excluded.fatal"
         )
+
+
+@migrations()
+def m012_review_desk(db: Database) -> None:
+    """The review desk (``auditor serve``): users, queue claims, disputes, calibration sessions.
+
+    ``users`` keeps only a SHA-256 of each login token (the token is printed once). A claim
+    is one row per queue item (the reviewer working it); releasing deletes it. Disputes are
+    filed once and resolved by appending to ``dispute_events`` (append-only, like
+    ``reviews``), so the whole trail is kept. A calibration session lists its chats and
+    reviewers; the reviews given in it are ordinary ``reviews`` rows with the source
+    ``calibration:<id>``, and the agreed levels a lead records are rows of
+    ``calibration_agreed`` pointing at the review they appended.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+        "role TEXT NOT NULL CHECK (role IN ('reviewer', 'lead', 'agent')), agent_id TEXT, "
+        "token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, disabled_at TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS claims (chat_id TEXT NOT NULL, rubric_name TEXT NOT NULL, "
+        "user_id INTEGER NOT NULL REFERENCES users(id), claimed_at TEXT NOT NULL, "
+        "PRIMARY KEY (chat_id, rubric_name))"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS disputes (id INTEGER PRIMARY KEY, chat_id TEXT NOT NULL, "
+        "rubric_name TEXT NOT NULL, criterion TEXT NOT NULL, agent_id TEXT, "
+        "filed_by INTEGER NOT NULL REFERENCES users(id), reason TEXT NOT NULL, "
+        "level_asked TEXT, level_disputed TEXT, created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_disputes_chat ON disputes(chat_id, rubric_name)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_disputes_agent ON disputes(agent_id)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS dispute_events (id INTEGER PRIMARY KEY, "
+        "dispute_id INTEGER NOT NULL REFERENCES disputes(id), "
+        "event TEXT NOT NULL CHECK (event IN ('accepted', 'rejected')), "
+        "by_user INTEGER NOT NULL REFERENCES users(id), level TEXT, reason TEXT NOT NULL, "
+        "review_id INTEGER, created_at TEXT NOT NULL, UNIQUE (dispute_id))"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS calibration_sessions (id INTEGER PRIMARY KEY, "
+        "title TEXT NOT NULL, created_by INTEGER NOT NULL REFERENCES users(id), "
+        "chats TEXT NOT NULL, reviewers TEXT NOT NULL, created_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS calibration_agreed (session_id INTEGER NOT NULL "
+        "REFERENCES calibration_sessions(id), chat_id TEXT NOT NULL, "
+        "rubric_name TEXT NOT NULL, criterion TEXT NOT NULL, level TEXT NOT NULL, "
+        "by_user INTEGER NOT NULL REFERENCES users(id), review_id INTEGER NOT NULL, "
+        "created_at TEXT NOT NULL)"
+    )
+    for table in ("disputes", "dispute_events", "calibration_agreed"):
+        for op in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{op.lower()} BEFORE {op} "
+                f"ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )

@@ -548,8 +548,16 @@ def calibration_report(
     Each reviewer's latest level per (chat, criterion) counts; ``since``/``until`` are review
     days (UTC), so a calibration session is the reviews given in its window.
     """
+    rows = store.reviews(rubric_name=rubric_name, since=since, until=until)
+    return calibration_from_reviews(rows, criterion=criterion)
+
+
+def calibration_from_reviews(
+    rows: Iterable[dict[str, Any]], *, criterion: str | None = None
+) -> list[CriterionCalibration]:
+    """The calibration figures over these review rows (oldest first), e.g. one session's."""
     latest: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
-    for r in store.reviews(rubric_name=rubric_name, since=since, until=until):
+    for r in rows:
         if criterion is None or r["criterion"] == criterion:
             latest[(r["rubric_name"], r["criterion"], r["chat_id"])][r["reviewer"]] = r["level"]
     by_crit: dict[tuple[str, str], list[tuple[str, dict[str, str]]]] = defaultdict(list)

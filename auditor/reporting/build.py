@@ -25,6 +25,7 @@ from .model import (
     ChatRef,
     CriterionAgreement,
     CriterionStat,
+    DisputeCount,
     Example,
     FatalItem,
     Histogram,
@@ -288,6 +289,7 @@ def _reviews(
         )
         for r in Q.review_agreement(store, scope, columns)
     ]
+    disputes = Q.dispute_counts(store, scope)
     return (
         ReviewStats(
             queued=queued,
@@ -296,8 +298,20 @@ def _reviews(
             reviewed_chats=counts["reviewed_chats"],
             pending=counts["pending"],
             agreement=agreement,
+            disputes_by_criterion=[_dispute_count(r) for r in disputes["criterion"]],
+            disputes_by_agent=[_dispute_count(r) for r in disputes["agent_id"]],
         ),
         columns,
+    )
+
+
+def _dispute_count(r: dict[str, Any]) -> DisputeCount:
+    return DisputeCount(
+        key=r["key"],
+        disputes=r["disputes"],
+        accepted=r["accepted"] or 0,
+        rejected=r["rejected"] or 0,
+        open=r["open"] or 0,
     )
 
 

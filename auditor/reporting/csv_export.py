@@ -161,6 +161,14 @@ def report_rows(r: Report) -> Iterator[CsvRow]:
                 ("items", agr.items), ("agree", agr.agree), ("exact_agreement", agr.exact)
             ):
                 yield ("review_criterion", "", "", agr.criterion, "", metric, v)
+        for d in rv.disputes_by_criterion:
+            for metric, n in (("disputes", d.disputes), ("accepted", d.accepted),
+                              ("rejected", d.rejected), ("open", d.open)):  # fmt: skip
+                yield ("dispute_criterion", "", "", d.key or "", "", metric, n)
+        for d in rv.disputes_by_agent:
+            for metric, n in (("disputes", d.disputes), ("accepted", d.accepted),
+                              ("rejected", d.rejected), ("open", d.open)):  # fmt: skip
+                yield ("dispute_agent", d.key or "", "", "", "", metric, n)
     for prob in r.problems:
         yield ("problem", "", "", prob.criterion, "", "failed", prob.failed)
         yield ("problem", "", "", prob.criterion, "", "share", prob.share)

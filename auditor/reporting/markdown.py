@@ -257,6 +257,16 @@ def render_markdown(r: Report) -> str:
             [(f"{a.title} ({a.criterion})", a.items, a.agree, pct(a.exact)) for a in rv.agreement]
             + [("all criteria", rv.items, sum(a.agree for a in rv.agreement), pct(rv.exact))],
         )
+        for title, rows in (
+            ("Most disputed criteria", rv.disputes_by_criterion),
+            ("Disputes per agent", rv.disputes_by_agent),
+        ):
+            if rows:
+                out += [f"{title}:", ""]
+                out += _table(
+                    ["", "disputes", "accepted", "rejected", "open"],
+                    [(d.key or DASH, d.disputes, d.accepted, d.rejected, d.open) for d in rows],
+                )
 
     out += ["## Common problems (共性问题)", ""]
     for prob in r.problems:

@@ -123,6 +123,16 @@ class CriterionAgreement(BaseModel):
         return share(self.agree, self.items)
 
 
+class DisputeCount(BaseModel):
+    """Disputes (filed on the review desk) for one criterion or one agent."""
+
+    key: str | None
+    disputes: int
+    accepted: int = 0
+    rejected: int = 0
+    open: int = 0
+
+
 class ReviewStats(BaseModel):
     queued: int  # chats the audit put in the review queue
     available: bool  # whether the reviews table exists yet
@@ -130,6 +140,9 @@ class ReviewStats(BaseModel):
     reviewed_chats: int = 0
     pending: int = 0  # queued and not reviewed yet
     agreement: list[CriterionAgreement] = Field(default_factory=list)
+    #: Most disputed criteria first (the rules a lead should look at), and per agent.
+    disputes_by_criterion: list[DisputeCount] = Field(default_factory=list)
+    disputes_by_agent: list[DisputeCount] = Field(default_factory=list)
 
     @property
     def items(self) -> int:

@@ -511,3 +511,24 @@ def agent_reviews(store: Store, scope: Scope, columns: set[str], *, limit: int) 
         "SELECT * FROM numbered WHERE rn <= ? ORDER BY agent_id, rn",
         [*params, limit],
     )
+
+
+def dispute_counts(store: Store, scope: Scope) -> dict[str, list[Row]]:
+    """Disputes on the period's chats (the review desk's), per criterion and per agent, most
+    disputed first, with how many were accepted, rejected and are still open. Empty where
+    the database has no disputes table yet."""
+    if not table_columns(store, "disputes"):
+        return {"criterion": [], "agent_id": []}
+    where, params = scope.where()
+    out = {}
+    for key in ("criterion", "agent_id"):
+        out[key] = store.query(
+            f"SELECT d.{key} AS key, COUNT(*) AS disputes, "
+            "SUM(e.event = 'accepted') AS accepted, SUM(e.event = 'rejected') AS rejected, "
+            "SUM(e.event IS NULL) AS open FROM disputes d "
+            "JOIN results r ON r.chat_id = d.chat_id AND r.rubric_name = d.rubric_name "
+            f"LEFT JOIN dispute_events e ON e.dispute_id = d.id WHERE {where} "
+            f"GROUP BY d.{key} ORDER BY disputes DESC, key",
+            params,
+        )
+    return out
