@@ -106,7 +106,8 @@ def test_queue_in_priority_order_with_filters(desk):
     r = client.get("/api/queue", headers=auth(tokens["ann"]))
     data = r.json()
     assert r.status_code == 200 and data["total"] == 3
-    assert [i["chat_id"] for i in data["items"]] == ["c2", "c1", "c3"]
+    # fatal first; then low confidence, lowest measured confidence first (c3 0.4, c1 0.5)
+    assert [i["chat_id"] for i in data["items"]] == ["c2", "c3", "c1"]
     assert data["items"][0]["reasons"] == ["fatal"]
     assert data["by_reason"] == {"fatal": 1, "low_confidence": 2}
     r = client.get("/api/queue?reason=fatal", headers=auth(tokens["ann"]))

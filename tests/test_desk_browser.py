@@ -207,8 +207,9 @@ def test_work_three_items_calibrate_and_dispute(server, browser, shots):
             assert page.locator("#effective-score").count() == 0  # blind
             crit = page.locator(".crit").filter(has=page.locator("input[type=radio]")).first
             radios = crit.locator("input[type=radio]")
-            # ann takes the first level everywhere, bob the first then the last: one disagreement
-            idx = 0 if who == "ann" or i == 0 else radios.count() - 1
+            # ann takes the first level everywhere, bob the last: they disagree on each
+            # criterion reviewed (which criterion comes first depends on the chats picked)
+            idx = 0 if who == "ann" else radios.count() - 1
             radios.nth(idx).check()
             crit.locator("button.save-review").click()
             page.wait_for_load_state()
@@ -216,7 +217,7 @@ def test_work_three_items_calibrate_and_dispute(server, browser, shots):
     bob.screenshot(path=str(shots / "calibration-zh.png"), full_page=True)
     expect(bob.locator("body")).to_contain_text("校准")
     lee.goto(session_url)
-    expect(lee.locator(".exact").first).to_have_text("0.50")
+    expect(lee.locator(".exact").first).to_have_text("0.00")
     lee.locator("form.agreed-form button").first.click()
     lee.wait_for_load_state()
     expect(lee.locator(".agreed-level").first).to_be_visible()
