@@ -17,6 +17,7 @@ import click
 import orjson
 
 from auditor import __version__
+from auditor.commands.batches import batch_audit_options, batches, run_batch_audit
 from auditor.commands.evaluate import eval_command
 from auditor.commands.options import db_option, grader_options, open_store
 from auditor.commands.report import report
@@ -114,6 +115,7 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Re-audit chats that already have a stored result.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@batch_audit_options
 def audit(
     inputs: tuple[str, ...],
     rubric: str,
@@ -129,6 +131,13 @@ def audit(
     force: bool,
     quiet: bool,
     as_json: bool,
+    batch: bool,
+    wait: bool,
+    estimate: bool,
+    reask_online: bool,
+    poll_interval: float,
+    batch_max_requests: int | None,
+    batch_max_bytes: int | None,
     **grading: Any,
 ) -> None:
     """Audit chats from JSONL/CSV files (gzip ok; '-' reads stdin).
@@ -141,6 +150,8 @@ def audit(
       auditor audit examples/sample-day.jsonl
       auditor audit day.csv.gz --tz Asia/Shanghai --csv-column chat_id=会话ID --out results.jsonl
       auditor audit day.jsonl --grader openai --model gpt-4o-mini --max-cost 5
+      auditor audit day.jsonl --grader openai --model gpt-4o-mini --estimate
+      auditor audit day.jsonl --grader openai --model gpt-4o-mini --batch --wait
     """
     from auditor.atomic import AtomicFile
     from auditor.commands.options import build_grader
@@ -156,6 +167,25 @@ def audit(
         earliest_ts=earliest_ts,
         max_message_chars=max_message_chars,
     )
+    if batch or estimate or wait or reask_online:
+        return run_batch_audit(
+            inputs=inputs,
+            db_path=db_path,
+            rubric=rubric,
+            ingest_options=ingest_options,
+            dictionaries=dictionaries,
+            force=force,
+            quiet=quiet,
+            as_json=as_json,
+            batch=batch,
+            wait=wait,
+            estimate=estimate,
+            reask_online=reask_online,
+            poll_interval=poll_interval,
+            batch_max_requests=batch_max_requests,
+            batch_max_bytes=batch_max_bytes,
+            grading=grading,
+        )
     store = open_store(db_path)
     g = build_grader(store, concurrency=concurrency, **grading)
     if concurrency is None:
@@ -352,6 +382,7 @@ main.add_command(agreement)
 main.add_command(eval_command)
 main.add_command(report)
 main.add_command(rules)
+main.add_command(batches)
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
