@@ -81,9 +81,11 @@ class BatchClient:
             raise self._fail("store the batch input file", e) from e
 
     def create(self, input_file_id: str, metadata: dict[str, str]) -> RemoteBatch:
+        """Create a batch once. Not retried blindly (a lost answer to a create that worked
+        would make a second batch): after any failure, look for it by its metadata first."""
         try:
             return _remote(
-                self._client.batches.create(
+                self._client.with_options(max_retries=0).batches.create(
                     input_file_id=input_file_id,
                     endpoint=ENDPOINT,
                     completion_window="24h",
@@ -91,6 +93,10 @@ class BatchClient:
                 )
             )
         except openai.APIError as e:
+            (key, value), *_ = metadata.items()
+            found = self.find(key, value)
+            if found is not None:
+                return found
             raise self._fail("create the batch", e) from e
 
     def retrieve(self, batch_id: str) -> RemoteBatch:
