@@ -16,16 +16,15 @@ from fake_openai import (
     parse_transcript,
     request_schema,
 )
+from test_pipeline import chat_line
 
 from auditor.batch.client import BatchClient
 from auditor.batch.flow import BatchRunner, Hooks
 from auditor.batch.jsonl import BatchLimits
-from auditor.grading.openai_grader import OpenAIGrader, RetrySettings
+from auditor.grading.openai_grader import OpenAIGrader
 from auditor.ingest import IngestOptions
 from auditor.pipeline import run_audit
 from auditor.store import Store
-
-from test_pipeline import chat_line
 
 OPTIONS: dict[str, Any] = {"model": "gpt-4o-mini"}
 
@@ -375,3 +374,59 @@ def test_reask_online_sends_the_re_ask_over_http(server, tmp_path):
     assert online[0]["cost_usd"] == pytest.approx(
         (online[0]["tokens_in"] * 0.15 + online[0]["tokens_out"] * 0.60) / 1e6, rel=0.6
     )
+
+
+def test_the_estimate_counts_the_tokens_that_were_sent(server, tmp_path):
+    from auditor.batch.estimate import estimate_day
+
+    day = write_day(tmp_path / "day.jsonl", 40)
+    est = estimate_day([str(day)], grader_options=OPTIONS)
+    assert est.requests == 40
+    assert est.prefix_tokens > 10 * est.chat_tokens  # the static prefix dominates
+    store = Store(tmp_path / "a.db")
+    r = runner(server, store)
+    r.submit_audit([str(day)], grader_options=OPTIONS)
+    server.batches.finish()
+    r.collect()
+    # what the server counted in the requests it received (its usage.prompt_tokens)
+    sent = count(tmp_path / "a.db", "SELECT sum(tokens_in) FROM llm_calls")
+    assert abs(est.prompt_tokens - sent) <= 0.05 * sent
+    # the costs follow from the counts and the price table (gpt-4o-mini 0.15/0.075/0.60)
+    zh, en = est.prefixes["online-chat-zh"], est.prefixes["online-chat-en"]
+    first = zh + en
+    online = (
+        (first + est.chat_tokens) * 0.15
+        + (est.prefix_tokens - first) * 0.075
+        + est.output_tokens * 0.60
+    ) / 1e6
+    assert est.online_usd == pytest.approx(online)
+    assert est.batch_usd == pytest.approx(
+        (est.prompt_tokens * 0.075 + est.output_tokens * 0.30) / 1e6
+    )
+
+
+def test_cli_batch_wait_collects_and_batches_lists(server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    day = write_day(tmp_path / "day.jsonl", 5)
+    db = str(tmp_path / "a.db")
+    cli = CliRunner()
+    args = ["audit", str(day), "--db", db, "--grader", "openai", "--model", "gpt-4o-mini"]
+    res = cli.invoke(main, [*args, "--estimate", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["requests"] == 5
+    res = cli.invoke(main, [*args, "--batch", "--wait", "--poll-interval", "0", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["requests"] == 5 and out["collect"][0]["chats"] == {"done": 5}
+    res = cli.invoke(main, ["batches", "--db", db, "--json"])
+    (b,) = json.loads(res.output)
+    assert (b["status"], b["requests"], b["completed"], b["collected"]) == ("completed", 5, 5, True)
+    res = cli.invoke(main, ["batches", "collect", "--db", db, "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["collected"] == []
+    res = cli.invoke(main, [*args[:4], "--batch"])
+    assert res.exit_code == 2 and "--grader openai" in res.output

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import openai
 
 from ..errors import ConfigurationError, GraderError
 from ..grading.openai_grader import MISSING_KEY
 
-ENDPOINT = "/v1/chat/completions"
+ENDPOINT: Final = "/v1/chat/completions"
 #: Final statuses; every other one (validating, in_progress, finalizing, cancelling) is in flight.
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 

@@ -95,11 +95,15 @@ def _example_output(rubric: Rubric) -> float:
 def _measured_output(store: Store | None, model: str, prompt_version: str) -> float | None:
     if store is None or "llm_calls" not in store.db.table_names():
         return None
-    row = store.db.conn.execute(
-        "SELECT count(*), avg(tokens_out) FROM llm_calls WHERE status = 'ok' AND model = ? "
-        "AND prompt_version = ? AND reask = 0",
-        (model, prompt_version),
-    ).fetchone() if "reask" in store.db.table("llm_calls").columns_dict else None
+    row = (
+        store.db.conn.execute(
+            "SELECT count(*), avg(tokens_out) FROM llm_calls WHERE status = 'ok' AND model = ? "
+            "AND prompt_version = ? AND reask = 0",
+            (model, prompt_version),
+        ).fetchone()
+        if "reask" in store.db.table("llm_calls").columns_dict
+        else None
+    )
     if row and row[0] >= MIN_MEASURED:
         return float(row[1])
     return None
@@ -152,9 +156,7 @@ def estimate_day(
             version = load_prompt(rubric.language).version
             measured = _measured_output(store, est.model, version)
             outputs[rubric.hash] = measured if measured is not None else _example_output(rubric)
-            sources.add(
-                f"measured ({version})" if measured is not None else "prompt examples"
-            )
+            sources.add(f"measured ({version})" if measured is not None else "prompt examples")
         output_total += outputs[rubric.hash] * settings["samples"]
     est.output_per_request = output_total / est.requests if est.requests else 0.0
     est.output_source = ", ".join(sorted(sources))
@@ -177,8 +179,10 @@ def render_estimate(est: Estimate) -> None:
     import click
 
     def usd(v: float | None) -> str:
-        return "unknown (no price for this model; add it in AUDITOR_PRICES)" if v is None else (
-            f"${v:,.4f}"
+        return (
+            "unknown (no price for this model; add it in AUDITOR_PRICES)"
+            if v is None
+            else (f"${v:,.4f}")
         )
 
     per = est.prompt_tokens / est.requests if est.requests else 0

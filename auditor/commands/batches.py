@@ -38,12 +38,25 @@ def batch_audit_options(func: F) -> F:
             is_flag=True,
             help="With --batch --wait: re-ask invalid replies online instead of in a follow-up batch.",
         ),
-        click.option("--poll-interval", type=float, default=30.0, show_default=True,
-                     help="Seconds between status checks with --wait."),
-        click.option("--batch-max-requests", type=int, default=None,
-                     help="Requests per batch file (default: the documented 50,000)."),
-        click.option("--batch-max-bytes", type=int, default=None,
-                     help="Bytes per batch file (default: the documented 200 MB)."),
+        click.option(
+            "--poll-interval",
+            type=float,
+            default=30.0,
+            show_default=True,
+            help="Seconds between status checks with --wait.",
+        ),
+        click.option(
+            "--batch-max-requests",
+            type=int,
+            default=None,
+            help="Requests per batch file (default: the documented 50,000).",
+        ),
+        click.option(
+            "--batch-max-bytes",
+            type=int,
+            default=None,
+            help="Bytes per batch file (default: the documented 200 MB).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -112,8 +125,12 @@ def run_batch_audit(
             render_estimate(est)
         return
     store = open_store(db_path)
-    r = _runner(store, grading.get("base_url"), grading.get("timeout") or 120.0,
-                _limits(batch_max_requests, batch_max_bytes))
+    r = _runner(
+        store,
+        grading.get("base_url"),
+        grading.get("timeout") or 120.0,
+        _limits(batch_max_requests, batch_max_bytes),
+    )
     sub = r.submit_audit(
         list(inputs),
         grader_options=options,
@@ -147,15 +164,16 @@ def _wait_and_collect(r: Any, poll: float, online: bool, quiet: bool) -> list[di
         with Progress(disable=quiet or not sys.stderr.isatty(), transient=True) as progress:
             task = progress.add_task("batch", total=None)
 
-            def show(rows: list[dict[str, Any]]) -> None:
+            def show(rows: list[dict[str, Any]], task: Any = task) -> None:
                 total = done = 0
                 for b in rows:
                     c = orjson.loads(b["counts"]) if b["counts"] else {}
                     total += c.get("total", b["requests"] or 0)
                     done += c.get("completed", 0) + c.get("failed", 0)
                 statuses = ", ".join(sorted({b["status"] for b in rows}))
-                progress.update(task, total=total or None, completed=done,
-                                description=f"batches: {statuses}")
+                progress.update(
+                    task, total=total or None, completed=done, description=f"batches: {statuses}"
+                )
 
             r.wait(poll=poll, progress=show)
         col = r.collect(online=online, command=" ".join(["auditor", *sys.argv[1:]]))
@@ -174,8 +192,10 @@ def _echo_collect(col: Any) -> None:
         f"{chats.get('unanswered', 0)} not run"
     )
     for bid, status in col.ended.items():
-        click.echo(f"batch {bid} ended {status}: its unanswered chats are resubmitted by "
-                   "running the same `auditor audit ... --batch` again")
+        click.echo(
+            f"batch {bid} ended {status}: its unanswered chats are resubmitted by "
+            "running the same `auditor audit ... --batch` again"
+        )
     for p in col.problems:
         click.echo(f"warning: {p}", err=True)
     if col.waiting:
@@ -213,12 +233,20 @@ def batches(
     out = []
     for b in rows:
         c = orjson.loads(b["counts"]) if b["counts"] else {}
-        out.append({
-            "id": b["id"], "remote_id": b["remote_id"], "status": b["status"],
-            "model": b["model"], "requests": b["requests"], "completed": c.get("completed"),
-            "failed": c.get("failed"), "collected": bool(b["collected_at"]),
-            "follow_up_of": b["parent_id"], "created_at": b["created_at"],
-        })
+        out.append(
+            {
+                "id": b["id"],
+                "remote_id": b["remote_id"],
+                "status": b["status"],
+                "model": b["model"],
+                "requests": b["requests"],
+                "completed": c.get("completed"),
+                "failed": c.get("failed"),
+                "collected": bool(b["collected_at"]),
+                "follow_up_of": b["parent_id"],
+                "created_at": b["created_at"],
+            }
+        )
     if as_json:
         click.echo(orjson.dumps(out).decode())
         return
@@ -237,11 +265,23 @@ def batches(
 
 @batches.command()
 @click.argument("batch_id", required=False)
-@click.option("--reask-online", is_flag=True,
-              help="Re-ask invalid replies online instead of in a follow-up batch.")
+@click.option(
+    "--reask-online",
+    is_flag=True,
+    help="Re-ask invalid replies online instead of in a follow-up batch.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@db_option
+@click.option("--base-url", default=None, help="Batch server (default: $OPENAI_BASE_URL).")
 @click.pass_context
-def collect(ctx: click.Context, batch_id: str | None, reask_online: bool, as_json: bool) -> None:
+def collect(
+    ctx: click.Context,
+    batch_id: str | None,
+    reask_online: bool,
+    as_json: bool,
+    db_path: str | None,
+    base_url: str | None,
+) -> None:
     """Download finished batches, verify and store their grades, queue for review.
 
     Without BATCH_ID, every finished batch not yet collected. Invalid replies are re-asked
@@ -253,10 +293,9 @@ def collect(ctx: click.Context, batch_id: str | None, reask_online: bool, as_jso
       auditor batches collect
       auditor batches collect b20261121T020000-1a2b3c --reask-online
     """
-    store = open_store(ctx.obj["db_path"])
-    r = _runner(store, ctx.obj["base_url"], 600.0)
-    col = r.collect(batch_id, online=reask_online,
-                    command=" ".join(["auditor", *sys.argv[1:]]))
+    store = open_store(db_path or ctx.obj["db_path"])
+    r = _runner(store, base_url or ctx.obj["base_url"], 600.0)
+    col = r.collect(batch_id, online=reask_online, command=" ".join(["auditor", *sys.argv[1:]]))
     if as_json:
         click.echo(orjson.dumps({"run_id": col.run_id, **col.counts()}).decode())
     else:
