@@ -18,6 +18,7 @@ import orjson
 
 from auditor import __version__
 from auditor.commands.batches import batch_audit_options, batches, run_batch_audit
+from auditor.commands.cascade import escalate_option, with_escalation
 from auditor.commands.evaluate import eval_command
 from auditor.commands.options import db_option, grader_options, open_store
 from auditor.commands.report import report
@@ -116,6 +117,7 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @batch_audit_options
+@escalate_option
 def audit(
     inputs: tuple[str, ...],
     rubric: str,
@@ -138,6 +140,7 @@ def audit(
     poll_interval: float,
     batch_max_requests: int | None,
     batch_max_bytes: int | None,
+    escalate_model: str | None,
     **grading: Any,
 ) -> None:
     """Audit chats from JSONL/CSV files (gzip ok; '-' reads stdin).
@@ -152,6 +155,7 @@ def audit(
       auditor audit day.jsonl --grader openai --model gpt-4o-mini --max-cost 5
       auditor audit day.jsonl --grader openai --model gpt-4o-mini --estimate
       auditor audit day.jsonl --grader openai --model gpt-4o-mini --batch --wait
+      auditor audit day.jsonl --grader openai --model gpt-4o-mini --samples 3 --escalate-model gpt-4o
     """
     from auditor.atomic import AtomicFile
     from auditor.commands.options import build_grader
@@ -168,6 +172,8 @@ def audit(
         max_message_chars=max_message_chars,
     )
     if batch or estimate or wait or reask_online:
+        if escalate_model:
+            raise UsageError("--escalate-model does not work with --batch/--estimate yet")
         return run_batch_audit(
             inputs=inputs,
             db_path=db_path,
@@ -188,6 +194,7 @@ def audit(
         )
     store = open_store(db_path)
     g = build_grader(store, concurrency=concurrency, **grading)
+    g = with_escalation(g, store, escalate_model, grading, concurrency)
     if concurrency is None:
         concurrency = 1 if g.name == "offline" else 8
     # --out replaces the old file when the run stops (a resumed run writes every chat again)
