@@ -430,3 +430,27 @@ def test_cli_batch_wait_collects_and_batches_lists(server, tmp_path, monkeypatch
     assert res.exit_code == 0 and json.loads(res.output)["collected"] == []
     res = cli.invoke(main, [*args[:4], "--batch"])
     assert res.exit_code == 2 and "--grader openai" in res.output
+
+
+def test_a_server_rejecting_json_schema_is_asked_with_json_object(server, tmp_path):
+    day = write_day(tmp_path / "day.jsonl", 3)
+    server.batches.reject_json_schema = True
+    store = Store(tmp_path / "a.db")
+    r = runner(server, store)
+    r.submit_audit([str(day)], grader_options=OPTIONS)
+    server.batches.finish()
+    col = r.collect()
+    assert col.chats == {"captured": 3} and len(col.follow_ups) == 1
+    follow = server.batches.requests_of(list(server.batches.batches)[-1])
+    assert {x["body"]["response_format"]["type"] for x in follow} == {"json_object"}
+    server.batches.finish()
+    assert r.collect().chats == {"done": 3}
+    rows = store.query("SELECT status, response_format FROM llm_calls ORDER BY id")
+    assert (
+        sorted((x["status"], x["response_format"]) for x in rows)
+        == [("http_error", "json_schema")] * 3 + [("ok", "json_object")] * 3
+    )
+    assert (
+        count(tmp_path / "a.db", "SELECT count(*) FROM results WHERE unscored_criteria != '[]'")
+        == 0
+    )

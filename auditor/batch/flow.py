@@ -286,6 +286,7 @@ class BatchRunner:
                     chat_json=chat.model_dump_json(),
                 )
             return "captured"
+        grader.record_unused(chat.chat_id)
         with self.records.transaction():
             self.records.write_calls(buffer.rows)
             self.records.mark_logged(grader.used)

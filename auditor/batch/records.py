@@ -260,6 +260,8 @@ class BatchRecords:
                     body=r.get("body"),
                     error=r.get("error"),
                     logged=bool(it["logged"]),
+                    request=it["request"],
+                    reask=int(it["reask"] or 0),
                 )
             )
         return out

@@ -24,7 +24,13 @@ from typing import Any
 
 import orjson
 
-from ..grading.openai_grader import OpenAIGrader, RetrySettings, _CallFailed, _Round
+from ..grading.openai_grader import (
+    OpenAIGrader,
+    RetrySettings,
+    _CallFailed,
+    _Downgrade,
+    _Round,
+)
 from ..grading.pricing import PriceTable
 from .pricing import batch_cost
 
@@ -51,6 +57,16 @@ class BatchReply:
     error: str | None
     logged: bool = False
     used: bool = field(default=False, compare=False)
+    request: str = ""
+    reask: int = 0
+
+
+def _rejects_json_schema(reply: BatchReply) -> bool:
+    """An error line saying the server does not take ``response_format`` json_schema."""
+    text = f"{reply.error or ''} {reply.body or ''}".lower()
+    return reply.status_code in (400, 422, 500) and (
+        "response_format" in text or "json_schema" in text
+    )
 
 
 async def _no_sleep(_seconds: float) -> None:
@@ -107,6 +123,10 @@ class BatchReplayGrader(OpenAIGrader):
                         response=orjson.dumps(reply.body).decode() if reply.body else None,
                         **row,
                     )
+                    if self.json_schema and _rejects_json_schema(reply):
+                        # as online: ask again at once with json_object (schema in the prompt)
+                        self.json_schema = False
+                        raise _Downgrade("the batch server rejected response_format json_schema")
                     if errors >= self.max_errors:
                         raise _CallFailed(
                             f"request failed in {errors} batch attempt(s): {last[:300]}"
@@ -119,6 +139,38 @@ class BatchReplayGrader(OpenAIGrader):
         if self.online:
             return await super()._send(body, row, read)
         raise Deferred(row["request"], row["request_hash"], int(row.get("reask") or 0))
+
+    def record_unused(self, chat_id: str) -> None:
+        """Record the replies this chat's grading never asked for (a request superseded,
+        e.g. by the json_object downgrade), so every reply a batch brought back is a row."""
+        for replies in self.replies.values():
+            for reply in replies:
+                if reply.used or reply.logged or reply.status_code == 0:
+                    continue
+                reply.used = True
+                self.used.append(reply)
+                usage = (reply.body or {}).get("usage") or {}
+                fmt = (orjson.loads(reply.request).get("response_format") or {}).get("type")
+                self._current = reply
+                try:
+                    self._record(
+                        chat_id=chat_id,
+                        prompt_version=None,
+                        request_hash=reply.request_hash,
+                        attempt=1,
+                        request=reply.request,
+                        reask=reply.reask,
+                        wait_s=0.0,
+                        response_format=fmt,
+                        status="http_error" if reply.status_code != 200 else "unused",
+                        http_status=reply.status_code,
+                        error=(reply.error or "")[:500] or None,
+                        tokens_in=int(usage.get("prompt_tokens") or 0),
+                        tokens_out=int(usage.get("completion_tokens") or 0),
+                        response=orjson.dumps(reply.body).decode() if reply.body else None,
+                    )
+                finally:
+                    self._current = None
 
     def _record(self, **row: Any) -> None:
         reply = self._current

@@ -21,7 +21,8 @@ Each request of a batch is answered by the same code as a chat-completions reque
 moves one status forward each time it is retrieved (``auto_advance``), or only when a test
 calls ``advance``/``finish``. Seeded faults: ``expire_after`` (answer that many requests,
 then expire the batch), ``error_ids`` (custom ids answered with HTTP 500), ``fail_create``
-(the next create answers HTTP 500 after creating nothing).
+(the next create creates the batch, then answers HTTP 500), ``reject_json_schema``
+(requests with ``response_format`` json_schema are answered HTTP 400).
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ class FakeBatches:
         self.expire_after: int | None = None
         self.error_ids: set[str] = set()
         self.fail_create = False
+        self.reject_json_schema = False  # answer json_schema requests HTTP 400, as some do
         self.uploads = 0
         self.creates = 0
         self._lock = threading.RLock()
@@ -216,8 +218,14 @@ class FakeBatches:
             if self.expire_after is not None and i >= self.expire_after:
                 err.append(_never_run(rid, line["custom_id"], "batch_expired"))
                 continue
+            rf = (line["body"].get("response_format") or {}).get("type")
             if line["custom_id"] in self.error_ids:
                 status, body = 500, {"error": {"message": "scripted server error"}}
+            elif self.reject_json_schema and rf == "json_schema":
+                status, body = (
+                    400,
+                    {"error": {"message": "response_format json_schema is not supported"}},
+                )
             else:
                 status, body = self.server.respond(line["body"])
             record = {
