@@ -454,3 +454,19 @@ def test_a_server_rejecting_json_schema_is_asked_with_json_object(server, tmp_pa
         count(tmp_path / "a.db", "SELECT count(*) FROM results WHERE unscored_criteria != '[]'")
         == 0
     )
+
+
+def test_batch_over_max_cost_is_refused_before_anything_is_sent(server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    day = write_day(tmp_path / "day.jsonl", 5)
+    args = ["audit", str(day), "--db", str(tmp_path / "a.db"), "--grader", "openai"]
+    res = CliRunner().invoke(
+        main, [*args, "--model", "gpt-4o-mini", "--batch", "--max-cost", "0.0001"]
+    )
+    assert res.exit_code == 7 and "nothing was sent" in res.output
+    assert server.batches.uploads == 0

@@ -124,6 +124,8 @@ def run_batch_audit(
         else:
             render_estimate(est)
         return
+    if grading.get("max_cost") is not None or grading.get("max_tokens") is not None:
+        _check_budget(inputs, options, rubric, ingest_options, grading)
     store = open_store(db_path)
     r = _runner(
         store,
@@ -154,6 +156,40 @@ def run_batch_audit(
         click.echo("Collect with: auditor batches collect   (status: auditor batches)")
     if as_json:
         click.echo(orjson.dumps(out).decode())
+
+
+def _check_budget(
+    inputs: tuple[str, ...],
+    options: dict[str, Any],
+    rubric: str,
+    ingest_options: Any,
+    grading: dict[str, Any],
+) -> None:
+    """A batch is paid for whole: refuse to send one whose estimate is over the budget."""
+    from ..batch.estimate import estimate_day
+    from ..errors import BudgetExceeded, ConfigurationError
+
+    est = estimate_day(
+        list(inputs), grader_options=options, rubric_spec=rubric, ingest_options=ingest_options
+    )
+    max_cost, max_tokens = grading.get("max_cost"), grading.get("max_tokens")
+    if max_cost is not None:
+        if est.batch_usd is None:
+            raise ConfigurationError(
+                f"no price is known for model {options['model']!r}, so --max-cost cannot be "
+                "checked; add it in a file named by AUDITOR_PRICES"
+            )
+        if est.batch_usd > max_cost:
+            raise BudgetExceeded(
+                f"the batch is estimated at ${est.batch_usd:.4f}, over --max-cost "
+                f"${max_cost:g}; nothing was sent (see --estimate)"
+            )
+    total = est.prompt_tokens + est.output_tokens
+    if max_tokens is not None and total > max_tokens:
+        raise BudgetExceeded(
+            f"the batch is estimated at {total} tokens, over --max-tokens {max_tokens}; "
+            "nothing was sent (see --estimate)"
+        )
 
 
 def _wait_and_collect(r: Any, poll: float, online: bool, quiet: bool) -> list[dict[str, Any]]:
