@@ -34,7 +34,7 @@ from .. import __version__
 from ..checks import ChatChecker
 from ..errors import GraderError
 from ..ingest import IngestOptions, read_chats
-from ..models import Chat, Reject
+from ..models import Chat, Grade, Reject
 from ..pipeline import audit_chat
 from ..provenance import git_commit
 from ..quotas import apply_quotas
@@ -47,6 +47,22 @@ from .replay import BatchReplayGrader, Deferred
 
 #: Grader settings kept with a batch, so that collecting grades exactly as submitting did.
 SETTINGS = ("model", "samples", "temperature", "max_output_tokens", "seed", "mask_pii", "logprobs")
+
+
+class _Graded:
+    """A Grader that hands out grades already made (so ``audit_chat`` checks and scores)."""
+
+    def __init__(self, grader: BatchReplayGrader, grades: list[Grade]):
+        self.name, self.model, self._grades = grader.name, grader.model, grades
+
+    def settings_key(self) -> str:  # pragma: no cover - not used by audit_chat
+        return ""
+
+    async def grade(self, chat: Chat, rubric: Rubric) -> list[Grade]:
+        return self._grades
+
+    async def aclose(self) -> None:
+        return None
 
 
 class CallBuffer:
@@ -259,7 +275,9 @@ class BatchRunner:
 
         async def go() -> Any:
             try:
-                return await audit_chat(chat, rubric, grader, checker)
+                # grade first: a chat still waiting for a batch costs no checks
+                grades = await grader.grade(chat, rubric) if rubric.llm_criteria else []
+                return await audit_chat(chat, rubric, _Graded(grader, grades), checker)
             finally:  # an online re-ask's client and semaphore belong to this event loop
                 await grader.aclose()
                 grader._semaphore = None

@@ -274,9 +274,11 @@ class BatchRecords:
         )
 
     def mark_done(self, chat_id: str, rubric_name: str, transcript_hash: str) -> None:
-        """Within the caller's transaction."""
+        """Within the caller's transaction. The bulky columns are cleared: the request and
+        the reply are in ``llm_calls``, the transcript in ``transcripts``."""
         self.conn.execute(
-            "UPDATE batch_items SET state = 'done', updated_at = ? WHERE chat_id = ? AND "
+            "UPDATE batch_items SET state = 'done', request = NULL, response = NULL, "
+            "chat = NULL, updated_at = ? WHERE chat_id = ? AND "
             "rubric_name = ? AND transcript_hash = ? AND state != 'done'",
             (now_iso(), chat_id, rubric_name, transcript_hash),
         )
