@@ -470,3 +470,54 @@ def test_batch_over_max_cost_is_refused_before_anything_is_sent(server, tmp_path
     )
     assert res.exit_code == 7 and "nothing was sent" in res.output
     assert server.batches.uploads == 0
+
+
+def test_sigkill_in_the_middle_of_collect_then_rerun_doubles_nothing(server, tmp_path):
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    n = 600
+    day = write_day(tmp_path / "day.jsonl", n)
+    db = tmp_path / "a.db"
+    store = Store(db)
+    runner(server, store).submit_audit([str(day)], grader_options=OPTIONS)
+    store.close()
+    server.batches.finish()
+    repo = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(repo), OPENAI_API_KEY="k", OPENAI_BASE_URL=server.url)
+    proc = subprocess.Popen(
+        [sys.executable, str(repo / "cli.py"), "batches", "collect", "--db", str(db)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        try:
+            con = sqlite3.connect(db, timeout=1)
+            saved = con.execute("select count(*) from results").fetchone()[0]
+            con.close()
+        except sqlite3.Error:
+            continue
+        if saved >= 50:
+            break
+    if proc.poll() is not None:
+        pytest.fail("collect finished before it could be killed; make the day larger")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = count(db, "SELECT count(*) FROM results")
+    assert 0 < partial < n
+    assert count(db, "SELECT count(*) FROM llm_calls") == partial  # calls and results together
+    store = Store(db)
+    col = runner(server, store).collect()
+    store.close()
+    assert col.chats == {"done": n - partial}
+    assert count(db, "SELECT count(*) FROM results") == n
+    assert count(db, "SELECT count(*) FROM llm_calls") == n
+    assert count(db, "SELECT count(DISTINCT custom_id) FROM llm_calls") == n
+    assert count(db, "SELECT count(*) FROM batch_items WHERE state != 'done'") == 0
