@@ -521,3 +521,34 @@ def test_sigkill_in_the_middle_of_collect_then_rerun_doubles_nothing(server, tmp
     assert count(db, "SELECT count(*) FROM llm_calls") == n
     assert count(db, "SELECT count(DISTINCT custom_id) FROM llm_calls") == n
     assert count(db, "SELECT count(*) FROM batch_items WHERE state != 'done'") == 0
+
+
+def test_collect_talks_to_the_server_the_batch_was_sent_to(server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    day = write_day(tmp_path / "day.jsonl", 2)
+    db = str(tmp_path / "a.db")
+    res = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            str(day),
+            "--db",
+            db,
+            "--grader",
+            "openai",
+            "--model",
+            "gpt-4o-mini",
+            "--base-url",
+            server.url,
+            "--batch",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    server.batches.finish()
+    res = CliRunner().invoke(main, ["batches", "collect", "--db", db, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["chats"] == {"done": 2}

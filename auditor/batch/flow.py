@@ -191,6 +191,8 @@ class BatchRunner:
         """Capture every chat still to grade into batches, and send them."""
         settings = grader_settings(grader_options)
         settings["dictionaries"] = [str(d) for d in dictionaries]
+        if self.base_url:  # so that collecting talks to the same server
+            settings["base_url"] = self.base_url
         grader = make_replay_grader(settings, base_url=self.base_url, api_key=self.api_key)
         grader_key = f"{grader.name}:{grader.settings_key()}"
         run_id = self.store.start_run(

@@ -70,8 +70,20 @@ def _limits(max_requests: int | None, max_bytes: int | None) -> Any:
 
 
 def _runner(store: Any, base_url: str | None, timeout: float, limits: Any = None) -> Any:
+    """Settings order for the server: --base-url, $OPENAI_BASE_URL, the one the newest
+    uncollected batch was sent to (stored with it), the SDK default."""
+    import os
+
     from ..batch.client import BatchClient
     from ..batch.flow import BatchRunner
+    from ..batch.records import BatchRecords
+
+    if not base_url and not os.environ.get("OPENAI_BASE_URL"):
+        for b in reversed(BatchRecords(store).uncollected()):
+            stored = orjson.loads(b["settings"] or "{}").get("base_url")
+            if stored:
+                base_url = stored
+                break
 
     client = BatchClient(base_url=base_url, timeout=max(timeout, 600.0))
     return BatchRunner(store, client, base_url=base_url, limits=limits)
