@@ -421,6 +421,7 @@ class BatchRunner:
                     continue
                 if remote.status != "completed":
                     summary.ended[b["id"]] = remote.status
+                    summary.problems += [f"batch {b['id']}: {e}" for e in remote.errors]
                 if run_id is None:
                     run_id = self._start_collect_run(b, command)
                 self._collect_one(b, remote, run_id, online, summary)
