@@ -101,3 +101,45 @@ def test_eval_compares_cheap_cascade_and_strong(tmp_path, monkeypatch):
         assert rows["cascade"]["escalated_share"] > 0
         c, k, s = (rows[x]["cost_usd"] for x in ("cheap-only", "cascade", "strong-only"))
         assert c < k < c + s  # the cascade pays its cheap pass and a shorter strong one
+
+
+def test_audit_with_escalate_model_stores_the_strong_grade(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from test_pipeline import chat_line
+
+    from auditor.store import Store
+    from cli import main
+
+    day = tmp_path / "day.jsonl"
+    day.write_text("\n".join(chat_line(i, "zh") for i in range(3)) + "\n", encoding="utf-8")
+    with FakeOpenAI() as server:
+        server.responder = cheap_unsure_of_solution
+        monkeypatch.setenv("OPENAI_API_KEY", "k")
+        res = CliRunner().invoke(
+            main,
+            [
+                "audit",
+                str(day),
+                "--db",
+                str(tmp_path / "a.db"),
+                "--grader",
+                "openai",
+                "--model",
+                "gpt-4o-mini",
+                "--base-url",
+                server.url,
+                "--samples",
+                "3",
+                "--escalate-model",
+                "gpt-4o",
+                "--json",
+            ],
+        )
+        assert res.exit_code == 0, res.output
+    store = Store(tmp_path / "a.db")
+    rows = store.query("SELECT criterion, model, flags FROM grades ORDER BY chat_id, criterion")
+    escalated = [(r["criterion"], r["model"]) for r in rows if ESCALATED in json.loads(r["flags"])]
+    assert escalated == [("solution", "gpt-4o")] * 3
+    assert {r["model"] for r in rows if r["criterion"] != "solution"} == {"gpt-4o-mini"}
+    run = store.query("SELECT grader_settings FROM runs")[0]
+    assert "escalate:" in run["grader_settings"]
