@@ -296,7 +296,14 @@ def test_requests_that_keep_failing_are_stored_unscored(server, tmp_path):
     assert len(res) == 2 and len(bad) == 1
     g = res[bad[0]]["grades"][0]
     assert g["status"] == "unscored" and "3 batch attempt(s)" in g["error"]
-    assert res[bad[0]]["review"]["queued"]
+    assert res[bad[0]]["review"]["queued"] and res[bad[0]]["provisional"]
+    # as online, a transport failure is provisional: the next audit sends that chat again
+    server.batches.error_ids = set()
+    sub = r.submit_audit([str(day)], grader_options=OPTIONS)
+    assert (sub.captured, sub.skipped) == (1, 1)
+    server.batches.finish()
+    assert r.collect().chats == {"done": 1}
+    assert not any(x["provisional"] for x in store.iter_results())
 
 
 def test_an_expired_batch_is_reported_and_its_chats_resubmitted(server, tmp_path):

@@ -35,7 +35,7 @@ from ..checks import ChatChecker
 from ..errors import GraderError
 from ..ingest import IngestOptions, read_chats
 from ..models import Chat, Grade, Reject
-from ..pipeline import audit_chat
+from ..pipeline import audit_chat, needs_regrade
 from ..provenance import git_commit
 from ..quotas import apply_quotas
 from ..rubric import Rubric, RubricSet
@@ -225,8 +225,10 @@ class BatchRunner:
                 rubric = rubrics.for_language(item.language)
                 key = StoredKey(item.transcript_hash, rubric.hash, grader_key)
                 if not force and self.store.stored_key(item.chat_id, rubric.name) == key:
-                    summary.skipped += 1
-                    continue
+                    stored = self.store.result_json(item.chat_id, rubric.name)
+                    if stored is not None and not needs_regrade(stored):
+                        summary.skipped += 1
+                        continue
                 if self.records.in_flight(item.chat_id, rubric.name, item.transcript_hash):
                     summary.in_flight += 1
                     continue

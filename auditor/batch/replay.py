@@ -128,8 +128,9 @@ class BatchReplayGrader(OpenAIGrader):
                         self.json_schema = False
                         raise _Downgrade("the batch server rejected response_format json_schema")
                     if errors >= self.max_errors:
-                        raise _CallFailed(
-                            f"request failed in {errors} batch attempt(s): {last[:300]}"
+                        raise _CallFailed(  # as online: provisional, re-graded next run
+                            f"request failed in {errors} batch attempt(s): {last[:300]}",
+                            transport=True,
                         )
                     continue
                 content = orjson.dumps(reply.body or {})
