@@ -115,6 +115,11 @@ def run_batch_audit(
         raise UsageError("--batch and --estimate need --model (e.g. --model gpt-4o-mini)")
     if (wait or reask_online) and not batch:
         raise UsageError("--wait and --reask-online only apply with --batch")
+    if reask_online and not wait:
+        raise UsageError(
+            "--reask-online applies when collecting: use --batch --wait --reask-online, "
+            "or `auditor batches collect --reask-online`"
+        )
     options = {
         "model": grading["model"],
         "samples": grading.get("samples") or 1,
