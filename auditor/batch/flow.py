@@ -46,7 +46,16 @@ from .records import BatchRecords, is_terminal
 from .replay import BatchReplayGrader, Deferred
 
 #: Grader settings kept with a batch, so that collecting grades exactly as submitting did.
-SETTINGS = ("model", "samples", "temperature", "max_output_tokens", "seed", "mask_pii", "logprobs")
+SETTINGS = (
+    "model",
+    "samples",
+    "temperature",
+    "max_output_tokens",
+    "seed",
+    "mask_pii",
+    "logprobs",
+    "response_format",
+)
 
 
 class _Graded:
@@ -86,6 +95,7 @@ def grader_settings(options: dict[str, Any]) -> dict[str, Any]:
         samples=options.get("samples") or 1,
         temperature=options.get("temperature"),
         max_output_tokens=options.get("max_output_tokens") or 4096,
+        response_format=options.get("response_format") or "auto",
     )
     out = {k: getattr(probe, k) for k in SETTINGS}
     out["reasks"] = probe.retry.reasks
@@ -113,6 +123,7 @@ def make_replay_grader(
         mask_pii=settings["mask_pii"],
         logprobs=settings["logprobs"],
         retry=RetrySettings(reasks=settings["reasks"]),
+        response_format=settings.get("response_format", "auto"),
         call_log=CallBuffer(),
         online=online,
         timeout=timeout,

@@ -124,6 +124,7 @@ def run_batch_audit(
         "model": grading["model"],
         "samples": grading.get("samples") or 1,
         "temperature": grading.get("temperature"),
+        "response_format": grading.get("response_format") or "auto",
     }
     if estimate:
         from ..batch.estimate import estimate_day, render_estimate

@@ -27,6 +27,8 @@ def model_options(grading: dict[str, Any], concurrency: int | None) -> dict[str,
         k: grading.get(k)
         for k in ("base_url", "samples", "temperature", "timeout", "max_cost", "max_tokens")
     }
+    if grading.get("response_format"):
+        opts["response_format"] = grading["response_format"]
     if concurrency:
         opts["concurrency"] = concurrency
     return opts
