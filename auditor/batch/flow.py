@@ -38,6 +38,7 @@ from ..models import Chat, Grade, Reject
 from ..pipeline import audit_chat, needs_regrade
 from ..provenance import git_commit
 from ..quotas import apply_quotas
+from ..redact import redact
 from ..rubric import Rubric, RubricSet
 from ..store import AuditedChat, Store, StoredKey
 from .client import BatchClient, RemoteBatch
@@ -202,7 +203,8 @@ class BatchRunner:
         """Capture every chat still to grade into batches, and send them."""
         settings = grader_settings(grader_options)
         settings["dictionaries"] = [str(d) for d in dictionaries]
-        if self.base_url:  # so that collecting talks to the same server
+        # so that collecting talks to the same server (never a URL carrying credentials)
+        if self.base_url and redact(self.base_url) == self.base_url:
             settings["base_url"] = self.base_url
         grader = make_replay_grader(settings, base_url=self.base_url, api_key=self.api_key)
         grader_key = f"{grader.name}:{grader.settings_key()}"

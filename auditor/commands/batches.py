@@ -17,6 +17,13 @@ from .options import db_option, open_store
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _command() -> str:
+    """The command line as run, for the run's provenance (credentials redacted)."""
+    from ..redact import redact
+
+    return redact(" ".join(["auditor", *sys.argv[1:]]))
+
+
 def batch_audit_options(func: F) -> F:
     """--batch, --wait, --estimate, --reask-online, --poll-interval and the file limits."""
     options = [
@@ -158,7 +165,7 @@ def run_batch_audit(
         ingest_options=ingest_options,
         dictionaries=[Path(d) for d in dictionaries],
         force=force,
-        command=" ".join(["auditor", *sys.argv[1:]]),
+        command=_command(),
     )
     out: dict[str, Any] = {"run_id": sub.run_id, **sub.counts()}
     if not (as_json or quiet):
@@ -230,7 +237,7 @@ def _wait_and_collect(r: Any, poll: float, online: bool, quiet: bool) -> list[di
                 )
 
             r.wait(poll=poll, progress=show)
-        col = r.collect(online=online, command=" ".join(["auditor", *sys.argv[1:]]))
+        col = r.collect(online=online, command=_command())
         rounds.append(col.counts())
         if not quiet:
             _echo_collect(col)
@@ -349,7 +356,7 @@ def collect(
     """
     store = open_store(db_path or ctx.obj["db_path"])
     r = _runner(store, base_url or ctx.obj["base_url"], 600.0)
-    col = r.collect(batch_id, online=reask_online, command=" ".join(["auditor", *sys.argv[1:]]))
+    col = r.collect(batch_id, online=reask_online, command=_command())
     if as_json:
         click.echo(orjson.dumps({"run_id": col.run_id, **col.counts()}).decode())
     else:
