@@ -17,6 +17,8 @@ import click
 import orjson
 
 from auditor import __version__
+from auditor.commands.batches import batch_audit_options, batches, run_batch_audit
+from auditor.commands.cascade import escalate_option, with_escalation
 from auditor.commands.desk import serve, users
 from auditor.commands.evaluate import eval_command
 from auditor.commands.options import db_option, grader_options, open_store
@@ -121,6 +123,8 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Re-audit chats that already have a stored result.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@batch_audit_options
+@escalate_option
 def audit(
     inputs: tuple[str, ...],
     rubric: str,
@@ -137,6 +141,14 @@ def audit(
     force: bool,
     quiet: bool,
     as_json: bool,
+    batch: bool,
+    wait: bool,
+    estimate: bool,
+    reask_online: bool,
+    poll_interval: float,
+    batch_max_requests: int | None,
+    batch_max_bytes: int | None,
+    escalate_model: str | None,
     **grading: Any,
 ) -> None:
     """Audit chats from JSONL/CSV files (gzip ok; '-' reads stdin).
@@ -150,6 +162,9 @@ def audit(
       auditor audit day.csv.gz --tz Asia/Shanghai --csv-column chat_id=会话ID --out results.jsonl
       auditor audit day.jsonl --grader openai --model gpt-4o-mini --max-cost 5
       auditor audit big-day.jsonl.gz --workers 8
+      auditor audit day.jsonl --grader openai --model gpt-4o-mini --estimate
+      auditor audit day.jsonl --grader openai --model gpt-4o-mini --batch --wait
+      auditor audit day.jsonl --grader openai --model gpt-4o-mini --samples 3 --escalate-model gpt-4o
     """
     from auditor.atomic import AtomicFile
     from auditor.commands.options import build_grader
@@ -166,8 +181,30 @@ def audit(
         earliest_ts=earliest_ts,
         max_message_chars=max_message_chars,
     )
+    if batch or estimate or wait or reask_online:
+        if escalate_model:
+            raise UsageError("--escalate-model does not work with --batch/--estimate yet")
+        return run_batch_audit(
+            inputs=inputs,
+            db_path=db_path,
+            rubric=rubric,
+            ingest_options=ingest_options,
+            dictionaries=dictionaries,
+            force=force,
+            quiet=quiet,
+            as_json=as_json,
+            batch=batch,
+            wait=wait,
+            estimate=estimate,
+            reask_online=reask_online,
+            poll_interval=poll_interval,
+            batch_max_requests=batch_max_requests,
+            batch_max_bytes=batch_max_bytes,
+            grading=grading,
+        )
     store = open_store(db_path)
     g = build_grader(store, concurrency=concurrency, **grading)
+    g = with_escalation(g, store, escalate_model, grading, concurrency)
     if concurrency is None:
         concurrency = 1 if g.name == "offline" else 8
     # --out replaces the old file when the run stops (a resumed run writes every chat again)
@@ -365,6 +402,7 @@ main.add_command(report)
 main.add_command(rules)
 main.add_command(users)
 main.add_command(serve)
+main.add_command(batches)
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

@@ -687,3 +687,68 @@ def m012_review_desk(db: Database) -> None:
                 f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{op.lower()} BEFORE {op} "
                 f"ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
             )
+
+
+@migrations()
+def m013_batches(db: Database) -> None:
+    """Batch API submissions (issue 14): one row per provider batch, one per request in it.
+
+    ``batches.status`` is ``preparing`` (items written, nothing sent), ``uploaded`` (the
+    input file is on the server) or the provider's status once created; ``collected_at`` is
+    set when every chat it answered is stored. ``batch_items`` holds each request exactly as
+    sent (the same bytes the online grader would send), its chat, and what came back:
+    ``state`` is ``pending``, ``answered`` (HTTP 200), ``errored`` (another status),
+    ``unanswered`` (the batch ended without running it: expired, cancelled, failed) or
+    ``done`` (the chat's result is stored). ``logged`` marks a reply already written to
+    ``llm_calls``, so collecting again never records a call twice.
+    """
+    db.table("batches").create(
+        {
+            "id": str,
+            "created_at": str,
+            "updated_at": str,
+            "model": str,
+            "status": str,
+            "remote_id": str,
+            "input_file_id": str,
+            "output_file_id": str,
+            "error_file_id": str,
+            "requests": int,
+            "bytes": int,
+            "counts": str,  # the provider's request_counts, JSON
+            "settings": str,  # grader settings and audit options, JSON
+            "parent_id": str,  # the batch whose re-asks this one carries
+            "run_id": str,
+            "downloaded_at": str,
+            "collected_at": str,
+            "error": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db.table("batch_items").create(
+        {
+            "batch_id": str,
+            "custom_id": str,
+            "chat_id": str,
+            "rubric_name": str,
+            "rubric_hash": str,
+            "transcript_hash": str,
+            "request_hash": str,
+            "reask": int,
+            "state": str,
+            "chat": str,  # the chat as ingested (JSON), to check, verify and score at collect
+            "request": str,  # the request body, exactly the bytes in the input file
+            "response": str,  # the output/error file line's response or error, JSON
+            "logged": int,
+            "updated_at": str,
+        },
+        pk=("batch_id", "custom_id"),
+        if_not_exists=True,
+    )
+    db.table("batch_items").create_index(["chat_id", "rubric_name"], if_not_exists=True)
+    db.table("batch_items").create_index(["state"], if_not_exists=True)
+    calls = db.table("llm_calls")
+    for column in ("batch_id", "custom_id"):
+        if column not in calls.columns_dict:
+            calls.add_column(column, str)

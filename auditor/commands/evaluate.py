@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ..errors import UsageError
+from .cascade import escalate_option, model_options
 from .options import build_grader, grader_options, open_store
 
 
@@ -49,6 +50,7 @@ from .options import build_grader, grader_options, open_store
     default=None,
     help="Where the run is recorded (default: $AUDITOR_DB or ./audit.db).",
 )
+@escalate_option
 @click.pass_context
 def eval_command(
     ctx: click.Context,
@@ -61,6 +63,7 @@ def eval_command(
     confusion: bool,
     as_json: bool,
     db_path: str | None,
+    escalate_model: str | None,
     **grading: Any,
 ) -> None:
     """Grade a gold set and report model-vs-human agreement per criterion.
@@ -75,11 +78,17 @@ def eval_command(
       auditor eval --set eval/demo-gold.jsonl
       auditor eval --set gold.jsonl --grader openai --model gpt-4o-mini --json --fail-under kappa=0.6
       auditor eval history
+      auditor eval --set gold.jsonl --grader openai --model gpt-4o-mini --samples 3 --escalate-model gpt-4o
     """
     if ctx.invoked_subcommand is not None:
         return
     if set_path is None:
         raise UsageError("auditor eval needs --set PATH (or a subcommand: history)")
+    if escalate_model:
+        _compare_cascade(
+            set_path, rubric, escalate_model, concurrency, n_boot, as_json, db_path, grading
+        )
+        return
     from ..evaluation import (
         check_fail_under,
         parse_fail_under,
@@ -139,3 +148,44 @@ def history(
         from rich.console import Console
 
         render_history(rows, Console())
+
+
+def _compare_cascade(
+    set_path: str,
+    rubric: str,
+    escalate_model: str,
+    concurrency: int,
+    n_boot: int,
+    as_json: bool,
+    db_path: str | None,
+    grading: dict[str, Any],
+) -> None:
+    """cheap-only, cascade and strong-only on the set: agreement and measured cost."""
+    import orjson
+
+    from ..evaluation.cascade_eval import compare_cascade, render_cascade
+    from ..grading import make_grader
+    from ..rubric import RubricSet
+
+    if grading.get("grader") != "openai" or not grading.get("model"):
+        raise UsageError("--escalate-model needs --grader openai and --model")
+    store = open_store(db_path)
+    opts = model_options(grading, concurrency)
+
+    def make(model: str, log: Any) -> Any:
+        return make_grader("openai", call_log=log, model=model, **opts)
+
+    rows = compare_cascade(
+        set_path,
+        RubricSet(rubric),
+        make,
+        cheap_model=grading["model"],
+        strong_model=escalate_model,
+        log=store,
+        concurrency=concurrency,
+        n_boot=n_boot,
+    )
+    if as_json:
+        click.echo(orjson.dumps([r.to_json() for r in rows]).decode())
+    else:
+        click.echo(render_cascade(rows))

@@ -681,6 +681,20 @@ class OpenAIGrader:
                 )
                 raise
             latency = _ms(start)
+        return self._accept(content, row, read, latency)
+
+    def _accept(
+        self,
+        content: bytes,
+        row: dict[str, Any],
+        read: Callable[[dict[str, Any]], _Round],
+        latency: float | None,
+    ) -> _Round:
+        """Read a 200 reply's body: usage and cost charged, every sample verified, one row.
+
+        Shared with the Batch API path (``auditor.batch.replay``), which answers ``_send``
+        from a batch's output file: a reply is judged the same however it arrived.
+        """
         try:
             response = orjson.loads(content)
         except orjson.JSONDecodeError:

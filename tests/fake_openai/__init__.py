@@ -185,6 +185,8 @@ class FakeOpenAI:
         self.raw_bodies: list[bytes] = []
         self.headers: list[dict[str, str]] = []
         self._queue: deque[Reply | Callable[[dict[str, Any]], Reply]] = deque()
+        #: with the queue empty, replies come from this (a function of the request) if set
+        self.responder: Callable[[dict[str, Any]], Reply] | None = None
         self._seen_prefixes: set[str] = set()
         self.in_flight = 0
         self.max_in_flight = 0
@@ -193,10 +195,14 @@ class FakeOpenAI:
         # body is kept in embedding_requests (apart from the chat requests above)
         self.embedding_requests: list[dict[str, Any]] = []
         self.embedding_headers: list[dict[str, str]] = []
+        from .batches import FakeBatches
+
+        self.batches = FakeBatches(self)  # /v1/files and /v1/batches (the Batch API)
         app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self._handle, methods=["POST"]),
                 Route("/v1/embeddings", self._embeddings, methods=["POST"]),
+                *self.batches.routes(),
             ]
         )
         config = uvicorn.Config(
@@ -253,7 +259,7 @@ class FakeOpenAI:
         with self._lock:
             item = self._queue.popleft() if self._queue else None
         if item is None:
-            return Reply()
+            return self.responder(body) if self.responder else Reply()
         return item(body) if callable(item) else item
 
     async def _embeddings(self, request: Request) -> Response:
@@ -315,15 +321,23 @@ class FakeOpenAI:
         finally:
             with self._lock:
                 self.in_flight -= 1
+        status, payload = self._answer(body, reply)
+        return JSONResponse(payload, status_code=status, headers=reply.headers)
+
+    def respond(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """(status, JSON body) for one request, as ``/v1/chat/completions`` would answer it
+        (without its latency): the Batch API's requests are answered by this. They are not
+        counted in ``requests``, which holds what came over ``/v1/chat/completions``."""
+        return self._answer(body, self._next(body))
+
+    def _answer(self, body: dict[str, Any], reply: Reply) -> tuple[int, dict[str, Any]]:
         if reply.status != 200 or reply.body is not None:
-            return JSONResponse(
-                reply.body or {"error": {"message": f"scripted HTTP {reply.status}"}},
-                status_code=reply.status,
-                headers=reply.headers,
-            )
+            return reply.status, reply.body or {
+                "error": {"message": f"scripted HTTP {reply.status}"}
+            }
         n = int(body.get("n") or 1)
         contents = reply.contents or [correct(body, levels=self.default_levels) for _ in range(n)]
-        return JSONResponse(self._completion(body, contents, reply), headers=reply.headers)
+        return 200, self._completion(body, contents, reply)
 
     def _completion(
         self, body: dict[str, Any], contents: list[str], reply: Reply
