@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..errors import UsageError
-from ..grading import Grader, make_grader
-from ..grading.base import CallLog
+
+if TYPE_CHECKING:  # `auditor --help` imports nothing heavy (pydantic comes with grading)
+    from ..grading import Grader
+    from ..grading.base import CallLog
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +48,7 @@ def with_escalation(
         return grader
     if grader.name != "openai":
         raise UsageError("--escalate-model needs --grader openai and --model")
+    from ..grading import make_grader
     from ..grading.cascade import CascadeGrader
 
     strong = make_grader(
