@@ -15,7 +15,7 @@ from typing import Any
 
 from ..models import Chat, Evidence, Finding, Message, Metrics
 from ..rubric import Criterion, Rubric
-from ..rules.engine import ChatView, KeywordsNode, compile_condition
+from ..rules.engine import LEAF_CACHE, ChatView, KeywordsNode, compile_condition
 from ..rules.verdicts import CompiledRule
 from .phrases import PhraseChecks, Verdict, agent_replies, quote_prefix
 from .timing import Gap, Hold, TimingAnalysis, TimingAnalyzer
@@ -299,6 +299,7 @@ class ChatChecker:
             check: CompiledRule(check, rule, compile_condition(rule.condition))
             for check, rule in rubric.rules.items()
         }
+        self._opens_memo: dict[str, bool] = {}  # hold openers by message text
 
     def language_dependent(self, check: str) -> bool:
         rule = self.rules.get(check)
@@ -321,9 +322,16 @@ class ChatChecker:
                 and node.none is None
             ):
                 quick = node.any.contains  # the common case: a phrase list, one automaton pass
+                memo = self._opens_memo
 
                 def opens(m: Message) -> bool:
-                    return quick(m.text)
+                    got = memo.get(m.text)
+                    if got is None:
+                        got = quick(m.text)
+                        if len(memo) >= LEAF_CACHE:
+                            memo.clear()
+                        memo[m.text] = got
+                    return got
             else:
 
                 def opens(m: Message) -> bool:

@@ -31,6 +31,10 @@ from .similar import Match, backend
 
 #: How many message texts each similar-sentence condition remembers its verdict for.
 SIMILAR_CACHE = 50_000
+#: How many message texts each leaf condition (and each ``any`` screen) remembers its
+#: result for: a leaf's result depends on the text alone, and agents repeat their macros.
+LEAF_CACHE = 50_000
+_MISS = object()
 
 #: Placeholder texts some exports put for a picture, sticker or file ("[图片]", "<img …>").
 _ATTACHMENT = re.compile(
@@ -128,14 +132,35 @@ class Node:
 
 
 class _Leaf(Node):
+    """A condition on one message at a time; its result depends on the text alone.
+
+    Results are remembered per text (``LEAF_CACHE``) as plain spans, and the hits rebuilt
+    with the message's id, so a repeated macro is matched once.
+    """
+
+    _memo: dict[str, tuple[tuple[int, int, str, str], ...] | None]
+
     def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        try:
+            memo = self._memo
+        except AttributeError:
+            memo = self._memo = {}
         holds = False
         hits: list[Hit] = []
         for m in messages:
-            ok, found = self.message(m)
-            if ok:
+            text = m.text
+            got = memo.get(text, _MISS)
+            if got is _MISS:
+                ok, found = self.message(m)
+                got = tuple((h.start, h.end, h.text, h.rule) for h in found) if ok else None
+                if len(memo) >= LEAF_CACHE:
+                    memo.clear()
+                memo[text] = got
+            if got is not None:
                 holds = True
-                hits.extend(found)
+                if got:
+                    mid = m.id
+                    hits.extend([Hit(mid, s, e, t, r) for s, e, t, r in got])  # type: ignore[misc]
         return Outcome(holds, hits) if holds else _FALSE
 
     def message(self, m: Message) -> tuple[bool, list[Hit]]:  # pragma: no cover
@@ -333,9 +358,16 @@ def _screen(parts: Sequence[Node]) -> Callable[[str], bool] | None:
         rx = re.compile(patterns[0], re.IGNORECASE)
     contains = matcher.contains if matcher else None
     search = rx.search if rx else None
+    memo: dict[str, bool] = {}
 
     def screen(text: str) -> bool:
-        return bool((contains and contains(text)) or (search and search(text)))
+        got = memo.get(text)
+        if got is None:
+            got = bool((contains and contains(text)) or (search and search(text)))
+            if len(memo) >= LEAF_CACHE:
+                memo.clear()
+            memo[text] = got
+        return got
 
     return screen
 
