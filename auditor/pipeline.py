@@ -400,6 +400,24 @@ async def _run_audit(
             if earlier[1].rubric_name != rubric.name:  # the repeat is in another language
                 store.drop_result(chat_id, earlier[1].rubric_name)
 
+    # per chat id: (the uncovered language or None, untimed) as counted in the summary, so
+    # a repeated chat id is counted once (its later occurrence replaces the earlier one)
+    coverage: dict[str, tuple[str | None, bool]] = {}
+
+    def note_coverage(chat: Chat, rubric: Rubric) -> None:
+        earlier = coverage.get(chat.chat_id)
+        if earlier is not None:
+            if earlier[0] is not None:
+                summary.unsupported_language[earlier[0]] -= 1
+                if summary.unsupported_language[earlier[0]] <= 0:
+                    del summary.unsupported_language[earlier[0]]
+            summary.no_timestamps -= earlier[1]
+        uncovered = chat.language if chat.language != rubric.language else None
+        if uncovered is not None:
+            summary.unsupported_language[uncovered] += 1
+        summary.no_timestamps += not chat.timed
+        coverage[chat.chat_id] = (uncovered, not chat.timed)
+
     async def one(seq: int, chat: Chat, rubric: Rubric) -> _Done:
         return seq, chat, rubric, await audit_chat(chat, rubric, grader, checker_for(rubric))
 
@@ -432,9 +450,7 @@ async def _run_audit(
             seq = summary.read
             rubric = rubrics.for_language(item.language)
             replaced(item.chat_id, seq, rubric)
-            if item.language != rubric.language:
-                summary.unsupported_language[item.language] += 1
-            summary.no_timestamps += not item.timed
+            note_coverage(item, rubric)
             if not force:
                 key = store.stored_key(item.chat_id, rubric.name)
                 if key == StoredKey(item.transcript_hash, rubric.hash, grader_key):

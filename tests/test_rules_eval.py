@@ -185,6 +185,50 @@ def test_run_summary_counts_unsupported_languages_and_missing_timestamps(tmp_pat
     assert not failed & {"greeting", "closing", "forbidden_phrase", "typos", "unanswered_customer"}
 
 
+def test_run_summary_counts_a_repeated_chat_id_once(tmp_path: Path) -> None:
+    """The later occurrence of a chat id replaces the earlier: counted once, as it is now."""
+    ja = {
+        "chat_id": "ja1",
+        "messages": [
+            {"role": "customer", "ts": "2026-03-02T09:00:00Z", "text": "すみません"},
+            {"role": "agent", "ts": "2026-03-02T09:00:10Z", "text": "少々お待ちください"},
+        ],
+    }
+    untimed = {
+        "chat_id": "nots",
+        "messages": [
+            {"role": "customer", "text": "发票开好了吗"},
+            {"role": "agent", "text": "您好，已经开好了"},
+        ],
+    }
+    # "fixed" first arrives in Japanese without times, then again in Chinese with times
+    fixed_before = {
+        "chat_id": "fixed",
+        "messages": [
+            {"role": "customer", "text": "注文はどこですか"},
+            {"role": "agent", "text": "確認いたしますので少々お待ちください"},
+        ],
+    }
+    fixed_after = {
+        "chat_id": "fixed",
+        "messages": [
+            {"role": "customer", "ts": "2026-03-02T09:00:00Z", "text": "我的订单到哪了"},
+            {"role": "agent", "ts": "2026-03-02T09:00:20Z", "text": "您好，我帮您查一下"},
+        ],
+    }
+    lines = [ja, untimed, ja, fixed_before, untimed, fixed_after]
+    path = tmp_path / "day.jsonl"
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    r = CliRunner().invoke(
+        main, ["audit", str(path), "--db", str(tmp_path / "a.db"), "--json", "-q"]
+    )
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output.strip().splitlines()[-1])
+    assert (summary["read"], summary["audited"], summary["duplicates"]) == (6, 3, 3)
+    assert summary["unsupported_language"] == {"ja": 1}  # ja1 once; "fixed" is now Chinese
+    assert summary["no_timestamps"] == 1  # nots once; "fixed" now has times
+
+
 # -- the labelled real chats (skips without ../shared/data) -------------------------------------
 
 
