@@ -31,6 +31,7 @@ from .provenance import git_commit
 from .quotas import apply_quotas
 from .review import queue_reasons
 from .rubric import Rubric, RubricSet
+from .rules.similar import EMBEDDING_FALLBACK
 from .scoring import score_chat
 from .store import AuditedChat, Store, StoredKey, now_iso
 from .store_rows import ChatRows, chat_rows
@@ -55,7 +56,8 @@ async def audit_chat(
     chat: Chat, rubric: Rubric, grader: Grader, checker: ChatChecker
 ) -> ChatResult:
     """Audit one chat fully (checks, grades, score, review reasons) without touching a store."""
-    findings, metrics = checker.run(chat)
+    check_warnings: list[str] = []
+    findings, metrics = checker.run(chat, check_warnings)
     grades = await grader.grade(chat, rubric) if rubric.llm_criteria else []
     return conclude(chat, rubric, findings, metrics, grades, grader.name)
 
@@ -80,6 +82,7 @@ def conclude(
     result = score_chat(chat, rubric, findings, grades, metrics, grader=grader_name)
     if chat.language != rubric.language:
         result.warnings.append(language_na(chat.language, rubric.language))
+    result.warnings.extend(check_warnings)
     injection = detect_injection(chat)
     reasons = queue_reasons(result, rubric, injection)
     if reasons:
@@ -121,6 +124,8 @@ class RunSummary:
     # chats in a language no rubric covers (language -> count): language checks were na
     unsupported_language: Counter[str] = field(default_factory=Counter)
     no_timestamps: int = 0  # chats exported without timestamps: timing checks were na
+    # chats whose similar-sentence rules fell back to n-grams (the embeddings server failed)
+    embedding_fallbacks: int = 0
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -137,6 +142,7 @@ class RunSummary:
             "failed_criteria": dict(self.failed_criteria.most_common()),
             "unsupported_language": dict(self.unsupported_language.most_common()),
             "no_timestamps": self.no_timestamps,
+            "embedding_fallbacks": self.embedding_fallbacks,
             "seconds": round(self.seconds, 3),
         }
 
@@ -287,6 +293,8 @@ async def _run_audit(
         else:
             passed, queued = result.passed, result.review.queued
             unscored, failed = result.unscored_criteria, result.failed_criteria
+        warnings = result.get("warnings") if isinstance(result, dict) else result.warnings
+        fallback = any(str(w).startswith(EMBEDDING_FALLBACK) for w in warnings or ())
         rubric_name = result["rubric"] if isinstance(result, dict) else result.rubric
         t = _Tally(
             kind,
@@ -295,6 +303,7 @@ async def _run_audit(
             bool(unscored),
             tuple(failed or ()),
             str(rubric_name).split("@")[0],
+            fallback,
         )
         _apply(summary, t, sign)
         return t
@@ -530,6 +539,7 @@ class _Tally:
     unscored: bool
     failed_criteria: tuple[str, ...]
     rubric_name: str
+    embedding_fallback: bool = False
 
 
 def _apply(summary: RunSummary, t: _Tally, sign: int) -> None:
@@ -541,6 +551,7 @@ def _apply(summary: RunSummary, t: _Tally, sign: int) -> None:
     summary.failed_qa += sign * t.failed_qa
     summary.queued += sign * t.queued
     summary.unscored += sign * t.unscored
+    summary.embedding_fallbacks += sign * t.embedding_fallback
     for c in t.failed_criteria:
         summary.failed_criteria[c] += sign
         if summary.failed_criteria[c] <= 0:

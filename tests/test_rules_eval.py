@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from fake_openai import FakeOpenAI
-from test_rules import make_chat
+from test_rules import findings, make_chat
 
 from auditor.errors import ConfigurationError
 from auditor.evaluation.rules_test import run_rules_test
@@ -18,6 +18,8 @@ from auditor.rules.engine import compile_condition, evaluate
 from auditor.rules.model import Condition
 from auditor.rules.similar import EmbeddingBackend, set_embedding_backend
 from cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def labelled(chat_id: str, turns: list[tuple[str, str]], **labels: Any) -> dict[str, Any]:
@@ -117,6 +119,60 @@ def test_embedding_backend_on_a_local_server(monkeypatch: pytest.MonkeyPatch) ->
             assert server.embedding_requests[0]["model"] == "fake-embed"
             assert server.embedding_headers[0]["authorization"] == "Bearer sk-test"
             assert server.request_count == 0  # no chat-completions request
+        finally:
+            set_embedding_backend(None)
+
+
+def test_embedding_server_errors_fall_back_to_ngrams_per_chat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server answering 500 does not stop the run: each chat that met it is audited with
+    n-gram similarity, warned and counted; a chat after the server recovers uses embeddings."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    yaml_text = (ROOT / "rubrics" / "online-chat-zh.yaml").read_text("utf-8")
+    marker = "                threshold: 0.55\n"
+    assert yaml_text.count(marker) == 1
+    rubric = tmp_path / "zh-embed.yaml"
+    rubric.write_text(yaml_text.replace(marker, marker + "                backend: embeddings\n"))
+
+    def chat(chat_id: str, closing: str) -> dict[str, Any]:
+        turns = [("customer", "请问这个保温杯能装开水吗"), ("agent", "您好，可以装的哦")]
+        turns.append(("agent", closing))  # no closing keyword: only 'similar' can find it
+        return {
+            "chat_id": chat_id,
+            "language": "zh",
+            "messages": [
+                {"role": r, "text": t, "ts": f"2026-03-02T09:00:{10 * i:02d}+08:00"}
+                for i, (r, t) in enumerate(turns)
+            ],
+        }
+
+    day = tmp_path / "day.jsonl"
+    lines = [chat("c1", "请问还要帮您看看别的吗，谢谢"), chat("c2", "您看还要了解别的吗，感谢")]
+    day.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    with FakeOpenAI() as server:
+        server.embedding_errors = 1000  # every request fails
+        set_embedding_backend(EmbeddingBackend("fake-embed", base_url=server.url, max_retries=0))
+        try:
+            db = tmp_path / "a.db"
+            args = ["audit", str(day), "--db", str(db), "--rubric", str(rubric), "--json", "-q"]
+            r = CliRunner().invoke(main, args)
+            assert r.exit_code == 0, r.output
+            summary = json.loads(r.output.strip().splitlines()[-1])
+            assert (summary["audited"], summary["embedding_fallbacks"]) == (2, 2)
+            assert len(server.embedding_requests) >= 2  # the server was asked for each chat
+            shown = CliRunner().invoke(main, ["show", "c1", "--db", str(db), "--json"])
+            result = json.loads(shown.output)
+            assert any("embeddings server unavailable (HTTP 500)" in w for w in result["warnings"])
+            closing = next(f for f in result["findings"] if f["check"] == "closing")
+            # the verdict is the offline n-gram one (the shipped rubric's backend)
+            ngram = findings(make_chat([(m["role"], m["text"]) for m in lines[0]["messages"]]))
+            assert closing["status"] == ngram["closing"].status
+
+            server.embedding_errors = 0  # the server recovers: no fallback, no warning
+            r = CliRunner().invoke(main, [*args, "--force"])
+            assert r.exit_code == 0, r.output
+            assert json.loads(r.output.strip().splitlines()[-1])["embedding_fallbacks"] == 0
         finally:
             set_embedding_backend(None)
 

@@ -307,7 +307,9 @@ class ChatChecker:
             return rule.rule.language_dependent
         return check in LANGUAGE_CHECKS
 
-    def run(self, chat: Chat) -> tuple[list[Finding], Metrics]:
+    def run(self, chat: Chat, warnings: list[str] | None = None) -> tuple[list[Finding], Metrics]:
+        """The chat's findings and metrics; ``warnings`` (if given) gets the chat's warnings
+        from the checks (an embeddings server that failed: n-grams were used instead)."""
         view = ChatView(chat)
         covered = chat.language == self.rubric.language
         hold_rule = self.rules.get("hold") if covered else None
@@ -387,6 +389,8 @@ class ChatChecker:
                     data=result.data,
                 )
             )
+        if warnings is not None:
+            warnings.extend(view.warnings)
         return findings, metrics
 
     def _verdict(
