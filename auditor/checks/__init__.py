@@ -9,7 +9,7 @@ cited message, a human-readable detail and the numbers in ``data``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -299,7 +299,31 @@ class ChatChecker:
             check: CompiledRule(check, rule, compile_condition(rule.condition))
             for check, rule in rubric.rules.items()
         }
-        self._opens_memo: dict[str, bool] = {}  # hold openers by message text
+        # which agent messages open a hold, from the rubric's hold rule: the common case (a
+        # phrase list) is one automaton pass per distinct text, remembered; else the rule
+        self._hold_node = self.rules["hold"].node if "hold" in self.rules else None
+        self._opens: Callable[[Message], bool] | None = None
+        node = self._hold_node
+        if (
+            isinstance(node, KeywordsNode)
+            and node.scope is None
+            and node.any is not None
+            and node.all is None
+            and node.none is None
+        ):
+            quick = node.any.contains
+            memo: dict[str, bool] = {}
+
+            def opens(m: Message) -> bool:
+                got = memo.get(m.text)
+                if got is None:
+                    got = quick(m.text)
+                    if len(memo) >= LEAF_CACHE:
+                        memo.clear()
+                    memo[m.text] = got
+                return got
+
+            self._opens = opens
 
     def language_dependent(self, check: str) -> bool:
         rule = self.rules.get(check)
@@ -312,32 +336,14 @@ class ChatChecker:
         from the checks (an embeddings server that failed: n-grams were used instead)."""
         view = ChatView(chat)
         covered = chat.language == self.rubric.language
-        hold_rule = self.rules.get("hold") if covered else None
         opens = None
-        if hold_rule is not None:
-            node = hold_rule.node
-            if (
-                isinstance(node, KeywordsNode)
-                and node.scope is None
-                and node.any is not None
-                and node.all is None
-                and node.none is None
-            ):
-                quick = node.any.contains  # the common case: a phrase list, one automaton pass
-                memo = self._opens_memo
+        if covered and self._opens is not None:
+            opens = self._opens
+        elif covered and self._hold_node is not None:
+            node = self._hold_node
 
-                def opens(m: Message) -> bool:
-                    got = memo.get(m.text)
-                    if got is None:
-                        got = quick(m.text)
-                        if len(memo) >= LEAF_CACHE:
-                            memo.clear()
-                        memo[m.text] = got
-                    return got
-            else:
-
-                def opens(m: Message) -> bool:
-                    return node.eval(view, [m]).holds
+            def opens(m: Message) -> bool:
+                return node.eval(view, [m]).holds
 
         analysis = self.timing.analyze(chat, opens)
         reply_rule = self.rules.get("unanswered_customer")
@@ -366,11 +372,12 @@ class ChatChecker:
 
         done: dict[str, Verdict] = {}
         findings: list[Finding] = []
+        timed = chat.timed
         for c in self.criteria:
             assert c.check is not None  # the rubric validator guarantees it
             result = done.get(c.check)
             if result is None:
-                if not chat.timed and c.check in TIMED_CHECKS:
+                if not timed and c.check in TIMED_CHECKS:
                     result = Verdict("na", "no timestamps: the chat was exported without times")
                 elif not covered and self.language_dependent(c.check):
                     result = Verdict("na", language_na(chat.language, self.rubric.language))
@@ -403,7 +410,7 @@ class ChatChecker:
         view: ChatView,
     ) -> Verdict:
         rule = self.rules.get(check)
-        if rule is not None and rule.rule.kind in ("require", "forbid"):
+        if rule is not None and rule.verdict_rule:
             return rule.verdict(view)
         match check:
             case "first_response":

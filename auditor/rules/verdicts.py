@@ -30,7 +30,9 @@ class CompiledRule:
         self.node = node
         self.scope: Scope = node.scope or Scope()
         self.where = describe_scope(node.scope)
-        self.forbid = rule.kind == "forbid"
+        self.kind = rule.kind
+        self.forbid = self.kind == "forbid"
+        self.verdict_rule = self.kind in ("require", "forbid")  # gives a check's verdict
 
     def verdict(self, chat: Chat | ChatView) -> Verdict:
         view = chat if isinstance(chat, ChatView) else ChatView(chat)
