@@ -16,7 +16,7 @@ from auditor.evaluation.rules_test import run_rules_test
 from auditor.ingest.language import message_language
 from auditor.rules.engine import compile_condition, evaluate
 from auditor.rules.model import Condition
-from auditor.rules.similar import EmbeddingBackend, set_embedding_backend
+from auditor.rules.similar import EmbeddingBackend, EmbeddingUnavailable, set_embedding_backend
 from cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,6 +175,21 @@ def test_embedding_server_errors_fall_back_to_ngrams_per_chat(
             assert json.loads(r.output.strip().splitlines()[-1])["embedding_fallbacks"] == 0
         finally:
             set_embedding_backend(None)
+
+
+def test_embedding_server_refusing_the_key_stops_with_what_to_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with FakeOpenAI() as server:
+        server.embedding_errors, server.embedding_error_status = 1, 401
+        backend = EmbeddingBackend("fake-embed", base_url=server.url, max_retries=0)
+        with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
+            backend.embed(["请问还有什么可以帮您的吗"])
+        server.embedding_errors, server.embedding_error_status = 1, 503
+        with pytest.raises(EmbeddingUnavailable, match="HTTP 503"):
+            backend.embed(["请问还有什么可以帮您的吗"])
+        assert len(backend.embed(["请问还有什么可以帮您的吗"])) == 1  # recovered
 
 
 def test_embedding_backend_needs_a_model_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
