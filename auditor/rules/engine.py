@@ -451,6 +451,21 @@ class AnchorNode(Node):
         return Outcome(bool(kept), kept) if kept else _FALSE
 
 
+def is_local(node: Node) -> bool:
+    """Whether ``node``'s outcome depends on nothing but the texts of the messages it is given
+    (in order): no anchor, no scope below it, no similar-sentence part that may call a server
+    (its fallback warns on the chat). Such an outcome can be remembered by those texts."""
+    if isinstance(node, AnchorNode):
+        return False
+    if isinstance(node, SimilarNode):
+        return node.backend_name == "ngram"
+    if isinstance(node, AllNode | AnyNode):
+        return all(p.scope is None and is_local(p) for p in node.parts)
+    if isinstance(node, NotNode):
+        return node.part.scope is None and is_local(node.part)
+    return isinstance(node, _Leaf)
+
+
 def compile_condition(cond: Condition) -> Node:
     if cond.keywords is not None:
         return KeywordsNode(cond)
