@@ -14,12 +14,11 @@ from test_rules import findings, make_chat
 from auditor.errors import ConfigurationError
 from auditor.evaluation.rules_test import run_rules_test
 from auditor.ingest.language import message_language
+from auditor.rubric import rubrics_dir
 from auditor.rules.engine import compile_condition, evaluate
 from auditor.rules.model import Condition
 from auditor.rules.similar import EmbeddingBackend, EmbeddingUnavailable, set_embedding_backend
 from cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def labelled(chat_id: str, turns: list[tuple[str, str]], **labels: Any) -> dict[str, Any]:
@@ -129,7 +128,7 @@ def test_embedding_server_errors_fall_back_to_ngrams_per_chat(
     """A server answering 500 does not stop the run: each chat that met it is audited with
     n-gram similarity, warned and counted; a chat after the server recovers uses embeddings."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    yaml_text = (ROOT / "rubrics" / "online-chat-zh.yaml").read_text("utf-8")
+    yaml_text = (rubrics_dir() / "online-chat-zh.yaml").read_text("utf-8")
     marker = "                threshold: 0.55\n"
     assert yaml_text.count(marker) == 1
     rubric = tmp_path / "zh-embed.yaml"
