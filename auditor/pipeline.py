@@ -59,15 +59,16 @@ async def audit_chat(
     check_warnings: list[str] = []
     findings, metrics = checker.run(chat, check_warnings)
     grades = await grader.grade(chat, rubric) if rubric.llm_criteria else []
-    return conclude(chat, rubric, findings, metrics, grades, grader.name)
+    return conclude(chat, rubric, findings, metrics, grades, grader.name, check_warnings)
 
 
 def audit_chat_sync(chat: Chat, rubric: Rubric, grader: Any, checker: ChatChecker) -> ChatResult:
     """:func:`audit_chat` for a grader that grades without waiting (``grade_sync``: the
     offline grader), as the worker processes of ``--workers`` run it."""
-    findings, metrics = checker.run(chat)
+    check_warnings: list[str] = []
+    findings, metrics = checker.run(chat, check_warnings)
     grades = grader.grade_sync(chat, rubric) if rubric.llm_criteria else []
-    return conclude(chat, rubric, findings, metrics, grades, grader.name)
+    return conclude(chat, rubric, findings, metrics, grades, grader.name, check_warnings)
 
 
 def conclude(
@@ -77,8 +78,10 @@ def conclude(
     metrics: Any,
     grades: list[Any],
     grader_name: str,
+    check_warnings: Sequence[str] = (),
 ) -> ChatResult:
-    """Score a checked and graded chat, and decide its review reasons."""
+    """Score a checked and graded chat, and decide its review reasons (``check_warnings``:
+    the checks' warnings for the chat, e.g. an embeddings fallback)."""
     result = score_chat(chat, rubric, findings, grades, metrics, grader=grader_name)
     if chat.language != rubric.language:
         result.warnings.append(language_na(chat.language, rubric.language))
@@ -359,11 +362,11 @@ async def _run_audit(
 
     def finished_rows(seq: int, done: Done) -> None:
         """A chat a worker audited: the same bookkeeping as ``finished``, from plain rows."""
-        chat_id, rubric_hash, (passed, queued, unscored, failed), line, rows = done
+        chat_id, rubric_hash, (passed, queued, unscored, failed, fallback), line, rows = done
         if latest[chat_id][0] != seq:
             return  # a later occurrence of this chat id replaced it while it was audited
         summary.audited += 1
-        t = _Tally("audited", not passed, queued, unscored, failed, rows.rubric_name)
+        t = _Tally("audited", not passed, queued, unscored, failed, rows.rubric_name, fallback)
         _apply(summary, t, 1)
         latest[chat_id] = (seq, t)
         batch.drop(chat_id)
