@@ -31,6 +31,7 @@ from .provenance import git_commit
 from .quotas import apply_quotas
 from .review import queue_reasons
 from .rubric import Rubric, RubricSet
+from .rules.similar import EMBEDDING_FALLBACK
 from .scoring import score_chat
 from .store import AuditedChat, Store, StoredKey, now_iso
 from .store_rows import ChatRows, chat_rows
@@ -55,17 +56,19 @@ async def audit_chat(
     chat: Chat, rubric: Rubric, grader: Grader, checker: ChatChecker
 ) -> ChatResult:
     """Audit one chat fully (checks, grades, score, review reasons) without touching a store."""
-    findings, metrics = checker.run(chat)
+    check_warnings: list[str] = []
+    findings, metrics = checker.run(chat, check_warnings)
     grades = await grader.grade(chat, rubric) if rubric.llm_criteria else []
-    return conclude(chat, rubric, findings, metrics, grades, grader.name)
+    return conclude(chat, rubric, findings, metrics, grades, grader.name, check_warnings)
 
 
 def audit_chat_sync(chat: Chat, rubric: Rubric, grader: Any, checker: ChatChecker) -> ChatResult:
     """:func:`audit_chat` for a grader that grades without waiting (``grade_sync``: the
     offline grader), as the worker processes of ``--workers`` run it."""
-    findings, metrics = checker.run(chat)
+    check_warnings: list[str] = []
+    findings, metrics = checker.run(chat, check_warnings)
     grades = grader.grade_sync(chat, rubric) if rubric.llm_criteria else []
-    return conclude(chat, rubric, findings, metrics, grades, grader.name)
+    return conclude(chat, rubric, findings, metrics, grades, grader.name, check_warnings)
 
 
 def conclude(
@@ -75,11 +78,14 @@ def conclude(
     metrics: Any,
     grades: list[Any],
     grader_name: str,
+    check_warnings: Sequence[str] = (),
 ) -> ChatResult:
-    """Score a checked and graded chat, and decide its review reasons."""
+    """Score a checked and graded chat, and decide its review reasons (``check_warnings``:
+    the checks' warnings for the chat, e.g. an embeddings fallback)."""
     result = score_chat(chat, rubric, findings, grades, metrics, grader=grader_name)
     if chat.language != rubric.language:
         result.warnings.append(language_na(chat.language, rubric.language))
+    result.warnings.extend(check_warnings)
     injection = detect_injection(chat)
     reasons = queue_reasons(result, rubric, injection)
     if reasons:
@@ -121,6 +127,8 @@ class RunSummary:
     # chats in a language no rubric covers (language -> count): language checks were na
     unsupported_language: Counter[str] = field(default_factory=Counter)
     no_timestamps: int = 0  # chats exported without timestamps: timing checks were na
+    # chats whose similar-sentence rules fell back to n-grams (the embeddings server failed)
+    embedding_fallbacks: int = 0
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -137,6 +145,7 @@ class RunSummary:
             "failed_criteria": dict(self.failed_criteria.most_common()),
             "unsupported_language": dict(self.unsupported_language.most_common()),
             "no_timestamps": self.no_timestamps,
+            "embedding_fallbacks": self.embedding_fallbacks,
             "seconds": round(self.seconds, 3),
         }
 
@@ -287,6 +296,8 @@ async def _run_audit(
         else:
             passed, queued = result.passed, result.review.queued
             unscored, failed = result.unscored_criteria, result.failed_criteria
+        warnings = result.get("warnings") if isinstance(result, dict) else result.warnings
+        fallback = any(str(w).startswith(EMBEDDING_FALLBACK) for w in warnings or ())
         rubric_name = result["rubric"] if isinstance(result, dict) else result.rubric
         t = _Tally(
             kind,
@@ -295,6 +306,7 @@ async def _run_audit(
             bool(unscored),
             tuple(failed or ()),
             str(rubric_name).split("@")[0],
+            fallback,
         )
         _apply(summary, t, sign)
         return t
@@ -350,11 +362,11 @@ async def _run_audit(
 
     def finished_rows(seq: int, done: Done) -> None:
         """A chat a worker audited: the same bookkeeping as ``finished``, from plain rows."""
-        chat_id, rubric_hash, (passed, queued, unscored, failed), line, rows = done
+        chat_id, rubric_hash, (passed, queued, unscored, failed, fallback), line, rows = done
         if latest[chat_id][0] != seq:
             return  # a later occurrence of this chat id replaced it while it was audited
         summary.audited += 1
-        t = _Tally("audited", not passed, queued, unscored, failed, rows.rubric_name)
+        t = _Tally("audited", not passed, queued, unscored, failed, rows.rubric_name, fallback)
         _apply(summary, t, 1)
         latest[chat_id] = (seq, t)
         batch.drop(chat_id)
@@ -400,6 +412,24 @@ async def _run_audit(
             if earlier[1].rubric_name != rubric.name:  # the repeat is in another language
                 store.drop_result(chat_id, earlier[1].rubric_name)
 
+    # per chat id: (the uncovered language or None, untimed) as counted in the summary, so
+    # a repeated chat id is counted once (its later occurrence replaces the earlier one)
+    coverage: dict[str, tuple[str | None, bool]] = {}
+
+    def note_coverage(chat: Chat, rubric: Rubric) -> None:
+        earlier = coverage.get(chat.chat_id)
+        if earlier is not None:
+            if earlier[0] is not None:
+                summary.unsupported_language[earlier[0]] -= 1
+                if summary.unsupported_language[earlier[0]] <= 0:
+                    del summary.unsupported_language[earlier[0]]
+            summary.no_timestamps -= earlier[1]
+        uncovered = chat.language if chat.language != rubric.language else None
+        if uncovered is not None:
+            summary.unsupported_language[uncovered] += 1
+        summary.no_timestamps += not chat.timed
+        coverage[chat.chat_id] = (uncovered, not chat.timed)
+
     async def one(seq: int, chat: Chat, rubric: Rubric) -> _Done:
         return seq, chat, rubric, await audit_chat(chat, rubric, grader, checker_for(rubric))
 
@@ -432,9 +462,7 @@ async def _run_audit(
             seq = summary.read
             rubric = rubrics.for_language(item.language)
             replaced(item.chat_id, seq, rubric)
-            if item.language != rubric.language:
-                summary.unsupported_language[item.language] += 1
-            summary.no_timestamps += not item.timed
+            note_coverage(item, rubric)
             if not force:
                 key = store.stored_key(item.chat_id, rubric.name)
                 if key == StoredKey(item.transcript_hash, rubric.hash, grader_key):
@@ -514,6 +542,7 @@ class _Tally:
     unscored: bool
     failed_criteria: tuple[str, ...]
     rubric_name: str
+    embedding_fallback: bool = False
 
 
 def _apply(summary: RunSummary, t: _Tally, sign: int) -> None:
@@ -525,6 +554,7 @@ def _apply(summary: RunSummary, t: _Tally, sign: int) -> None:
     summary.failed_qa += sign * t.failed_qa
     summary.queued += sign * t.queued
     summary.unscored += sign * t.unscored
+    summary.embedding_fallbacks += sign * t.embedding_fallback
     for c in t.failed_criteria:
         summary.failed_criteria[c] += sign
         if summary.failed_criteria[c] <= 0:

@@ -66,6 +66,10 @@ def render_summary(summary: Any, *, db: str) -> None:
     t.add_row("with unscored grades", f"{summary.unscored:,}")
     if summary.no_timestamps:
         t.add_row("without timestamps (timing checks n/a)", f"{summary.no_timestamps:,}")
+    if summary.embedding_fallbacks:
+        t.add_row(
+            "embeddings server failed (n-gram similarity used)", f"{summary.embedding_fallbacks:,}"
+        )
     for language, n in summary.unsupported_language.most_common():
         t.add_row(f"in {language} (no rubric: language checks n/a)", f"{n:,}")
     t.add_row("time", f"{summary.seconds:.1f} s")

@@ -34,12 +34,14 @@ import orjson
 from .checks import ChatChecker
 from .models import Chat, Message
 from .rubric import Rubric
+from .rules.similar import EMBEDDING_FALLBACK
 from .store import AuditedChat, now_iso
 from .store_rows import ChatRows, chat_rows
 
 #: What a worker returns for one chat: chat id, rubric hash, the summary's tally (passed,
-#: queued, unscored, failed criteria), the ``--out`` line (or None) and the chat's rows.
-Done = tuple[str, str, tuple[bool, bool, bool, tuple[str, ...]], bytes | None, ChatRows]
+#: queued, unscored, failed criteria, embeddings fallback), the ``--out`` line (or None) and
+#: the chat's rows.
+Done = tuple[str, str, tuple[bool, bool, bool, tuple[str, ...], bool], bytes | None, ChatRows]
 
 
 def default_workers() -> int:
@@ -109,6 +111,7 @@ def audit_jobs(jobs: list[tuple[Chat, str]]) -> list[Done]:
             result.review.queued,
             bool(result.unscored_criteria),
             tuple(result.failed_criteria),
+            any(w.startswith(EMBEDDING_FALLBACK) for w in result.warnings),
         )
         out.append((chat.chat_id, rubric_hash, tally, line, rows))
     return out

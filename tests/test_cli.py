@@ -133,7 +133,7 @@ def test_rubrics_lists_and_validates(tmp_path: Path):
     assert (
         r.exit_code == 0
         and "online-chat-zh@1.1.0" in r.output
-        and "online-chat-en@1.1.0" in r.output
+        and "online-chat-en@1.1.1" in r.output
     )
     bad = tmp_path / "bad.yaml"
     bad.write_text(

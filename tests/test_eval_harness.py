@@ -371,7 +371,7 @@ def test_demo_gold_set_runs_end_to_end_with_the_offline_grader():
         REPO / "eval" / "demo-gold.jsonl", RubricSet("auto"), make_grader("offline"), n_boot=50
     )
     assert rep.n_items >= 20 and rep.n_raters == 2
-    assert set(rep.rubric.split(",")) == {"online-chat-zh@1.1.0", "online-chat-en@1.1.0"}
+    assert set(rep.rubric.split(",")) == {"online-chat-zh@1.1.0", "online-chat-en@1.1.1"}
     assert rep.errors == []
     assert all(c.human_human.n_raters == 2 for c in rep.criteria.values())
     assert rep.total_score["mae"] is not None and rep.pass_fail["accuracy"] is not None

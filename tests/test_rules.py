@@ -265,6 +265,56 @@ def test_a_question_then_thanks_needs_no_reply() -> None:
     assert findings(chat)["unanswered_customer"].status == "pass"
 
 
+_EN_OPENING = [
+    ("customer", "@ShopCo my parcel was left at the wrong door again"),
+    (
+        "agent",
+        "@cust Hi! Sorry about that. We've flagged it with the courier, it'll be redone today.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        # a wish or an interjection with a question mark: rhetorical
+        ["@ShopCo Courier came, dropped it in a puddle this time. Merry Christmas?"],
+        ["@ShopCo And now it's soaked through. Seriously?"],
+        # sarcasm that requests nothing directly
+        [
+            '@ShopCo Great job guys. What is your slogan again? Something like "we deliver, sort of"?'
+        ],
+        ["@ShopCo lol, who needs a dry parcel anyway?"],
+        # a complaint, then the customer gives up asking
+        ["@ShopCo The box is still sitting in the rain.", "@ShopCo Oh well. #wetparcel"],
+        ["@ShopCo why does this always happen to me", "@ShopCo never mind, I'll dry it myself"],
+    ],
+)
+def test_rhetorical_and_venting_endings_are_not_unanswered(ending: list[str]) -> None:
+    chat = make_chat([*_EN_OPENING, *(("customer", t) for t in ending)], language="en")
+    f = findings(chat)["unanswered_customer"]
+    assert f.status == "pass", f.detail
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        # sarcasm, but with a direct request: needs an answer
+        ["@ShopCo Great job lol. Can you send a new one please?"],
+        # a real question, even after an interjection
+        ["@ShopCo Seriously? When will the replacement arrive?"],
+        # a wish without a question mark, then a question
+        ["@ShopCo Happy holidays to me. Where is my refund?"],
+        # a complaint left standing (no giving up)
+        ["@ShopCo The box is still sitting in the rain.", "@ShopCo #wetparcel"],
+    ],
+)
+def test_questions_beside_sarcasm_still_need_an_answer(ending: list[str]) -> None:
+    chat = make_chat([*_EN_OPENING, *(("customer", t) for t in ending)], language="en")
+    f = findings(chat)["unanswered_customer"]
+    assert f.status == "fail", f.detail
+
+
 # -- polite address ------------------------------------------------------------------------
 
 

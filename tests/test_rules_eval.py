@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from fake_openai import FakeOpenAI
-from test_rules import make_chat
+from test_rules import findings, make_chat
 
 from auditor.errors import ConfigurationError
 from auditor.evaluation.rules_test import run_rules_test
 from auditor.ingest.language import message_language
+from auditor.rubric import rubrics_dir
 from auditor.rules.engine import compile_condition, evaluate
 from auditor.rules.model import Condition
-from auditor.rules.similar import EmbeddingBackend, set_embedding_backend
+from auditor.rules.similar import EmbeddingBackend, EmbeddingUnavailable, set_embedding_backend
 from cli import main
 
 
@@ -121,6 +122,75 @@ def test_embedding_backend_on_a_local_server(monkeypatch: pytest.MonkeyPatch) ->
             set_embedding_backend(None)
 
 
+def test_embedding_server_errors_fall_back_to_ngrams_per_chat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server answering 500 does not stop the run: each chat that met it is audited with
+    n-gram similarity, warned and counted; a chat after the server recovers uses embeddings."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    yaml_text = (rubrics_dir() / "online-chat-zh.yaml").read_text("utf-8")
+    marker = "                threshold: 0.55\n"
+    assert yaml_text.count(marker) == 1
+    rubric = tmp_path / "zh-embed.yaml"
+    rubric.write_text(yaml_text.replace(marker, marker + "                backend: embeddings\n"))
+
+    def chat(chat_id: str, closing: str) -> dict[str, Any]:
+        turns = [("customer", "请问这个保温杯能装开水吗"), ("agent", "您好，可以装的哦")]
+        turns.append(("agent", closing))  # no closing keyword: only 'similar' can find it
+        return {
+            "chat_id": chat_id,
+            "language": "zh",
+            "messages": [
+                {"role": r, "text": t, "ts": f"2026-03-02T09:00:{10 * i:02d}+08:00"}
+                for i, (r, t) in enumerate(turns)
+            ],
+        }
+
+    day = tmp_path / "day.jsonl"
+    lines = [chat("c1", "请问还要帮您看看别的吗，谢谢"), chat("c2", "您看还要了解别的吗，感谢")]
+    day.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    with FakeOpenAI() as server:
+        server.embedding_errors = 1000  # every request fails
+        set_embedding_backend(EmbeddingBackend("fake-embed", base_url=server.url, max_retries=0))
+        try:
+            db = tmp_path / "a.db"
+            args = ["audit", str(day), "--db", str(db), "--rubric", str(rubric), "--json", "-q"]
+            r = CliRunner().invoke(main, args)
+            assert r.exit_code == 0, r.output
+            summary = json.loads(r.output.strip().splitlines()[-1])
+            assert (summary["audited"], summary["embedding_fallbacks"]) == (2, 2)
+            assert len(server.embedding_requests) >= 2  # the server was asked for each chat
+            shown = CliRunner().invoke(main, ["show", "c1", "--db", str(db), "--json"])
+            result = json.loads(shown.output)
+            assert any("embeddings server unavailable (HTTP 500)" in w for w in result["warnings"])
+            closing = next(f for f in result["findings"] if f["check"] == "closing")
+            # the verdict is the offline n-gram one (the shipped rubric's backend)
+            ngram = findings(make_chat([(m["role"], m["text"]) for m in lines[0]["messages"]]))
+            assert closing["status"] == ngram["closing"].status
+
+            server.embedding_errors = 0  # the server recovers: no fallback, no warning
+            r = CliRunner().invoke(main, [*args, "--force"])
+            assert r.exit_code == 0, r.output
+            assert json.loads(r.output.strip().splitlines()[-1])["embedding_fallbacks"] == 0
+        finally:
+            set_embedding_backend(None)
+
+
+def test_embedding_server_refusing_the_key_stops_with_what_to_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with FakeOpenAI() as server:
+        server.embedding_errors, server.embedding_error_status = 1, 401
+        backend = EmbeddingBackend("fake-embed", base_url=server.url, max_retries=0)
+        with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
+            backend.embed(["请问还有什么可以帮您的吗"])
+        server.embedding_errors, server.embedding_error_status = 1, 503
+        with pytest.raises(EmbeddingUnavailable, match="HTTP 503"):
+            backend.embed(["请问还有什么可以帮您的吗"])
+        assert len(backend.embed(["请问还有什么可以帮您的吗"])) == 1  # recovered
+
+
 def test_embedding_backend_needs_a_model_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AUDITOR_EMBEDDINGS_MODEL", raising=False)
     with pytest.raises(ConfigurationError, match="AUDITOR_EMBEDDINGS_MODEL"):
@@ -183,6 +253,50 @@ def test_run_summary_counts_unsupported_languages_and_missing_timestamps(tmp_pat
     assert any("'ja'" in w for w in result["warnings"])
     failed = {f["check"] for f in result["findings"] if f["status"] == "fail"}
     assert not failed & {"greeting", "closing", "forbidden_phrase", "typos", "unanswered_customer"}
+
+
+def test_run_summary_counts_a_repeated_chat_id_once(tmp_path: Path) -> None:
+    """The later occurrence of a chat id replaces the earlier: counted once, as it is now."""
+    ja = {
+        "chat_id": "ja1",
+        "messages": [
+            {"role": "customer", "ts": "2026-03-02T09:00:00Z", "text": "すみません"},
+            {"role": "agent", "ts": "2026-03-02T09:00:10Z", "text": "少々お待ちください"},
+        ],
+    }
+    untimed = {
+        "chat_id": "nots",
+        "messages": [
+            {"role": "customer", "text": "发票开好了吗"},
+            {"role": "agent", "text": "您好，已经开好了"},
+        ],
+    }
+    # "fixed" first arrives in Japanese without times, then again in Chinese with times
+    fixed_before = {
+        "chat_id": "fixed",
+        "messages": [
+            {"role": "customer", "text": "注文はどこですか"},
+            {"role": "agent", "text": "確認いたしますので少々お待ちください"},
+        ],
+    }
+    fixed_after = {
+        "chat_id": "fixed",
+        "messages": [
+            {"role": "customer", "ts": "2026-03-02T09:00:00Z", "text": "我的订单到哪了"},
+            {"role": "agent", "ts": "2026-03-02T09:00:20Z", "text": "您好，我帮您查一下"},
+        ],
+    }
+    lines = [ja, untimed, ja, fixed_before, untimed, fixed_after]
+    path = tmp_path / "day.jsonl"
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    r = CliRunner().invoke(
+        main, ["audit", str(path), "--db", str(tmp_path / "a.db"), "--json", "-q"]
+    )
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output.strip().splitlines()[-1])
+    assert (summary["read"], summary["audited"], summary["duplicates"]) == (6, 3, 3)
+    assert summary["unsupported_language"] == {"ja": 1}  # ja1 once; "fixed" is now Chinese
+    assert summary["no_timestamps"] == 1  # nots once; "fixed" now has times
 
 
 # -- the labelled real chats (skips without ../shared/data) -------------------------------------

@@ -9,13 +9,13 @@ cited message, a human-readable detail and the numbers in ``data``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..models import Chat, Evidence, Finding, Message, Metrics
 from ..rubric import Criterion, Rubric
-from ..rules.engine import ChatView, KeywordsNode, compile_condition
+from ..rules.engine import LEAF_CACHE, ChatView, KeywordsNode, compile_condition
 from ..rules.verdicts import CompiledRule
 from .phrases import PhraseChecks, Verdict, agent_replies, quote_prefix
 from .timing import Gap, Hold, TimingAnalysis, TimingAnalyzer
@@ -299,6 +299,31 @@ class ChatChecker:
             check: CompiledRule(check, rule, compile_condition(rule.condition))
             for check, rule in rubric.rules.items()
         }
+        # which agent messages open a hold, from the rubric's hold rule: the common case (a
+        # phrase list) is one automaton pass per distinct text, remembered; else the rule
+        self._hold_node = self.rules["hold"].node if "hold" in self.rules else None
+        self._opens: Callable[[Message], bool] | None = None
+        node = self._hold_node
+        if (
+            isinstance(node, KeywordsNode)
+            and node.scope is None
+            and node.any is not None
+            and node.all is None
+            and node.none is None
+        ):
+            quick = node.any.contains
+            memo: dict[str, bool] = {}
+
+            def opens(m: Message) -> bool:
+                got = memo.get(m.text)
+                if got is None:
+                    got = quick(m.text)
+                    if len(memo) >= LEAF_CACHE:
+                        memo.clear()
+                    memo[m.text] = got
+                return got
+
+            self._opens = opens
 
     def language_dependent(self, check: str) -> bool:
         rule = self.rules.get(check)
@@ -306,28 +331,19 @@ class ChatChecker:
             return rule.rule.language_dependent
         return check in LANGUAGE_CHECKS
 
-    def run(self, chat: Chat) -> tuple[list[Finding], Metrics]:
+    def run(self, chat: Chat, warnings: list[str] | None = None) -> tuple[list[Finding], Metrics]:
+        """The chat's findings and metrics; ``warnings`` (if given) gets the chat's warnings
+        from the checks (an embeddings server that failed: n-grams were used instead)."""
         view = ChatView(chat)
         covered = chat.language == self.rubric.language
-        hold_rule = self.rules.get("hold") if covered else None
         opens = None
-        if hold_rule is not None:
-            node = hold_rule.node
-            if (
-                isinstance(node, KeywordsNode)
-                and node.scope is None
-                and node.any is not None
-                and node.all is None
-                and node.none is None
-            ):
-                quick = node.any.contains  # the common case: a phrase list, one automaton pass
+        if covered and self._opens is not None:
+            opens = self._opens
+        elif covered and self._hold_node is not None:
+            node = self._hold_node
 
-                def opens(m: Message) -> bool:
-                    return quick(m.text)
-            else:
-
-                def opens(m: Message) -> bool:
-                    return node.eval(view, [m]).holds
+            def opens(m: Message) -> bool:
+                return node.eval(view, [m]).holds
 
         analysis = self.timing.analyze(chat, opens)
         reply_rule = self.rules.get("unanswered_customer")
@@ -356,11 +372,12 @@ class ChatChecker:
 
         done: dict[str, Verdict] = {}
         findings: list[Finding] = []
+        timed = chat.timed
         for c in self.criteria:
             assert c.check is not None  # the rubric validator guarantees it
             result = done.get(c.check)
             if result is None:
-                if not chat.timed and c.check in TIMED_CHECKS:
+                if not timed and c.check in TIMED_CHECKS:
                     result = Verdict("na", "no timestamps: the chat was exported without times")
                 elif not covered and self.language_dependent(c.check):
                     result = Verdict("na", language_na(chat.language, self.rubric.language))
@@ -379,6 +396,8 @@ class ChatChecker:
                     data=result.data,
                 )
             )
+        if warnings is not None:
+            warnings.extend(view.warnings)
         return findings, metrics
 
     def _verdict(
@@ -391,7 +410,7 @@ class ChatChecker:
         view: ChatView,
     ) -> Verdict:
         rule = self.rules.get(check)
-        if rule is not None and rule.rule.kind in ("require", "forbid"):
+        if rule is not None and rule.verdict_rule:
             return rule.verdict(view)
         match check:
             case "first_response":

@@ -27,10 +27,13 @@ from ..checks.phrases import Hit, PhraseMatcher, _any_of
 from ..checks.timing import AckMatcher
 from ..models import Chat, Message
 from .model import Condition, Role, Scope
-from .similar import Match, backend
+from .similar import EMBEDDING_FALLBACK, NGRAM, EmbeddingUnavailable, Match, backend
 
 #: How many message texts each similar-sentence condition remembers its verdict for.
 SIMILAR_CACHE = 50_000
+#: How many message texts each leaf condition (and each ``any`` screen) remembers its
+#: result for: a leaf's result depends on the text alone, and agents repeat their macros.
+LEAF_CACHE = 50_000
 
 #: Placeholder texts some exports put for a picture, sticker or file ("[图片]", "<img …>").
 _ATTACHMENT = re.compile(
@@ -59,12 +62,13 @@ _FALSE = Outcome(False)
 class ChatView:
     """One chat's messages by role (computed on demand) and each message's position."""
 
-    __slots__ = ("chat", "_roles", "_pos")
+    __slots__ = ("chat", "_roles", "_pos", "warnings")
 
     def __init__(self, chat: Chat):
         self.chat = chat
         self._roles: dict[str, list[Message]] = {}
         self._pos: dict[str, int] | None = None
+        self.warnings: list[str] = []  # for the chat's result (an embeddings fallback)
 
     def role(self, role: Role) -> list[Message]:
         got = self._roles.get(role)
@@ -128,14 +132,36 @@ class Node:
 
 
 class _Leaf(Node):
+    """A condition on one message at a time; its result depends on the text alone.
+
+    Results are remembered per text (``LEAF_CACHE``) as plain spans, and the hits rebuilt
+    with the message's id, so a repeated macro is matched once.
+    """
+
+    _memo: dict[str, tuple[tuple[int, int, str, str], ...] | None]
+
     def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        try:
+            memo = self._memo
+        except AttributeError:
+            memo = self._memo = {}
         holds = False
         hits: list[Hit] = []
         for m in messages:
-            ok, found = self.message(m)
-            if ok:
+            text = m.text
+            try:
+                got = memo[text]
+            except KeyError:
+                ok, found = self.message(m)
+                got = tuple((h.start, h.end, h.text, h.rule) for h in found) if ok else None
+                if len(memo) >= LEAF_CACHE:
+                    memo.clear()
+                memo[text] = got
+            if got is not None:
                 holds = True
-                hits.extend(found)
+                if got:
+                    mid = m.id
+                    hits.extend([Hit(mid, s, e, t, r) for s, e, t, r in got])
         return Outcome(holds, hits) if holds else _FALSE
 
     def message(self, m: Message) -> tuple[bool, list[Hit]]:  # pragma: no cover
@@ -203,6 +229,10 @@ class RegexNode(_Leaf):
 
 
 class SimilarNode(_Leaf):
+    """Similar-sentence match; with the embeddings backend, a server failure on a message
+    falls back to the offline n-gram score for it and warns on the chat (``view.warnings``),
+    and the next chat tries the server again."""
+
     def __init__(self, cond: Condition):
         assert cond.similar is not None
         self.scope, self.name = cond.scope, cond.name
@@ -212,14 +242,37 @@ class SimilarNode(_Leaf):
         # message text -> best match: agents repeat their macros, so texts recur a lot
         self._cache: dict[str, Match | None] = {}
 
-    def message(self, m: Message) -> tuple[bool, list[Hit]]:
+    def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        holds = False
+        hits: list[Hit] = []
+        for m in messages:
+            ok, found = self.message(m, view)
+            if ok:
+                holds = True
+                hits.extend(found)
+        return Outcome(holds, hits) if holds else _FALSE
+
+    def message(self, m: Message, view: ChatView | None = None) -> tuple[bool, list[Hit]]:
         try:
             match = self._cache[m.text]
         except KeyError:
-            match = backend(self.backend_name).best(m.text, self.examples, self.threshold)
+            try:
+                match = backend(self.backend_name).best(m.text, self.examples, self.threshold)
+            except EmbeddingUnavailable as e:
+                # this message only: n-grams now, not remembered, the server again next time
+                match = NGRAM.best(m.text, self.examples, self.threshold)
+                if view is not None:
+                    note = f"{EMBEDDING_FALLBACK} ({e}): similar-sentence rules used n-grams"
+                    if note not in view.warnings:
+                        view.warnings.append(note)
+                return self._hit(m, match)
             if len(self._cache) >= SIMILAR_CACHE:
                 self._cache.clear()
             self._cache[m.text] = match
+        return self._hit(m, match)
+
+    @staticmethod
+    def _hit(m: Message, match: Match | None) -> tuple[bool, list[Hit]]:
         if match is None:
             return False, []
         s = match.span
@@ -333,9 +386,16 @@ def _screen(parts: Sequence[Node]) -> Callable[[str], bool] | None:
         rx = re.compile(patterns[0], re.IGNORECASE)
     contains = matcher.contains if matcher else None
     search = rx.search if rx else None
+    memo: dict[str, bool] = {}
 
     def screen(text: str) -> bool:
-        return bool((contains and contains(text)) or (search and search(text)))
+        got = memo.get(text)
+        if got is None:
+            got = bool((contains and contains(text)) or (search and search(text)))
+            if len(memo) >= LEAF_CACHE:
+                memo.clear()
+            memo[text] = got
+        return got
 
     return screen
 
@@ -389,6 +449,21 @@ class AnchorNode(Node):
             if present != self.keep_absent:
                 kept.append(hit)
         return Outcome(bool(kept), kept) if kept else _FALSE
+
+
+def is_local(node: Node) -> bool:
+    """Whether ``node``'s outcome depends on nothing but the texts of the messages it is given
+    (in order): no anchor, no scope below it, no similar-sentence part that may call a server
+    (its fallback warns on the chat). Such an outcome can be remembered by those texts."""
+    if isinstance(node, AnchorNode):
+        return False
+    if isinstance(node, SimilarNode):
+        return node.backend_name == "ngram"
+    if isinstance(node, AllNode | AnyNode):
+        return all(p.scope is None and is_local(p) for p in node.parts)
+    if isinstance(node, NotNode):
+        return node.part.scope is None and is_local(node.part)
+    return isinstance(node, _Leaf)
 
 
 def compile_condition(cond: Condition) -> Node:

@@ -151,6 +151,14 @@ class NgramBackend:
         return best
 
 
+class EmbeddingUnavailable(Exception):
+    """The embeddings server failed for one request: the caller falls back to n-grams."""
+
+
+#: The start of the chat warning when a chat's similar-sentence rules fell back to n-grams.
+EMBEDDING_FALLBACK = "embeddings server unavailable"
+
+
 class EmbeddingBackend:
     """Cosine similarity of embeddings from an OpenAI-compatible ``/v1/embeddings`` endpoint.
 
@@ -169,6 +177,7 @@ class EmbeddingBackend:
         base_url: str | None = None,
         api_key: str | None = None,
         timeout: float = 30.0,
+        max_retries: int = 2,
     ):
         self.model = model or os.environ.get("AUDITOR_EMBEDDINGS_MODEL")
         if not self.model:
@@ -186,6 +195,7 @@ class EmbeddingBackend:
         self._api_key = key  # in memory only, never logged
         self.base_url = base_url
         self.timeout = timeout
+        self.max_retries = max_retries
         self._client: Any = None
         self._cache: dict[str, list[float]] = {}
         self._lock = threading.Lock()
@@ -196,16 +206,39 @@ class EmbeddingBackend:
             import openai
 
             self._client = openai.OpenAI(
-                api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=2
+                api_key=self._api_key,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
             )
         return self._client
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Vectors for ``texts`` (unit length), fetching only the ones not cached."""
+        """Vectors for ``texts`` (unit length), fetching only the ones not cached.
+
+        Raises :class:`EmbeddingUnavailable` when the server fails (after the SDK's two
+        retries: a 5xx, a timeout, a refused connection, rate limits), and
+        :class:`ConfigurationError` when it rejects the key or the model (401/403/404).
+        """
+        import openai
+
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
             if missing:
-                reply = self._get_client().embeddings.create(model=self.model, input=missing)
+                try:
+                    reply = self._get_client().embeddings.create(model=self.model, input=missing)
+                except openai.APIStatusError as e:
+                    self.requests += 1
+                    if e.status_code in (401, 403, 404):
+                        raise ConfigurationError(
+                            f"the embeddings server refused the key or the model {self.model!r} "
+                            f"(HTTP {e.status_code}): check OPENAI_API_KEY, OPENAI_BASE_URL and "
+                            "AUDITOR_EMBEDDINGS_MODEL, or use backend: ngram"
+                        ) from e
+                    raise EmbeddingUnavailable(f"HTTP {e.status_code}") from e
+                except openai.APIError as e:  # connection refused, timeout
+                    self.requests += 1
+                    raise EmbeddingUnavailable(type(e).__name__) from e
                 self.requests += 1
                 for text, item in zip(missing, reply.data, strict=True):
                     vec = list(item.embedding)
@@ -228,7 +261,7 @@ class EmbeddingBackend:
         return best
 
 
-_NGRAM = NgramBackend()
+NGRAM = NgramBackend()
 _embedding: EmbeddingBackend | None = None
 
 
@@ -236,7 +269,7 @@ def backend(name: str) -> SimilarityBackend:
     """The shared backend of that name (the embedding one is created on first use)."""
     global _embedding
     if name == "ngram":
-        return _NGRAM
+        return NGRAM
     if _embedding is None:
         _embedding = EmbeddingBackend()
     return _embedding

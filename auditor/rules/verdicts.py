@@ -17,8 +17,11 @@ from typing import Any
 
 from ..checks.phrases import Hit, Verdict, quote_prefix
 from ..models import Chat, Evidence, Message
-from .engine import ChatView, Node, describe_scope, select
+from .engine import LEAF_CACHE, ChatView, Node, Outcome, describe_scope, is_local, select
 from .model import CheckRule, Scope
+
+#: A remembered outcome: holds, hits as (message position, start, end, text, rule), missing.
+_Remembered = tuple[bool, tuple[tuple[int, int, int, str, str], ...], tuple[str, ...]]
 
 
 class CompiledRule:
@@ -30,7 +33,16 @@ class CompiledRule:
         self.node = node
         self.scope: Scope = node.scope or Scope()
         self.where = describe_scope(node.scope)
-        self.forbid = rule.kind == "forbid"
+        self.kind = rule.kind
+        self.forbid = self.kind == "forbid"
+        self.verdict_rule = self.kind in ("require", "forbid")  # gives a check's verdict
+        # outcomes by the texts of the scope's messages, when nothing else can change them
+        # (agents' first and last messages are mostly macros); hits kept by message position
+        # (only for a bounded scope — first or last N — where texts recur)
+        bounded = self.scope.first is not None or self.scope.last is not None
+        self._memo: dict[tuple[str, ...], _Remembered] | None = (
+            {} if bounded and is_local(node) else None
+        )
 
     def verdict(self, chat: Chat | ChatView) -> Verdict:
         view = chat if isinstance(chat, ChatView) else ChatView(chat)
@@ -38,7 +50,7 @@ class CompiledRule:
         where = self.where
         if not messages:
             return Verdict("na", f"nothing to check: no message in {where}", data={"messages": []})
-        out = self.node.eval(view, messages)
+        out = self._outcome(view, messages)
         data: dict[str, Any] = {
             "messages": [m.id for m in messages],
             "hits": [h.as_dict() for h in out.hits] if out.hits else [],
@@ -61,6 +73,25 @@ class CompiledRule:
         what = " and ".join(missing) if missing else (self.node.name or self.check)
         data["missing"] = missing
         return Verdict("fail", f"{what} not found in {where}", evidence, data)
+
+    def _outcome(self, view: ChatView, messages: list[Message]) -> Outcome:
+        memo = self._memo
+        if memo is None:
+            return self.node.eval(view, messages)
+        key = tuple(m.text for m in messages)
+        got = memo.get(key)
+        if got is None:
+            out = self.node.eval(view, messages)
+            at = {m.id: i for i, m in enumerate(messages)}
+            spans = tuple((at[h.message_id], h.start, h.end, h.text, h.rule) for h in out.hits)
+            got = (out.holds, spans, tuple(out.missing))
+            if len(memo) >= LEAF_CACHE:
+                memo.clear()
+            memo[key] = got
+            return out
+        holds, spans, missing = got
+        hits = [Hit(messages[i].id, s, e, t, r) for i, s, e, t, r in spans]
+        return Outcome(holds, hits, list(missing))
 
     def _evidence(self, view: ChatView, hits: Sequence[Hit]) -> list[Evidence]:
         ctx = self.rule.quote_context

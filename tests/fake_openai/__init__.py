@@ -198,6 +198,9 @@ class FakeOpenAI:
         from .batches import FakeBatches
 
         self.batches = FakeBatches(self)  # /v1/files and /v1/batches (the Batch API)
+        # the next this-many /v1/embeddings requests get an HTTP embedding_error_status reply
+        self.embedding_errors = 0
+        self.embedding_error_status = 500
         app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self._handle, methods=["POST"]),
@@ -267,6 +270,14 @@ class FakeOpenAI:
         with self._lock:
             self.embedding_requests.append(body)
             self.embedding_headers.append(dict(request.headers))
+            failing = self.embedding_errors > 0
+            if failing:
+                self.embedding_errors -= 1
+        if failing:
+            return JSONResponse(
+                {"error": {"message": "internal error", "type": "server_error"}},
+                status_code=self.embedding_error_status,
+            )
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         data = [
             {"object": "embedding", "index": i, "embedding": fake_embedding(t)}
