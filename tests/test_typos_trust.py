@@ -213,3 +213,38 @@ def test_skipped_messages_reach_the_verdict(checker: TypoChecker) -> None:
     verdict = typos_result(checker.check(c), 3, replies)
     assert verdict.data["skipped"] == [{"message_id": "m1", "language": "es"}]
     assert verdict.detail == "0 typos (limit 3); 1 message in es not spell-checked"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "wrong"),
+    [
+        # a shop name and its branch in brackets: not the agent's slip to count
+        ("推荐您去第一家海鲜大咖(回龙观店)", 10, "咖"),
+        ("附近有依皓厨房(中粮祥云店)", 4, "皓"),
+        ("周边有酒店(原康福瑞假日酒店)", 8, "福"),
+        # a name ending (餐厅) five characters on
+        ("附近有马哥孛罗自助餐厅", 5, "孛"),
+    ],
+)
+def test_suspects_in_shop_names_are_only_possible(
+    checker: TypoChecker, text: str, start: int, wrong: str
+) -> None:
+    found = [(t.start, t.text, t.tier) for t in checker.check_text(text)]
+    assert found == [(start, wrong, "possible")]
+
+
+def test_name_rules_leave_ordinary_slips_counted(checker: TypoChecker) -> None:
+    # the same slip outside a name, and a long clause before a bracket, is still counted
+    assert counted(checker, "您可以去海鲜大咖看看") == [("咖", "家")]
+    assert counted(checker, "这个问提我们马上处理(已登记)") == [("提", "题")]
+    assert counted(checker, "(这个问提我们马上处理)") == [("提", "题")]
+
+
+def test_adjacent_suspects_without_a_clear_culprit_are_only_possible(
+    checker: TypoChecker,
+) -> None:
+    # 羡幕: 羡→一 and 幕→慕 score within a point of each other; which one slipped is a guess
+    found = [
+        (t.start, t.text, t.suggestion, t.tier) for t in checker.check_text("我很羡幕您的耐心")
+    ]
+    assert found == [(2, "羡", "一", "possible"), (3, "幕", "慕", "possible")]
