@@ -248,3 +248,34 @@ def test_adjacent_suspects_without_a_clear_culprit_are_only_possible(
         (t.start, t.text, t.suggestion, t.tier) for t in checker.check_text("我很羡幕您的耐心")
     ]
     assert found == [(2, "羡", "一", "possible"), (3, "幕", "慕", "possible")]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "want"),
+    [
+        ("recieve", "receive", 1),  # one adjacent transposition
+        ("adress", "address", 1),
+        ("acomodate", "accommodate", 2),
+        ("teh", "the", 1),
+        ("ca", "abc", 3),  # OSA, not Damerau: no edit of a transposed pair
+        ("abcdef", "xyzxyz", 6),  # beyond the limit: rapidfuzz stops at limit + 1
+    ],
+)
+def test_correction_distance_matches_the_reference(a: str, b: str, want: int) -> None:
+    from rapidfuzz.distance import OSA
+
+    from auditor.typos.en import _osa_distance
+
+    assert _osa_distance(a, b, 2) == want
+    assert OSA.distance(a, b, score_cutoff=2) == min(want, 3)
+
+
+def test_suffix_rules_found_by_ending_in_both_locales() -> None:
+    from auditor.typos.en import hunspell_dict
+
+    us, gb = hunspell_dict("en_US"), hunspell_dict("en_GB")
+    for word in ("cancelled", "apologised", "colours", "customers", "unlocked", "reopening"):
+        assert gb.check(word), word
+    for word in ("canceled", "apologized", "colors", "customers", "unlocked", "reopening"):
+        assert us.check(word), word
+    assert not us.check("apologised") and not gb.check("recieved")
