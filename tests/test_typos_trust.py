@@ -279,3 +279,31 @@ def test_suffix_rules_found_by_ending_in_both_locales() -> None:
     for word in ("canceled", "apologized", "colors", "customers", "unlocked", "reopening"):
         assert us.check(word), word
     assert not us.check("apologised") and not gb.check("recieved")
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "right"),
+    [
+        ("Our Seattle Airpot lounge is open until ten", "Airpot", "Airport"),
+        ("Your Premuim plan renews next month", "Premuim", "Premium"),
+    ],
+)
+def test_capitalised_slip_nobody_writes_is_counted(
+    checker: TypoChecker, text: str, word: str, right: str
+) -> None:
+    assert counted(checker, text) == [(word, right)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks for waiting, Wael will follow up with you",  # a name people bear (written)
+        "Hey Pazcal! Could you send us a DM?",  # after a greeting
+        "We loved spending the day with you, Abbye.",  # addressed, before a full stop
+        "We're unaware of any issues Indur. Did you get through?",
+        "Please contact Siobhan or Aoife at the front desk",
+        "I booked a table at the Resturant near the station",  # a misspelling people write
+    ],
+)
+def test_capitalised_names_are_not_counted(checker: TypoChecker, text: str) -> None:
+    assert counted(checker, text) == []
