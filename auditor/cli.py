@@ -21,6 +21,7 @@ from auditor.commands.batches import batch_audit_options, batches, run_batch_aud
 from auditor.commands.cascade import escalate_option, with_escalation
 from auditor.commands.desk import serve, users
 from auditor.commands.evaluate import eval_command
+from auditor.commands.ingest_options import INPUT_FORMATS, build_ingest_options
 from auditor.commands.options import db_option, grader_options, open_store
 from auditor.commands.report import report
 from auditor.commands.review import agreement, review
@@ -74,17 +75,33 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "jsonl", "csv", "twcs"]),
+    type=click.Choice(INPUT_FORMATS),
     default="auto",
     show_default=True,
-    help="Input format (auto: by content; twcs: Twitter customer-support threads).",
+    help="Input format (auto: by name and content; twcs: Twitter customer-support threads; "
+    "zendesk, intercom, livechat, freshchat: helpdesk API records; xlsx: Excel).",
 )
 @click.option(
+    "--column",
     "--csv-column",
     "csv_columns",
     multiple=True,
     metavar="FIELD=HEADER",
-    help="Map a CSV header to a field, e.g. --csv-column chat_id=会话ID (repeatable).",
+    help="Map a CSV/Excel header to a field, e.g. --column chat_id=会话ID (repeatable).",
+)
+@click.option(
+    "--role-value",
+    "role_values",
+    multiple=True,
+    metavar="WORD=ROLE",
+    help="A CSV/Excel role-column word and its role, e.g. --role-value 小二=agent (repeatable).",
+)
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A saved mapping (YAML: columns, role_values, tz); options given here win.",
 )
 @click.option(
     "--earliest-ts",
@@ -133,6 +150,8 @@ def audit(
     tz: str,
     fmt: str,
     csv_columns: tuple[str, ...],
+    role_values: tuple[str, ...],
+    mapping_path: str | None,
     earliest_ts: str,
     max_message_chars: int,
     concurrency: int | None,
@@ -151,7 +170,7 @@ def audit(
     escalate_model: str | None,
     **grading: Any,
 ) -> None:
-    """Audit chats from JSONL/CSV files (gzip ok; '-' reads stdin).
+    """Audit chats from JSONL/CSV/Excel files or helpdesk exports (gzip ok; '-' reads stdin).
 
     Running the same command again resumes: chats already audited with the same transcript,
     rubric and grader settings are skipped; changed transcripts replace their old result.
@@ -159,7 +178,9 @@ def audit(
     \b
     Examples:
       auditor audit examples/sample-day.jsonl
-      auditor audit day.csv.gz --tz Asia/Shanghai --csv-column chat_id=会话ID --out results.jsonl
+      auditor audit day.csv.gz --tz Asia/Shanghai --column chat_id=会话ID --out results.jsonl
+      auditor audit console-export.xlsx --mapping our-console.yaml
+      auditor audit tickets.jsonl --format zendesk
       auditor audit day.jsonl --grader openai --model gpt-4o-mini --max-cost 5
       auditor audit big-day.jsonl.gz --workers 8
       auditor audit day.jsonl --grader openai --model gpt-4o-mini --estimate
@@ -168,16 +189,16 @@ def audit(
     """
     from auditor.atomic import AtomicFile
     from auditor.commands.options import build_grader
-    from auditor.ingest import IngestOptions, parse_column_mapping
     from auditor.pipeline import run_audit
     from auditor.render import render_summary, summary_progress
     from auditor.workers import default_workers
 
-    mapping = parse_column_mapping(csv_columns)
-    ingest_options = IngestOptions(
+    ingest_options = build_ingest_options(
         tz=tz,
-        format=fmt,  # type: ignore[arg-type]
-        csv_columns=mapping,
+        fmt=fmt,
+        csv_columns=csv_columns,
+        role_values=role_values,
+        mapping_path=mapping_path,
         earliest_ts=earliest_ts,
         max_message_chars=max_message_chars,
     )

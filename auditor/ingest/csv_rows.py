@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -27,6 +27,7 @@ from ..models import Chat, Reject, SourceRef
 from .csv_records import BOM, Broken, ReadFailed, read_records
 from .native import build_chat, truncate
 from .options import CSV_FIELDS, CSV_REQUIRED, IngestOptions
+from .role_values import role_of
 from .sources import read_error_reject
 
 _CHAT_FIELDS = ("agent_id", "customer_id", "channel", "language")
@@ -67,7 +68,7 @@ def read_csv(stream: BinaryIO, name: str, options: IngestOptions) -> Iterator[Ch
         return
     header_line, header = header_item
     header = [_strip_bom(header[0]), *header[1:]] if header else header
-    columns = _resolve_columns(header, options)
+    columns = resolve_columns(header, options)
     if isinstance(columns, str):
         yield Reject(
             source=SourceRef(file=name, line=header_line),
@@ -76,6 +77,16 @@ def read_csv(stream: BinaryIO, name: str, options: IngestOptions) -> Iterator[Ch
         )
         return
 
+    yield from group_rows(rows, columns, name, options)
+
+
+def group_rows(
+    rows: Iterator[tuple[int, list[str]] | Broken | Reject],
+    columns: dict[str, int],
+    name: str,
+    options: IngestOptions,
+) -> Iterator[Chat | Reject]:
+    """Group the data rows after a header into chats (also used for Excel sheets)."""
     header_names = {options.csv_header_for(f).strip().casefold() for f in CSV_FIELDS}
     first_line_of: dict[str, int] = {}  # chat id -> line of its first row (ids only)
     group: _Group | None = None
@@ -107,7 +118,7 @@ def read_csv(stream: BinaryIO, name: str, options: IngestOptions) -> Iterator[Ch
         if row and row[0].startswith(BOM):  # a concatenated file's byte-order mark
             row = [_strip_bom(row[0]), *row[1:]]
         if row and row[0].strip().casefold() in header_names:
-            again = _resolve_columns(row, options)
+            again = resolve_columns(row, options)
             if isinstance(again, dict) and _looks_like_header(row):
                 columns = again  # the header of a concatenated file (`cat a.csv b.csv`)
                 continue
@@ -121,7 +132,7 @@ def read_csv(stream: BinaryIO, name: str, options: IngestOptions) -> Iterator[Ch
                 earlier = first_line_of.setdefault(chat_id, line)
                 if earlier != line:
                     group.earlier_line = earlier
-        _add_row(group, line, row, values, columns)
+        _add_row(group, line, row, values, columns, options.role_values)
     if group is not None:
         yield _finish(group, name, options)
 
@@ -146,7 +157,9 @@ def _looks_like_header(row: list[str]) -> bool:
     return not any(c.strip()[:1].isdigit() for c in row)
 
 
-def _resolve_columns(header: list[str], options: IngestOptions) -> dict[str, int] | str:
+def resolve_columns(
+    header: list[str], options: IngestOptions, what: str = "the CSV header"
+) -> dict[str, int] | str:
     """Field name -> column index, or the reason the header is unusable."""
     exact = {h.strip(): i for i, h in reversed(list(enumerate(header)))}
     folded = {h.strip().casefold(): i for i, h in reversed(list(enumerate(header)))}
@@ -161,14 +174,19 @@ def _resolve_columns(header: list[str], options: IngestOptions) -> dict[str, int
         want = ", ".join(repr(options.csv_header_for(f)) for f in missing)
         found = ", ".join(repr(h) for h in header) or "nothing"
         return (
-            f"the CSV header has no column {want} (found {found}); name the columns "
-            "chat_id, role, ts, text or map them, e.g. --csv-column chat_id=会话ID"
+            f"{what} has no column {want} (found {found}); name the columns "
+            "chat_id, role, ts, text or map them, e.g. --column chat_id=会话ID"
         )
     return columns
 
 
 def _add_row(
-    group: _Group, line: int, row: list[str], values: dict[str, str], columns: dict[str, int]
+    group: _Group,
+    line: int,
+    row: list[str],
+    values: dict[str, str],
+    columns: dict[str, int],
+    role_values: Mapping[str, str],
 ) -> None:
     bad = [f for f, v in values.items() if _BAD_BYTES.search(v)]
     if bad:
@@ -189,6 +207,8 @@ def _add_row(
     for f in _MESSAGE_FIELDS:
         if f in columns:
             message[f] = values[f] if f == "text" else values[f].strip()
+    if "role" in message:
+        message["role"] = role_of(message["role"], role_values)
     group.messages.append(message)
     group.lines.append(line)
 

@@ -14,9 +14,22 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import UsageError
+from .role_values import check_role_values
 
-Format = Literal["auto", "jsonl", "csv", "twcs"]
-FORMATS: tuple[str, ...] = ("auto", "jsonl", "csv", "twcs")
+Format = Literal[
+    "auto", "jsonl", "csv", "twcs", "xlsx", "zendesk", "intercom", "livechat", "freshchat"
+]
+FORMATS: tuple[str, ...] = (
+    "auto",
+    "jsonl",
+    "csv",
+    "twcs",
+    "xlsx",
+    "zendesk",
+    "intercom",
+    "livechat",
+    "freshchat",
+)
 
 #: The CSV columns the reader understands (one message per row). The first four are required.
 CSV_REQUIRED: tuple[str, ...] = ("chat_id", "role", "ts", "text")
@@ -54,6 +67,8 @@ class IngestOptions:
     format: Format = "auto"
     csv_columns: Mapping[str, str] = field(default_factory=dict)
     csv_delimiter: str = ","
+    #: extra role words of a CSV/Excel role column, e.g. ``{"小二": "agent"}`` (see role_values.py)
+    role_values: Mapping[str, str] = field(default_factory=dict)
     #: how much of an offending line a Reject keeps in ``raw``
     max_raw_chars: int = 500
     #: the longest message text audited; a longer one is cut there, with a warning on the chat
@@ -75,6 +90,7 @@ class IngestOptions:
                 f"unknown CSV field(s) in the column mapping: {', '.join(unknown)}; "
                 f"known fields: {', '.join(CSV_FIELDS)}"
             )
+        check_role_values(self.role_values)
         if self.max_message_chars < 1:
             raise UsageError("the message length cap must be at least 1 character")
         _ = self.earliest  # fail early on a bad date
@@ -117,7 +133,7 @@ class IngestOptions:
 def parse_column_mapping(items: Iterable[str]) -> dict[str, str]:
     """Turn CLI values like ``chat_id=会话ID`` into a ``csv_columns`` mapping.
 
-    Meant for a repeatable ``--csv-column FIELD=HEADER`` option; a malformed item is a
+    Meant for a repeatable ``--column FIELD=HEADER`` option (``--csv-column`` is an alias); a malformed item is a
     usage error naming the item.
     """
     mapping: dict[str, str] = {}

@@ -10,6 +10,7 @@ from .jsonl import read_jsonl
 from .native import default_options
 from .options import IngestOptions
 from .sources import READ_ERRORS, check_paths, display_name, open_input, sniff_format
+from .xlsx_source import is_xlsx, read_xlsx_path
 
 
 def read_chats(
@@ -37,6 +38,9 @@ def _read_all(paths: list[str], options: IngestOptions) -> Iterator[Chat | Rejec
 
 def _read_one(path: str, options: IngestOptions) -> Iterator[Chat | Reject]:
     name = display_name(path)
+    if is_xlsx(path, options.format):
+        yield from read_xlsx_path(path, name, options)
+        return
     try:
         with open_input(path) as stream:
             fmt: str = options.format
