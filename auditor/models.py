@@ -87,6 +87,9 @@ class Chat(BaseModel):
     source: SourceRef | None = None
     warnings: list[str] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict)
+    #: internal notes (helpdesk notes, whispers): kept with the transcript, marked as notes, and
+    #: never timed, checked or graded — the customer never saw them
+    notes: list[Message] = Field(default_factory=list)
 
     def message(self, message_id: str) -> Message | None:
         for m in self.messages:
@@ -122,7 +125,7 @@ class Chat(BaseModel):
                 }
                 for m in self.messages
             ],
-        }
+        } | ({"notes": [_message_dict(m) for m in self.notes]} if self.notes else {})
 
     def transcript_json(self) -> bytes:
         """The canonical transcript as JSON bytes (computed once: a chat is not edited after ingest)."""
@@ -142,6 +145,17 @@ class Chat(BaseModel):
         copy.__dict__.pop("_transcript_json", None)
         copy.__dict__.pop("transcript_hash", None)
         return copy
+
+
+def _message_dict(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "role": m.role,
+        "author": m.author,
+        "ts": m.ts.isoformat() if m.ts is not None else None,
+        "text": m.text,
+        "auto": m.auto,
+    }
 
 
 class Reject(BaseModel):

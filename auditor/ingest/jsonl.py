@@ -15,13 +15,19 @@ from ..models import Chat, Reject, SourceRef
 from .native import build_chat, truncate
 from .options import IngestOptions
 from .sources import READ_ERRORS, read_error_reject
+from .helpdesk import detect_vendor, vendor_chat
 from .twcs import is_twcs_thread, twcs_to_native
 
 BOM = b"\xef\xbb\xbf"
 
 
 def read_jsonl(
-    stream: BinaryIO, name: str, options: IngestOptions, *, twcs: str = "auto"
+    stream: BinaryIO,
+    name: str,
+    options: IngestOptions,
+    *,
+    twcs: str = "auto",
+    vendor: str | None = None,
 ) -> Iterator[Chat | Reject]:
     """Yield a Chat or a Reject for every non-blank line of ``stream``.
 
@@ -41,13 +47,19 @@ def read_jsonl(
             yield read_error_reject(name, lineno, e)
             return
         lineno += 1
-        result = parse_line(line, SourceRef(file=name, line=lineno), options, twcs=twcs)
+        source = SourceRef(file=name, line=lineno)
+        result = parse_line(line, source, options, twcs=twcs, vendor=vendor)
         if result is not None:
             yield result
 
 
 def parse_line(
-    line: bytes, source: SourceRef, options: IngestOptions, *, twcs: str = "auto"
+    line: bytes,
+    source: SourceRef,
+    options: IngestOptions,
+    *,
+    twcs: str = "auto",
+    vendor: str | None = None,
 ) -> Chat | Reject | None:
     """One raw line → Chat, Reject, or None for a blank line."""
     offset = 0
@@ -76,6 +88,10 @@ def parse_line(
             reason=f"not valid JSON: {e}",
             raw=truncate(text, options.max_raw_chars),
         )
+    if vendor is not None:  # --format zendesk|intercom|livechat|freshchat
+        return vendor_chat(obj, vendor, source, options, raw=text)
+    if twcs == "auto" and (detected := detect_vendor(obj)) is not None:
+        return vendor_chat(obj, detected, source, options, raw=text)
     if twcs == "always" or (twcs == "auto" and is_twcs_thread(obj)):
         if not isinstance(obj, dict):
             return build_chat(obj, source, options, raw=text)

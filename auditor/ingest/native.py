@@ -26,7 +26,9 @@ from .language import detect_chat_language
 from .options import IngestOptions
 from .timestamps import TimestampError, parse_timestamp
 
-CHAT_KEYS = frozenset({"chat_id", "agent_id", "customer_id", "channel", "language", "messages"})
+CHAT_KEYS = frozenset(
+    {"chat_id", "agent_id", "customer_id", "channel", "language", "messages", "notes"}
+)
 MAX_PROBLEMS = 3
 _ROLE_SET = frozenset(ROLES)
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
@@ -143,35 +145,55 @@ def build_chat(
             for w, at in reversed(no_ts):
                 problems.items.insert(at, f"{w} has no 'ts'")
 
+    notes = _notes(obj.get("notes"), options, problems)
     if messages:
         _check_window(messages, where, options, problems)
     if problems:
         return _reject(source, problems.reason(), chat_id, raw, options, obj)
     assert chat_id is not None  # no problems means the id was valid
 
-    notes = list(warnings)
-    messages = _cap_texts(messages, options.max_message_chars, notes)
+    warned = list(warnings)
+    messages = _cap_texts(messages, options.max_message_chars, warned)
     if no_ts:
-        notes.append(NO_TIMESTAMPS_WARNING)
+        warned.append(NO_TIMESTAMPS_WARNING)
     if naive:
-        notes.append(f"{naive} timestamp(s) had no UTC offset and were read in {options.tz} (--tz)")
+        warned.append(f"{naive} timestamp(s) had no UTC offset and were read in {options.tz} (--tz)")
     messages, moved = sort_messages(messages)
     if moved:
-        notes.append(f"messages were out of time order: sorted by ts ({moved} moved)")
+        warned.append(f"messages were out of time order: sorted by ts ({moved} moved)")
     if language is None:
         language, certain = detect_chat_language(messages)
         if not certain:
-            notes.append("no letters to detect the language from; assumed 'en'")
+            warned.append("no letters to detect the language from; assumed 'en'")
     extra = {k: v for k, v in obj.items() if k not in CHAT_KEYS}
     return Chat(
         chat_id=chat_id,
         messages=messages,
         language=language,
         source=source,
-        warnings=notes,
+        warnings=warned,
         extra=extra,
+        notes=notes,
         **meta,
     )
+
+
+def _notes(value: Any, options: IngestOptions, problems: _Problems) -> list[Message]:
+    """Internal notes (``"notes"``: messages the customer never saw), read like messages."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.add(f"'notes' must be a list, not {_json_type(value)}")
+        return []
+    notes: list[Message] = []
+    for i, n in enumerate(value):
+        parsed = _message(n, i, f"note {i + 1}", options, problems, [])  # ts may be absent
+        if parsed is not None:
+            note = parsed[0]
+            notes.append(note.model_copy(update={"id": f"n{i + 1}"}) if n.get("id") is None else note)
+    if all(n.ts is not None for n in notes):
+        notes.sort(key=_ts)
+    return notes
 
 
 _META_KEYS = ("agent_id", "customer_id", "channel")

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from ..models import Chat, Reject, SourceRef
 from .csv_rows import read_csv
+from .helpdesk import VENDORS, read_json_array, starts_with_array
 from .jsonl import read_jsonl
 from .native import default_options
 from .options import IngestOptions
@@ -44,6 +45,15 @@ def _read_one(path: str, options: IngestOptions) -> Iterator[Chat | Reject]:
     try:
         with open_input(path) as stream:
             fmt: str = options.format
+            vendor = fmt if fmt in VENDORS else None
+            lines_file = path.lower().removesuffix(".gz").endswith((".jsonl", ".ndjson", ".jl"))
+            maybe_array = vendor is not None or (fmt == "auto" and not lines_file)
+            if maybe_array and starts_with_array(stream):
+                yield from read_json_array(stream, name, options, vendor)
+                return
+            if vendor is not None:
+                yield from read_jsonl(stream, name, options, twcs="never", vendor=vendor)
+                return
             if fmt == "auto":
                 fmt = sniff_format(stream, path)
             if fmt == "csv":
