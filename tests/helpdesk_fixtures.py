@@ -37,7 +37,9 @@ def zendesk(
     comments: list[dict[str, Any]] = []
     t = 0
 
-    def comment(author: int, body: str, public: bool = True, channel: str = "web", **kw: Any) -> None:
+    def comment(
+        author: int, body: str, public: bool = True, channel: str = "web", **kw: Any
+    ) -> None:
         nonlocal t
         t += 30
         c = {
@@ -64,7 +66,7 @@ def zendesk(
             comment(
                 1114,
                 "Please unplug it & wait.",
-                html_body="<div class=\"zd-comment\"><p>Please unplug it &amp; wait.</p></div>",
+                html_body='<div class="zd-comment"><p>Please unplug it &amp; wait.</p></div>',
             )
         else:
             comment(1114, f"Reply {i}: please unplug it.")
@@ -225,17 +227,23 @@ def livechat(
     agent = "smith@example.com"
     botid = "4f3a9c1d2b"
     if events:
-        event("filled_form", customer, fields=[{"type": "name", "label": "Name:", "answer": "Jane"}])
+        event(
+            "filled_form", customer, fields=[{"type": "name", "label": "Name:", "answer": "Jane"}]
+        )
     event("message", customer, text="Hello, my parcel is late")
     if bot:
         event(
             "rich_message",
             botid,
             template_id="cards",
-            elements=[{"title": "Track your parcel", "buttons": [{"text": "Track", "type": "url"}]}],
+            elements=[
+                {"title": "Track your parcel", "buttons": [{"text": "Track", "type": "url"}]}
+            ],
         )
     if events:
-        event("system_message", None, text="Smith joined the chat", system_message_type="agent_joined")
+        event(
+            "system_message", None, text="Smith joined the chat", system_message_type="agent_joined"
+        )
     for i in range(exchanges):
         event("message", agent, text=f"Hi! Let me check that for you ({i}).")
         event("message", customer, text=f"thanks {i}")
@@ -253,8 +261,13 @@ def livechat(
     return {
         "id": chat_id,
         "users": [
-            {"id": customer, "name": "Jane", "email": "jane@x.test", "type": "customer",
-             "present": False},
+            {
+                "id": customer,
+                "name": "Jane",
+                "email": "jane@x.test",
+                "type": "customer",
+                "present": False,
+            },
             {"id": agent, "name": "Agent Smith", "email": agent, "type": "agent", "present": False},
             {"id": botid, "name": "ChatBot", "type": "bot", "present": False},
         ],  # fmt: skip
@@ -319,7 +332,9 @@ def freshchat(
         message("agent", agent_id, [{"text": {"content": content}}])
         message("user", user_id, [{"text": {"content": f"ok {i}"}}])
     if note:
-        message("agent", agent_id, [{"text": {"content": "refund pending in finance"}}], kind="private")
+        message(
+            "agent", agent_id, [{"text": {"content": "refund pending in finance"}}], kind="private"
+        )
     if attachment:
         message(
             "user",

@@ -12,10 +12,10 @@ from typing import Any, BinaryIO
 import orjson
 
 from ..models import Chat, Reject, SourceRef
+from .helpdesk import detect_vendor, vendor_chat
 from .native import build_chat, truncate
 from .options import IngestOptions
 from .sources import READ_ERRORS, read_error_reject
-from .helpdesk import detect_vendor, vendor_chat
 from .twcs import is_twcs_thread, twcs_to_native
 
 BOM = b"\xef\xbb\xbf"

@@ -44,14 +44,18 @@ def livechat_to_native(obj: dict[str, Any]) -> dict[str, Any]:
         ident(u.get("id")): u for u in as_list(obj.get("users"), "'users'") if isinstance(u, dict)
     }
     threads = (
-        [obj["thread"]] if isinstance(obj.get("thread"), dict) else as_list(obj.get("threads"), "'threads'")
+        [obj["thread"]]
+        if isinstance(obj.get("thread"), dict)
+        else as_list(obj.get("threads"), "'threads'")
     )
     messages: list[Any] = []
     notes: list[Any] = []
     skipped = 0
     writers: list[str] = []
     for t, thread in enumerate(threads):
-        for i, event in enumerate(as_list(as_dict(thread).get("events"), f"thread {t + 1} 'events'")):
+        for i, event in enumerate(
+            as_list(as_dict(thread).get("events"), f"thread {t + 1} 'events'")
+        ):
             if not isinstance(event, dict):
                 raise RecordError(f"thread {t + 1} event {i + 1} is not an object")
             kind = event.get("type")
@@ -60,9 +64,8 @@ def livechat_to_native(obj: dict[str, Any]) -> dict[str, Any]:
                 continue
             author_id = ident(event.get("author_id"))
             user = users.get(author_id, {})
-            if kind == "system_message":
-                role = "system"
-            else:
+            role: str | None = "system"
+            if kind != "system_message":
                 role = _ROLES.get(str(user.get("type")))
                 if role is None:
                     raise RecordError(
@@ -104,6 +107,10 @@ def _text(event: dict[str, Any]) -> Any:
         for element in event.get("elements") or []:
             element = as_dict(element)
             parts += [str(element[k]) for k in ("title", "subtitle") if element.get(k)]
-            parts += [str(as_dict(b).get("text")) for b in element.get("buttons") or [] if as_dict(b).get("text")]
+            parts += [
+                str(as_dict(b).get("text"))
+                for b in element.get("buttons") or []
+                if as_dict(b).get("text")
+            ]
         return join_text(*parts)
     return body_text(event.get("text"))

@@ -157,7 +157,9 @@ def build_chat(
     if no_ts:
         warned.append(NO_TIMESTAMPS_WARNING)
     if naive:
-        warned.append(f"{naive} timestamp(s) had no UTC offset and were read in {options.tz} (--tz)")
+        warned.append(
+            f"{naive} timestamp(s) had no UTC offset and were read in {options.tz} (--tz)"
+        )
     messages, moved = sort_messages(messages)
     if moved:
         warned.append(f"messages were out of time order: sorted by ts ({moved} moved)")
@@ -190,7 +192,9 @@ def _notes(value: Any, options: IngestOptions, problems: _Problems) -> list[Mess
         parsed = _message(n, i, f"note {i + 1}", options, problems, [])  # ts may be absent
         if parsed is not None:
             note = parsed[0]
-            notes.append(note.model_copy(update={"id": f"n{i + 1}"}) if n.get("id") is None else note)
+            notes.append(
+                note.model_copy(update={"id": f"n{i + 1}"}) if n.get("id") is None else note
+            )
     if all(n.ts is not None for n in notes):
         notes.sort(key=_ts)
     return notes

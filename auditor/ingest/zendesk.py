@@ -67,7 +67,9 @@ def zendesk_to_native(obj: dict[str, Any]) -> dict[str, Any]:
             raise RecordError(f"comment {i + 1} is not an object")
         channel = as_dict(c.get("via")).get("channel")
         author_id = ident(c.get("author_id"))
-        text = body_text(c.get("html_body") or c.get("plain_body") or c.get("body"), c.get("attachments"))
+        text = body_text(
+            c.get("html_body") or c.get("plain_body") or c.get("body"), c.get("attachments")
+        )
         if channel == "chat" and isinstance(text, str) and _STARTED.search(text):
             messages.extend(_transcript(text, users, requester, i))
             continue
@@ -134,8 +136,9 @@ def _transcript(
                 out[-1]["text"] += "\n" + line.strip()
             continue
         clock, half, speaker, said = m.groups()
-        when = datetime.strptime(clock + (f" {half.upper()}" if half else ""),
-                                 "%I:%M:%S %p" if half else "%H:%M:%S")  # fmt: skip
+        when = datetime.strptime(  # noqa: DTZ007 - a clock time; the zone is the header's
+            clock + (f" {half.upper()}" if half else ""), "%I:%M:%S %p" if half else "%H:%M:%S"
+        )
         moment = base.replace(hour=when.hour, minute=when.minute, second=when.second)
         while previous is not None and moment < previous:  # the chat ran past midnight
             moment += timedelta(days=1)
