@@ -26,6 +26,7 @@ from auditor.commands.options import db_option, grader_options, open_store
 from auditor.commands.report import report
 from auditor.commands.review import agreement, review
 from auditor.commands.rules import rules
+from auditor.commands.watch import watch
 from auditor.errors import AuditorError, BudgetExceeded, InputError, UsageError
 from auditor.redact import redact, redact_json
 
@@ -424,6 +425,7 @@ main.add_command(rules)
 main.add_command(users)
 main.add_command(serve)
 main.add_command(batches)
+main.add_command(watch)
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

@@ -752,3 +752,26 @@ def m013_batches(db: Database) -> None:
     for column in ("batch_id", "custom_id"):
         if column not in calls.columns_dict:
             calls.add_column(column, str)
+
+
+def m014_imports(db: Database) -> None:
+    """``auditor watch`` (issue 15): how far each file of a drop folder has been audited.
+
+    ``offset`` is the byte after the last complete line audited (line-oriented files) and
+    ``lines`` the line number there; ``size``/``mtime`` what a whole-file format (CSV,
+    Excel, a JSON array) was last audited at; ``head`` a hash of the first bytes, so a file
+    replaced under the same name is read again from the start.
+    """
+    db.table("watch_files").create(
+        {
+            "path": str,
+            "head": str,
+            "offset": int,
+            "lines": int,
+            "size": int,
+            "mtime": float,
+            "updated_at": str,
+        },
+        pk="path",
+        if_not_exists=True,
+    )

@@ -199,12 +199,17 @@ def run_audit(
     workers: int = 1,
     command: str = "",
     progress: Callable[[RunSummary], None] | None = None,
+    items: Iterable[Chat | Reject] | None = None,
 ) -> RunSummary:
     """Audit every chat of ``inputs`` into ``store``; see the module docstring for resume.
 
     ``workers`` > 1 audits on that many forked processes with the offline grader (see
     auditor/workers.py), once ``POOL_AFTER`` chats have been audited here; a model grader
     ignores it (its event loop already overlaps the waiting: ``concurrency``).
+
+    ``items``, when given, are the chats to audit (already read, e.g. the new lines of a
+    growing file in ``auditor watch``); ``inputs`` then only names their files in the run's
+    provenance.
     """
     return asyncio.run(
         _run_audit(
@@ -221,6 +226,7 @@ def run_audit(
             workers=max(1, workers),
             command=command,
             progress=progress,
+            items=items,
         )
     )
 
@@ -240,6 +246,7 @@ async def _run_audit(
     workers: int,
     command: str,
     progress: Callable[[RunSummary], None] | None,
+    items: Iterable[Chat | Reject] | None = None,
 ) -> RunSummary:
     from collections import deque
 
@@ -448,7 +455,8 @@ async def _run_audit(
     beating = asyncio.create_task(heartbeats())
     status = "completed"
     try:
-        items: Iterable[Chat | Reject] = read_chats(list(inputs), ingest_options)
+        if items is None:
+            items = read_chats(list(inputs), ingest_options)
         for item in items:
             summary.read += 1
             beat()

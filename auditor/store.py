@@ -928,6 +928,26 @@ class Store:
         ).fetchall()
         return {r[0]: loads(r[1]) for r in rows}
 
+    # --- auditor watch: per-file progress (m014_imports) ------------------------------------
+
+    def watch_state(self, path: str) -> dict[str, Any] | None:
+        """How far ``path`` (an absolute path in a watched folder) has been audited."""
+        row = self.db.conn.execute(
+            "SELECT head, offset, lines, size, mtime FROM watch_files WHERE path = ?", (path,)
+        ).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("head", "offset", "lines", "size", "mtime"), row, strict=True))
+
+    def save_watch_state(
+        self, path: str, *, head: str, offset: int, lines: int, size: int, mtime: float
+    ) -> None:
+        """Record progress after the chats up to ``offset`` were saved (one transaction)."""
+        with self.db.conn:
+            self.db.conn.execute(
+                "INSERT OR REPLACE INTO watch_files VALUES (?,?,?,?,?,?,?)",
+                (path, head, offset, lines, size, mtime, now_iso()),
+            )
 
 def _iso(ts: datetime | None) -> str | None:
     """A timestamp as stored; None for a chat exported without timestamps."""

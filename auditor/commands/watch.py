@@ -1,0 +1,104 @@
+"""`auditor watch DIR`: audit a drop folder's files as they land (a thin layer over watching.py)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from .ingest_options import INPUT_FORMATS, build_ingest_options
+from .options import build_grader, db_option, grader_options, open_store
+
+
+@click.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False), metavar="DIR")
+@click.option("--rubric", default="auto", show_default=True, help="Rubric name or YAML path.")
+@db_option
+@click.option("--tz", default="UTC", show_default=True, help="Time zone for naive timestamps.")
+@click.option("--format", "fmt", type=click.Choice(INPUT_FORMATS), default="auto", show_default=True,
+              help="Input format of the files (auto: by name and content).")  # fmt: skip
+@click.option("--column", "--csv-column", "csv_columns", multiple=True, metavar="FIELD=HEADER",
+              help="Map a CSV/Excel header to a field (repeatable).")  # fmt: skip
+@click.option("--role-value", "role_values", multiple=True, metavar="WORD=ROLE",
+              help="A role-column word and its role (repeatable).")  # fmt: skip
+@click.option("--mapping", "mapping_path", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="A saved mapping (YAML: columns, role_values, tz).")  # fmt: skip
+@click.option("--interval", type=click.FloatRange(min=0.05), default=2.0, show_default=True,
+              help="Seconds between looks at the folder.")  # fmt: skip
+@click.option("--once", is_flag=True, help="Audit what is there now, then exit.")
+@grader_options
+@click.option("--concurrency", type=int, default=None, help="Chats graded at once.")
+def watch(
+    folder: str,
+    rubric: str,
+    db_path: str | None,
+    tz: str,
+    fmt: str,
+    csv_columns: tuple[str, ...],
+    role_values: tuple[str, ...],
+    mapping_path: str | None,
+    interval: float,
+    once: bool,
+    concurrency: int | None,
+    **grading: Any,
+) -> None:
+    """Audit each new or grown file in DIR as it lands, until Ctrl-C (or SIGTERM).
+
+    JSON Lines files are audited line by line as they grow (a last line still being
+    written waits until it is complete); CSV, Excel and JSON-array files once they stop
+    changing, and again when they change. Progress per file is stored in the database, so
+    stopping and starting again (even after kill -9) loses nothing and audits nothing twice.
+
+    \b
+    Examples:
+      auditor watch /srv/drop --tz Asia/Shanghai --mapping console.yaml
+      auditor watch exports/ --once
+    """
+    from auditor.pipeline import run_audit
+    from auditor.watching import WatchStatus
+    from auditor.watching import watch as watch_folder
+
+    options = build_ingest_options(
+        tz=tz, fmt=fmt, csv_columns=csv_columns, role_values=role_values, mapping_path=mapping_path
+    )
+    store = open_store(db_path)
+    grader = build_grader(store, concurrency=concurrency, **grading)
+    if concurrency is None:
+        concurrency = 1 if grader.name == "offline" else 8
+    command = " ".join(["auditor", *sys.argv[1:]])
+
+    def audit(paths: list[str], items: list[Any]) -> dict[str, int]:
+        summary = run_audit(paths, store=store, grader=grader, rubric_spec=rubric,
+                            ingest_options=options, concurrency=concurrency, command=command,
+                            items=items)  # fmt: skip
+        return summary.counts()
+
+    tty = sys.stderr.isatty()
+    last = [""]
+
+    def show(status: WatchStatus) -> None:
+        text = status.line()
+        if text != last[0]:
+            last[0] = text
+            click.echo(("\r\x1b[2K" if tty else "") + text, err=True, nl=not tty)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        status = watch_folder(Path(folder), store, options, audit, interval=interval, once=once,
+                              on_status=show)  # fmt: skip
+    except KeyboardInterrupt:
+        click.echo(("\n" if tty else "") + f"Stopped. {last[0]}", err=True)
+        click.echo("What was audited is saved; run the same command to continue.", err=True)
+        return
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if tty:
+        click.echo("", err=True)
+    click.echo(status.line())
