@@ -147,6 +147,11 @@ def render_chat(result: dict[str, Any], transcript: dict[str, Any]) -> None:
         )
         for note in at_message.get(m["id"], []):
             console.print(f"{'':>23}{note}")
+    for n in transcript.get("notes", []):  # helpdesk internal notes: kept, never graded
+        console.print(
+            f"[dim]{n['ts'][11:19]}[/] [magenta]{n['id']:>4} {'note':<12}[/] "
+            f"[dim]{escape(n['text'])} (internal note: not seen by the customer, not graded)[/]"
+        )
     t = Table(title="Findings and grades")
     t.add_column("criterion")
     t.add_column("")

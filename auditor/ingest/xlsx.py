@@ -21,8 +21,9 @@ rejects, with the sheet in the position: ``day.xlsx:Sheet1:12`` is row 12 of she
 Why openpyxl (``read_only``) and not python-calamine: openpyxl is already a dependency (the
 review queue writes ``.xlsx``), its read-only mode streams a sheet row by row in flat memory,
 and it reports the workbook's date system and date-formatted cells; calamine is faster but
-loads whole sheets and would be a second Excel library for the same job. A day of chats
-(a few hundred thousand rows) reads in tens of seconds, far below the grading time.
+loads whole sheets and would be a second Excel library for the same job. Measured
+(``bench/xlsx_read.py``): about 5,600 rows per CPU second, so a 300,000-row day reads in about
+a minute of CPU, small next to auditing it.
 """
 
 from __future__ import annotations
