@@ -169,10 +169,11 @@ class Store:
             )
         try:
             self.db = Database(self.path)
+            # wait for a concurrent writer (e.g. `auditor watch`) before anything else
+            self.db.conn.execute("PRAGMA busy_timeout=10000")
             if self.path != ":memory:":
                 self.db.conn.execute("PRAGMA journal_mode=WAL")
             self.db.conn.execute("PRAGMA synchronous=NORMAL")
-            self.db.conn.execute("PRAGMA busy_timeout=10000")
             migrations.apply(self.db)
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot open the audit database {self.path}: {e}") from e

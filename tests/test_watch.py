@@ -179,6 +179,7 @@ def test_cli_watch_stops_cleanly_on_sigterm_and_sigint(tmp_path: Path) -> None:
     drop.mkdir()
     (drop / "day.jsonl").write_bytes(b"".join(DAY[:3]))
     db = tmp_path / "w.db"
+    Store(db).close()  # created first, so this test's reads never race the schema creation
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for expected, sig in ((3, signal.SIGTERM), (4, signal.SIGINT)):
         proc = subprocess.Popen(
@@ -191,7 +192,11 @@ def test_cli_watch_stops_cleanly_on_sigterm_and_sigint(tmp_path: Path) -> None:
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
-                state = Store(db).watch_state(str(drop / "day.jsonl")) if db.exists() else None
+                state = None
+                if db.exists():  # opened while the watcher writes: waits, never "locked"
+                    reader = Store(db, readonly=True)
+                    state = reader.watch_state(str(drop / "day.jsonl"))
+                    reader.close()
                 if state and state["lines"] == expected:
                     break
                 time.sleep(0.1)
