@@ -149,7 +149,7 @@ def render_chat(result: dict[str, Any], transcript: dict[str, Any]) -> None:
             console.print(f"{'':>23}{note}")
     for n in transcript.get("notes", []):  # helpdesk internal notes: kept, never graded
         console.print(
-            f"[dim]{n['ts'][11:19]}[/] [magenta]{n['id']:>4} {'note':<12}[/] "
+            f"[dim]{n['ts'][11:19] if n.get('ts') else '--:--:--'}[/] [magenta]{n['id']:>4} {'note':<12}[/] "
             f"[dim]{escape(n['text'])} (internal note: not seen by the customer, not graded)[/]"
         )
     t = Table(title="Findings and grades")

@@ -950,6 +950,7 @@ class Store:
                 (path, head, offset, lines, size, mtime, now_iso()),
             )
 
+
 def _iso(ts: datetime | None) -> str | None:
     """A timestamp as stored; None for a chat exported without timestamps."""
     return ts.isoformat() if ts is not None else None
