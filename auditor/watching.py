@@ -28,11 +28,12 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError
 from .ingest import IngestOptions, read_chats
 from .ingest.helpdesk import VENDORS
 from .ingest.jsonl import parse_line
@@ -73,11 +74,11 @@ class _Work:
     """One file's new input found in a pass, and the state to store once it is saved."""
 
     path: Path
-    items: list[Chat | Reject]
+    items: Iterable[Chat | Reject]  # streamed: one chunk's bytes are held, not its chats
     state: dict[str, Any]
 
 
-AuditFn = Callable[[list[str], list[Chat | Reject]], dict[str, int]]
+AuditFn = Callable[[list[str], Iterable[Chat | Reject]], dict[str, int]]
 
 
 def watch_pass(
@@ -104,7 +105,10 @@ def watch_pass(
         if work is None:
             continue
         status.last_file = path.name
-        counts = audit([str(path)], work.items)
+        try:
+            counts = audit([str(path)], work.items)
+        except (InputError, OSError):
+            continue  # the file vanished mid-pass: nothing is recorded, the next pass sees
         store.save_watch_state(str(path), **work.state)
         for key in ("read", "audited", "skipped", "rejected"):
             setattr(status, key, getattr(status, key) + int(counts.get(key, 0)))
@@ -167,7 +171,7 @@ def _line_work(
     if end + 1 < len(chunk):
         status.waiting.append(path.name)
     chunk = chunk[: end + 1]
-    items = list(_parse_lines(chunk, str(path), lines, options))
+    items = _parse_lines(chunk, str(path), lines, options)
     new_offset = offset + len(chunk)
     head = _head(path, min(HEAD_BYTES, new_offset))[0]
     n_lines = lines + chunk.count(b"\n")
@@ -207,8 +211,11 @@ def _whole_work(
     seen[str(path)] = now
     if previous != now:
         return None  # new or still changing: wait one pass for it to settle
-    items = list(read_chats([str(path)], options))
-    head = _head(path)[0]
+    try:
+        items = read_chats([str(path)], options)
+        head = _head(path)[0]
+    except (InputError, OSError):
+        return None
     return _Work(
         path, items, {"head": head, "offset": st.st_size, "lines": 0, "size": st.st_size,
                       "mtime": st.st_mtime},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -71,7 +72,7 @@ def watch(
         concurrency = 1 if grader.name == "offline" else 8
     command = " ".join(["auditor", *sys.argv[1:]])
 
-    def audit(paths: list[str], items: list[Any]) -> dict[str, int]:
+    def audit(paths: list[str], items: Iterable[Any]) -> dict[str, int]:
         summary = run_audit(paths, store=store, grader=grader, rubric_spec=rubric,
                             ingest_options=options, concurrency=concurrency, command=command,
                             items=items)  # fmt: skip
