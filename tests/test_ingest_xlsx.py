@@ -336,3 +336,22 @@ def test_property_read_equals_audited_plus_rejected(
     items = _read(p, earliest_ts="1970-01-01")
     assert len(items) == expected
     assert all(isinstance(i, Chat | Reject) for i in items)
+
+
+def test_a_workbook_on_stdin_is_read(tmp_path: Path) -> None:
+    p = tmp_path / "in.xlsx"
+    _book(
+        [
+            ["chat_id", "role", "ts", "text"],
+            ["c1", "客户", "2026-11-21T10:00:00Z", "在吗"],
+            ["c1", "客服", "2026-11-21T10:00:04Z", "您好，在的"],
+        ]
+    ).save(p)
+    r = CliRunner().invoke(
+        main,
+        ["audit", "-", "--format", "xlsx", "--db", str(tmp_path / "a.db"), "--json"],
+        input=p.read_bytes(),
+    )
+    assert r.exit_code == 0, r.output
+    counts = json.loads(r.output.strip().splitlines()[-1])
+    assert (counts["read"], counts["audited"]) == (1, 1)
