@@ -355,3 +355,10 @@ def test_a_workbook_on_stdin_is_read(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     counts = json.loads(r.output.strip().splitlines()[-1])
     assert (counts["read"], counts["audited"]) == (1, 1)
+
+
+def test_cli_format_choices_are_the_reader_formats() -> None:
+    from auditor.commands.ingest_options import INPUT_FORMATS
+    from auditor.ingest import FORMATS
+
+    assert tuple(INPUT_FORMATS) == FORMATS
