@@ -754,6 +754,7 @@ def m013_batches(db: Database) -> None:
             calls.add_column(column, str)
 
 
+@migrations()
 def m014_imports(db: Database) -> None:
     """``auditor watch`` (issue 15): how far each file of a drop folder has been audited.
 
