@@ -20,6 +20,7 @@ Semantics (rubrics/README.md has examples):
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -116,7 +117,7 @@ def describe_scope(scope: Scope | None) -> str:
     return f"{who} messages"
 
 
-class Node:
+class Node(ABC):
     """A compiled condition."""
 
     scope: Scope | None
@@ -127,8 +128,9 @@ class Node:
             messages = select(view, self.scope)
         return self.eval(view, messages)
 
-    def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def eval(self, view: ChatView, messages: Sequence[Message]) -> Outcome:
+        """Whether the condition holds over ``messages``, with the hits that show it."""
 
 
 class _Leaf(Node):
@@ -164,8 +166,9 @@ class _Leaf(Node):
                     hits.extend([Hit(mid, s, e, t, r) for s, e, t, r in got])
         return Outcome(holds, hits) if holds else _FALSE
 
-    def message(self, m: Message) -> tuple[bool, list[Hit]]:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def message(self, m: Message) -> tuple[bool, list[Hit]]:
+        """Whether the condition holds for one message's text, with its hits."""
 
 
 class KeywordsNode(_Leaf):
