@@ -20,14 +20,13 @@ from typing import IO, Any
 
 import orjson
 
-from . import __version__
 from .checks import ChatChecker, language_na
 from .errors import BudgetExceeded, InputError
 from .grading.base import Grader
 from .grading.injection import detect_injection
 from .ingest import IngestOptions, read_chats
 from .models import Chat, ChatResult, Reject
-from .provenance import git_commit
+from .provenance import run_record
 from .quotas import apply_quotas
 from .review import queue_reasons
 from .rubric import Rubric, RubricSet
@@ -260,15 +259,13 @@ async def _run_audit(
     grader_key = f"{grader.name}:{grader.settings_key()}"
     store.mark_dead_runs()  # runs killed earlier stay `running` no longer
     run_id = store.start_run(
-        {
-            "auditor_version": __version__,
-            "git_commit": git_commit(),
-            "command": command,
-            "rubric": rubric_spec,
-            "grader": grader.name,
-            "model": grader.model,
-            "grader_settings": grader_key,
-            "options": {
+        run_record(
+            command,
+            rubric=rubric_spec,
+            grader=grader.name,
+            model=grader.model,
+            grader_settings=grader_key,
+            options={
                 "force": force,
                 "tz": str(ingest_options.tz),
                 "format": ingest_options.format,
@@ -276,8 +273,8 @@ async def _run_audit(
                 "concurrency": concurrency,
                 "workers": workers if use_pool else 1,
             },
-            "inputs": _input_meta(inputs),
-        }
+            inputs=_input_meta(inputs),
+        )
     )
     if hasattr(grader, "run_id"):  # model graders tag their llm_calls rows with the run
         grader.run_id = run_id

@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from . import __version__
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,3 +32,13 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
+
+
+def run_record(command: str, **fields: Any) -> dict[str, Any]:
+    """A ``runs`` row's provenance: the auditor's version and commit, the command, ``fields``."""
+    return {
+        "auditor_version": __version__,
+        "git_commit": git_commit(),
+        "command": command,
+        **fields,
+    }

@@ -30,13 +30,12 @@ from typing import Any
 
 import orjson
 
-from .. import __version__
 from ..checks import ChatChecker
 from ..errors import GraderError
 from ..ingest import IngestOptions, read_chats
 from ..models import Chat, Grade, Reject
 from ..pipeline import audit_chat, needs_regrade
-from ..provenance import git_commit
+from ..provenance import run_record
 from ..quotas import apply_quotas
 from ..redact import redact
 from ..rubric import Rubric, RubricSet
@@ -209,17 +208,15 @@ class BatchRunner:
         grader = make_replay_grader(settings, base_url=self.base_url, api_key=self.api_key)
         grader_key = f"{grader.name}:{grader.settings_key()}"
         run_id = self.store.start_run(
-            {
-                "auditor_version": __version__,
-                "git_commit": git_commit(),
-                "command": command,
-                "rubric": rubric_spec,
-                "grader": grader.name,
-                "model": grader.model,
-                "grader_settings": grader_key,
-                "options": {"batch": True, "force": force},
-                "inputs": [str(p) for p in inputs],
-            }
+            run_record(
+                command,
+                rubric=rubric_spec,
+                grader=grader.name,
+                model=grader.model,
+                grader_settings=grader_key,
+                options={"batch": True, "force": force},
+                inputs=[str(p) for p in inputs],
+            )
         )
         grader.run_id = run_id
         summary = SubmitSummary(run_id=run_id)
@@ -451,14 +448,12 @@ class BatchRunner:
     def _start_collect_run(self, b: dict[str, Any], command: str) -> str:
         settings = orjson.loads(b["settings"])
         return self.store.start_run(
-            {
-                "auditor_version": __version__,
-                "git_commit": git_commit(),
-                "command": command,
-                "grader": "openai",
-                "model": settings["model"],
-                "options": {"batch_collect": True},
-            }
+            run_record(
+                command,
+                grader="openai",
+                model=settings["model"],
+                options={"batch_collect": True},
+            )
         )
 
     def _collect_one(
