@@ -21,7 +21,7 @@ from auditor.commands.batches import batch_audit_options, batches, run_batch_aud
 from auditor.commands.cascade import escalate_option, with_escalation
 from auditor.commands.desk import serve, users
 from auditor.commands.evaluate import eval_command
-from auditor.commands.ingest_options import INPUT_FORMATS, build_ingest_options
+from auditor.commands.ingest_options import input_options
 from auditor.commands.options import db_option, grader_options, open_store
 from auditor.commands.report import report
 from auditor.commands.review import agreement, review
@@ -67,57 +67,7 @@ def main() -> None:
     default=None,
     help="Also write one JSON result per chat to this JSONL file.",
 )
-@click.option(
-    "--tz",
-    default="UTC",
-    show_default=True,
-    help="Time zone for naive timestamps (e.g. Asia/Shanghai).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(INPUT_FORMATS),
-    default="auto",
-    show_default=True,
-    help="Input format (auto: by name and content; twcs: Twitter customer-support threads; "
-    "zendesk, intercom, livechat, freshchat: helpdesk API records; xlsx: Excel).",
-)
-@click.option(
-    "--column",
-    "--csv-column",
-    "csv_columns",
-    multiple=True,
-    metavar="FIELD=HEADER",
-    help="Map a CSV/Excel header to a field, e.g. --column chat_id=会话ID (repeatable).",
-)
-@click.option(
-    "--role-value",
-    "role_values",
-    multiple=True,
-    metavar="WORD=ROLE",
-    help="A CSV/Excel role-column word and its role, e.g. --role-value 小二=agent (repeatable).",
-)
-@click.option(
-    "--mapping",
-    "mapping_path",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="A saved mapping (YAML: columns, role_values, tz); options given here win.",
-)
-@click.option(
-    "--earliest-ts",
-    default="2000-01-01",
-    show_default=True,
-    metavar="DATE",
-    help="Reject chats with a message time before this day (UTC), or over a day ahead.",
-)
-@click.option(
-    "--max-message-chars",
-    type=click.IntRange(min=1),
-    default=20_000,
-    show_default=True,
-    help="Audit only this many characters of a longer message (with a warning).",
-)
+@input_options
 @grader_options
 @click.option(
     "--concurrency",
@@ -148,13 +98,7 @@ def audit(
     rubric: str,
     db_path: str | None,
     out_path: str | None,
-    tz: str,
-    fmt: str,
-    csv_columns: tuple[str, ...],
-    role_values: tuple[str, ...],
-    mapping_path: str | None,
-    earliest_ts: str,
-    max_message_chars: int,
+    ingest_options: Any,
     concurrency: int | None,
     workers: int | None,
     dictionaries: tuple[str, ...],
@@ -194,15 +138,6 @@ def audit(
     from auditor.render import render_summary, summary_progress
     from auditor.workers import default_workers
 
-    ingest_options = build_ingest_options(
-        tz=tz,
-        fmt=fmt,
-        csv_columns=csv_columns,
-        role_values=role_values,
-        mapping_path=mapping_path,
-        earliest_ts=earliest_ts,
-        max_message_chars=max_message_chars,
-    )
     if batch or estimate or wait or reask_online:
         if escalate_model:
             raise UsageError("--escalate-model does not work with --batch/--estimate yet")

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .ingest_options import INPUT_FORMATS, build_ingest_options
+from .ingest_options import input_options
 from .options import build_grader, db_option, grader_options, open_store
 
 
@@ -19,15 +19,7 @@ from .options import build_grader, db_option, grader_options, open_store
 @click.argument("folder", type=click.Path(exists=True, file_okay=False), metavar="DIR")
 @click.option("--rubric", default="auto", show_default=True, help="Rubric name or YAML path.")
 @db_option
-@click.option("--tz", default="UTC", show_default=True, help="Time zone for naive timestamps.")
-@click.option("--format", "fmt", type=click.Choice(INPUT_FORMATS), default="auto", show_default=True,
-              help="Input format of the files (auto: by name and content).")  # fmt: skip
-@click.option("--column", "--csv-column", "csv_columns", multiple=True, metavar="FIELD=HEADER",
-              help="Map a CSV/Excel header to a field (repeatable).")  # fmt: skip
-@click.option("--role-value", "role_values", multiple=True, metavar="WORD=ROLE",
-              help="A role-column word and its role (repeatable).")  # fmt: skip
-@click.option("--mapping", "mapping_path", type=click.Path(exists=True, dir_okay=False),
-              default=None, help="A saved mapping (YAML: columns, role_values, tz).")  # fmt: skip
+@input_options
 @click.option("--interval", type=click.FloatRange(min=0.05), default=2.0, show_default=True,
               help="Seconds between looks at the folder.")  # fmt: skip
 @click.option("--once", is_flag=True, help="Audit what is there now, then exit.")
@@ -37,11 +29,7 @@ def watch(
     folder: str,
     rubric: str,
     db_path: str | None,
-    tz: str,
-    fmt: str,
-    csv_columns: tuple[str, ...],
-    role_values: tuple[str, ...],
-    mapping_path: str | None,
+    ingest_options: Any,
     interval: float,
     once: bool,
     concurrency: int | None,
@@ -63,9 +51,6 @@ def watch(
     from auditor.watching import WatchStatus
     from auditor.watching import watch as watch_folder
 
-    options = build_ingest_options(
-        tz=tz, fmt=fmt, csv_columns=csv_columns, role_values=role_values, mapping_path=mapping_path
-    )
     store = open_store(db_path)
     grader = build_grader(store, concurrency=concurrency, **grading)
     if concurrency is None:
@@ -74,7 +59,7 @@ def watch(
 
     def audit(paths: list[str], items: Iterable[Any]) -> dict[str, int]:
         summary = run_audit(paths, store=store, grader=grader, rubric_spec=rubric,
-                            ingest_options=options, concurrency=concurrency, command=command,
+                            ingest_options=ingest_options, concurrency=concurrency, command=command,
                             items=items)  # fmt: skip
         return summary.counts()
 
@@ -92,7 +77,7 @@ def watch(
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        status = watch_folder(Path(folder), store, options, audit, interval=interval, once=once,
+        status = watch_folder(Path(folder), store, ingest_options, audit, interval=interval, once=once,
                               on_status=show)  # fmt: skip
     except KeyboardInterrupt:
         click.echo(("\n" if tty else "") + f"Stopped. {last[0]}", err=True)
