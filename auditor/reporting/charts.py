@@ -155,10 +155,10 @@ def score_trend_svg(buckets: Sequence[Bucket], title: str) -> str:
     vol_ticks = nice_ticks(max([b.chats for b in buckets] + [1]))
     vol_top = vol_ticks[-1]
     body: list[str] = []
-    for v in (0, 20, 40, 60, 80, 100):  # left axis: score and pass rate, 0-100
-        y = y0 - plot_h * v / 105
+    for pct in (0, 20, 40, 60, 80, 100):  # left axis: score and pass rate, 0-100
+        y = y0 - plot_h * pct / 105
         body.append(_line(left, y, left + plot_w, y, GRID))
-        body.append(_text(left - 6, y, str(v), anchor="end"))
+        body.append(_text(left - 6, y, str(pct), anchor="end"))
     for v in vol_ticks:  # right axis: chats audited
         y = y0 - plot_h * v / vol_top
         body.append(_text(left + plot_w + 6, y, _tick(v)))
