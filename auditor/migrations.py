@@ -776,3 +776,18 @@ def m014_imports(db: Database) -> None:
         pk="path",
         if_not_exists=True,
     )
+
+
+@migrations()
+def m017_report_rollups(db: Database) -> None:
+    """Common-problem rollups (auditor/problem_rollups.py): per criterion, pattern, chat day,
+    agent and rubric, the chats (``problem_rollups``) and the three lowest-scoring of them
+    (``problem_examples``), kept by the store as it saves each batch, so `auditor report`
+    groups a period's failures without reading each one. Backfilled here from the stored
+    results and failure patterns.
+    """
+    from .problem_rollups import CREATE_SQL, backfill
+
+    for sql in CREATE_SQL:
+        db.execute(sql)
+    backfill(db.conn)

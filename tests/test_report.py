@@ -524,11 +524,12 @@ def test_resaving_a_chat_replaces_its_patterns(tmp_path):
 def test_problem_numbers_match_the_old_report_time_grouping(store):
     """The small database's common problems, pattern by pattern, as the old SQL grouped them."""
     from auditor.reporting import queries as Q
+    from auditor.reporting.problems import problem_groups
 
     old: dict[tuple[str, Any], set[str]] = {}
     for chat, criterion, pattern, _ in _old_report_time_patterns(store):
         old.setdefault((criterion, pattern), set()).add(chat)
-    rows = Q.problem_groups(store, Q.Scope("2026-11-15", "2026-11-21"), examples=3)
+    rows = problem_groups(store, Q.Scope("2026-11-15", "2026-11-21"), examples=3)
     for r in rows:
         if r["pattern"] is not None:
             assert r["chats"] == len(old[r["criterion"], r["pattern"]])

@@ -38,6 +38,7 @@ from .model import (
     TypoStats,
     share,
 )
+from .problems import problem_groups
 
 #: With no --since, the report covers this many days ending on the last day with data.
 DEFAULT_DAYS = 7
@@ -237,7 +238,7 @@ def _problems(
     store: Store, scope: Q.Scope, rubrics: _Rubrics, criteria: list[CriterionStat]
 ) -> list[Problem]:
     top = [c.criterion for c in criteria[:PROBLEM_CRITERIA]]
-    rows = Q.problem_groups(store, scope, examples=EXAMPLES_PER_PATTERN, criteria=top)
+    rows = problem_groups(store, scope, examples=EXAMPLES_PER_PATTERN, criteria=top)
     groups: dict[tuple[str, str | None], Pattern] = {}
     by_criterion: dict[str, list[Pattern]] = defaultdict(list)
     for r in rows:

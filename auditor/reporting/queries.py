@@ -111,7 +111,7 @@ def data_range(store: Store, agent_id: str | None = None) -> Row | None:
     return row if row["last"] is not None else None
 
 
-def _rollup_where(scope: Scope, alias: str) -> tuple[str, list[Any]]:
+def rollup_where(scope: Scope, alias: str) -> tuple[str, list[Any]]:
     """The scope as a WHERE clause on a rollup table (an agent with no id is '' there)."""
     sql = f"{alias}.day BETWEEN ? AND ?"
     params: list[Any] = [scope.since, scope.until]
@@ -123,7 +123,7 @@ def _rollup_where(scope: Scope, alias: str) -> tuple[str, list[Any]]:
 
 def rubrics_in_scope(store: Store, scope: Scope) -> list[Row]:
     """Each rubric used in the period with its stored YAML body and how many chats used it."""
-    where, params = _rollup_where(scope, "d")
+    where, params = rollup_where(scope, "d")
     return store.query(
         f"SELECT c.hash AS hash, COALESCE(b.id, c.hash) AS rubric, c.chats AS chats, "
         f"b.body AS body FROM (SELECT d.rubric_hash AS hash, SUM(d.chats) AS chats "
@@ -140,7 +140,7 @@ def rubrics_in_scope(store: Store, scope: Scope) -> list[Row]:
 
 def daily(store: Store, scope: Scope) -> list[Row]:
     """Per day: chats, passed, score sum, fatal chats, queued for review."""
-    where, params = _rollup_where(scope, "d")
+    where, params = rollup_where(scope, "d")
     return store.query(
         f"SELECT d.day AS day, SUM(d.chats) AS chats, SUM(d.passed) AS passed, "
         f"SUM(d.score_sum) AS score_sum, SUM(d.fatal) AS fatal, SUM(d.queued) AS queued "
@@ -160,7 +160,7 @@ def provisional(store: Store, scope: Scope) -> int:
 
 def agent_daily(store: Store, scope: Scope) -> list[Row]:
     """Per agent and day: the same figures as :func:`daily`."""
-    where, params = _rollup_where(scope, "d")
+    where, params = rollup_where(scope, "d")
     return store.query(
         f"SELECT NULLIF(d.agent_id, '') AS agent_id, d.day AS day, SUM(d.chats) AS chats, "
         f"SUM(d.passed) AS passed, SUM(d.score_sum) AS score_sum, SUM(d.fatal) AS fatal, "
@@ -264,7 +264,7 @@ def criterion_failures(store: Store, scope: Scope) -> list[Row]:
     Per agent because every use sums these rows: the team's figures, each agent's archive
     and the fatal total all come from this one read.
     """
-    where, params = _rollup_where(scope, "c")
+    where, params = rollup_where(scope, "c")
     return store.query(
         f"SELECT NULLIF(c.agent_id, '') AS agent_id, c.criterion AS criterion, "
         f"SUM(c.failed) AS failed, SUM(c.fatal) AS fatal FROM criterion_rollups c "
@@ -316,59 +316,6 @@ def typo_distribution(store: Store, scope: Scope, limits: Mapping[str, Limits]) 
         f"WHERE {where} AND r.typo_count IS NOT NULL GROUP BY r.typo_count ORDER BY r.typo_count",
         [*cte_params, *params],
     )
-
-
-# -------------------------------------------------------------------------- common problems
-
-
-def problem_groups(
-    store: Store, scope: Scope, *, examples: int, criteria: Sequence[str] = ()
-) -> list[Row]:
-    """Failing findings grouped by criterion and pattern, with example chats, in one query.
-
-    The patterns were computed once, when the audit saved each failure (table
-    ``failure_patterns``, see auditor/patterns.py), so this is joins and GROUP BYs only.
-    A pattern seen in only one chat is not a *common* problem: it is folded into the
-    criterion's unnamed group (pattern NULL). Returns the lowest-scoring ``examples`` chats
-    of each group, each row carrying its group's size (``chats``, distinct chats) and the
-    quote that put the chat there. ``criteria`` limits it to those criteria (the report
-    shows only the ones failing most); empty means all.
-    """
-    where, params = scope.where()
-    # ``+p.criterion``: probe the patterns by chat only (one seek per chat, not one per
-    # criterion) and filter the few rows found.
-    only = f"AND +p.criterion IN ({', '.join('?' for _ in criteria)})" if criteria else ""
-    sql = f"""
-        WITH failing AS MATERIALIZED (
-            SELECT p.criterion AS criterion, p.pattern AS pattern, p.quote AS quote,
-                   r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day,
-                   r.score AS score
-            FROM results r CROSS JOIN failure_patterns p
-                 ON p.chat_id = r.chat_id AND p.rubric_name = r.rubric_name
-            WHERE {where} {only}
-        ),
-        named AS (  -- the common patterns: seen in two chats or more
-            SELECT criterion, pattern FROM failing WHERE pattern != ''
-            GROUP BY criterion, pattern HAVING COUNT(DISTINCT chat_id) >= 2
-        ),
-        folded AS (  -- a chat with several one-off typos is one chat of the unnamed group
-            SELECT f.criterion AS criterion, n.pattern AS pat, f.chat_id AS chat_id,
-                   MIN(f.quote) AS quote, f.agent_id AS agent_id, f.day AS day,
-                   MIN(f.score) AS score
-            FROM failing f LEFT JOIN named n ON n.criterion = f.criterion
-                 AND n.pattern = f.pattern
-            GROUP BY f.criterion, n.pattern, f.chat_id
-        ),
-        ranked AS (  -- one sort: both figures use the same window
-            SELECT *, ROW_NUMBER() OVER w AS rn,
-                   COUNT(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-                   AS chats
-            FROM folded WINDOW w AS (PARTITION BY criterion, pat ORDER BY score, chat_id)
-        )
-        SELECT criterion, pat AS pattern, chats, chat_id, agent_id, day, score, quote, rn
-        FROM ranked WHERE rn <= ? ORDER BY criterion, pat, rn
-    """
-    return store.query(sql, [*params, *criteria, examples])
 
 
 # -------------------------------------------------------------------------- best / worst chats
