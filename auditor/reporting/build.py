@@ -17,6 +17,7 @@ import orjson
 from ..errors import InputError, RubricError, UsageError
 from ..rubric import Rubric, TimingSettings, TypoSettings, parse_rubric
 from ..store import Store
+from . import measures as M
 from . import queries as Q
 from .model import (
     AgentArchive,
@@ -195,17 +196,22 @@ def _criteria(rows: Iterable[dict[str, Any]], rubrics: _Rubrics, chats: int) -> 
     return sorted(stats, key=lambda s: (-s.failed, s.criterion))
 
 
-def _histograms(store: Store, scope: Q.Scope, rubrics: _Rubrics) -> list[Histogram]:
+def _histograms(rows: list[tuple[Any, ...]], rubrics: _Rubrics) -> list[Histogram]:
     main = rubrics.main_limits or Q.Limits(30, 120, 3)
     out = []
-    for metric, title, limit, attr in (
-        ("first_response_s", "First response", main.first_response_s, "first_response_s"),
-        ("max_followup_s", "Slowest follow-up reply", main.followup_s, "followup_s"),
+    for metric, column, title, limit, attr in (
+        (
+            "first_response_s",
+            M.FIRST_RESPONSE,
+            "First response",
+            main.first_response_s,
+            "first_response_s",
+        ),
+        ("max_followup_s", M.FOLLOWUP, "Slowest follow-up reply", main.followup_s, "followup_s"),
     ):
         width = limit / BINS_PER_LIMIT
         n_bins = BINS_PER_LIMIT * LIMIT_MULTIPLE + 1
-        h = Q.timing_histogram(store, scope, metric, rubrics.limits, bin_width=width, n_bins=n_bins)
-        median, p90 = Q.quantiles(store, scope, metric, (0.5, 0.9), n=h["timed"])
+        h = M.histogram(rows, column, bin_width=width, n_bins=n_bins)
         out.append(
             Histogram(
                 metric=metric,
@@ -216,21 +222,21 @@ def _histograms(store: Store, scope: Q.Scope, rubrics: _Rubrics) -> list[Histogr
                 counts=h["counts"],
                 timed=h["timed"],
                 over_limit=h["over_limit"],
-                median_s=median,
-                p90_s=p90,
+                median_s=M.quantile(h["values"], 0.5),
+                p90_s=M.quantile(h["values"], 0.9),
             )
         )
     return out
 
 
-def _typos(store: Store, scope: Q.Scope, rubrics: _Rubrics) -> TypoStats:
-    rows = Q.typo_distribution(store, scope, rubrics.limits)
+def _typos(rows: list[tuple[Any, ...]], rubrics: _Rubrics) -> TypoStats:
+    dist = M.typo_distribution(rows)
     return TypoStats(
-        checked=sum(r["chats"] for r in rows),
-        total_typos=sum(r["typos"] * r["chats"] for r in rows),
+        checked=sum(r["chats"] for r in dist),
+        total_typos=sum(r["typos"] * r["chats"] for r in dist),
         limit=rubrics.main_limits.max_typos if rubrics.main_limits else None,
-        over_limit=sum(r["over_limit"] for r in rows),
-        distribution=[(r["typos"], r["chats"]) for r in rows],
+        over_limit=sum(r["over_limit"] for r in dist),
+        distribution=[(r["typos"], r["chats"]) for r in dist],
     )
 
 
@@ -452,6 +458,7 @@ def _build(store: Store, since: date | None, until: date | None, agent_id: str |
     fatal_total = sum(r["fatal"] or 0 for r in mine)
     fatal_rows = Q.fatal_failures(store, scope, limit=FATAL_LISTED)
     review, columns = _reviews(store, scope, rubrics, total.queued)
+    measures = Q.chat_measures(store, scope, rubrics.limits)
     return Report(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         db=store.path,
@@ -460,7 +467,7 @@ def _build(store: Store, since: date | None, until: date | None, agent_id: str |
         previous=previous if previous.chats else None,
         days=days,
         weeks=_weeks(days) if period.days > WEEKLY_AFTER_DAYS else None,
-        timing=_histograms(store, scope, rubrics),
+        timing=_histograms(measures, rubrics),
         criteria=criteria,
         fatal_total=fatal_total,
         fatal=[
@@ -474,7 +481,7 @@ def _build(store: Store, since: date | None, until: date | None, agent_id: str |
             )
             for r in fatal_rows
         ],
-        typos=_typos(store, scope, rubrics),
+        typos=_typos(measures, rubrics),
         review=review,
         provisional=Q.provisional(store, scope),
         problems=_problems(store, scope, rubrics, criteria),

@@ -12,8 +12,7 @@ rows (dicts); :mod:`auditor.reporting.build` turns them into the report model.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -171,67 +170,28 @@ def agent_daily(store: Store, scope: Scope) -> list[Row]:
     )
 
 
-# -------------------------------------------------------------------------- response times
+# -------------------------------------------------------------------------- response times, typos
 
 
-def timing_histogram(
-    store: Store,
-    scope: Scope,
-    column: str,
-    limits: Mapping[str, Limits],
-    *,
-    bin_width: float,
-    n_bins: int,
-) -> Row:
-    """Histogram of a response-time column and how many chats exceed their rubric's limit.
+def chat_measures(
+    store: Store, scope: Scope, limits: Mapping[str, Limits]
+) -> list[tuple[Any, ...]]:
+    """Per chat of the scope: first response time, whether it is over its rubric's limit,
+    the slowest follow-up and whether it is over, the typo count and whether it is over.
 
-    ``column`` is ``first_response_s`` or ``max_followup_s``; bins are ``[k*w, (k+1)*w)``
-    with the last bin ``n_bins - 1`` collecting everything at or beyond it. Chats where the
-    time is unknown (nobody replied, no follow-up turn) are not timed and not counted.
+    One read of the covering index ``idx_results_report`` for the response-time histograms,
+    their quantiles and the typo distribution (:mod:`.measures` sums them): one pass and a
+    sort in Python cost less than SQLite's GROUP BY and ``ORDER BY ... OFFSET`` sorters,
+    one per figure. A flag is NULL where the time is unknown or the rubric sets no limit.
     """
-    limit_col = {"first_response_s": "fr", "max_followup_s": "fu"}[column]
     where, params = scope.where()
     cte, cte_params = _limits_cte(limits)
-    # One scan: each bin's chats and how many of them are over their rubric's limit.
-    bins = store.query(
-        f"WITH {cte} SELECT MIN(CAST(r.{column} / ? AS INTEGER), ?) AS bin, COUNT(*) AS chats, "
-        f"COALESCE(SUM(lim.{limit_col} IS NOT NULL AND r.{column} > lim.{limit_col}), 0) "
-        f"AS over_limit FROM results r LEFT JOIN lim ON lim.h = r.rubric_hash "
-        f"WHERE {where} AND r.{column} IS NOT NULL GROUP BY bin ORDER BY bin",
-        [*cte_params, bin_width, n_bins - 1, *params],
-    )
-    counts = [0] * n_bins
-    for b in bins:
-        counts[int(b["bin"])] = b["chats"]
-    return {
-        "counts": counts,
-        "timed": sum(b["chats"] for b in bins),
-        "over_limit": sum(b["over_limit"] for b in bins),
-    }
-
-
-def quantiles(
-    store: Store, scope: Scope, column: str, qs: Sequence[float], *, n: int
-) -> list[float | None]:
-    """Nearest-rank quantiles of a response-time column over its ``n`` timed chats.
-
-    Each is one ``ORDER BY ... LIMIT 1 OFFSET`` from the nearer end, so SQLite keeps only
-    the rows up to that rank in its sorter instead of numbering every chat.
-    """
-    if n == 0:
-        return [None for _ in qs]
-    where, params = scope.where()
-    out: list[float | None] = []
-    for q in qs:
-        k = max(1, min(n, math.ceil(q * n - 1e-9)))  # 1-based rank, ascending
-        order, offset = ("ASC", k - 1) if k <= n - k + 1 else ("DESC", n - k)
-        rows = store.query(
-            f"SELECT r.{column} AS v FROM results r WHERE {where} AND r.{column} IS NOT NULL "
-            f"ORDER BY r.{column} {order} LIMIT 1 OFFSET ?",
-            [*params, offset],
-        )
-        out.append(rows[0]["v"] if rows else None)
-    return out
+    return store.db.conn.execute(
+        f"WITH {cte} SELECT r.first_response_s, r.first_response_s > lim.fr, "
+        f"r.max_followup_s, r.max_followup_s > lim.fu, r.typo_count, r.typo_count > lim.mt "
+        f"FROM results r LEFT JOIN lim ON lim.h = r.rubric_hash WHERE {where}",
+        [*cte_params, *params],
+    ).fetchall()
 
 
 # -------------------------------------------------------------------------- failing criteria
@@ -300,22 +260,6 @@ def fatal_failures(store: Store, scope: Scope, *, limit: int) -> list[Row]:
         )
     rows.sort(key=lambda r: (r["started_at"] or "", r["chat_id"]), reverse=True)
     return rows[:limit]
-
-
-# -------------------------------------------------------------------------- typos
-
-
-def typo_distribution(store: Store, scope: Scope, limits: Mapping[str, Limits]) -> list[Row]:
-    """Chats per typo count, with how many of them exceed their rubric's typo limit."""
-    where, params = scope.where()
-    cte, cte_params = _limits_cte(limits)
-    return store.query(
-        f"WITH {cte} SELECT r.typo_count AS typos, COUNT(*) AS chats, "
-        f"COALESCE(SUM(lim.mt IS NOT NULL AND r.typo_count > lim.mt), 0) AS over_limit "
-        f"FROM results r LEFT JOIN lim ON lim.h = r.rubric_hash "
-        f"WHERE {where} AND r.typo_count IS NOT NULL GROUP BY r.typo_count ORDER BY r.typo_count",
-        [*cte_params, *params],
-    )
 
 
 # -------------------------------------------------------------------------- best / worst chats
