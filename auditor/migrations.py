@@ -780,14 +780,13 @@ def m014_imports(db: Database) -> None:
 
 @migrations()
 def m017_report_rollups(db: Database) -> None:
-    """Common-problem rollups (auditor/problem_rollups.py): per criterion, pattern, chat day,
-    agent and rubric, the chats (``problem_rollups``) and the three lowest-scoring of them
-    (``problem_examples``), kept by the store as it saves each batch, so `auditor report`
-    groups a period's failures without reading each one. Backfilled here from the stored
-    results and failure patterns.
+    """The report's rollups kept at audit time (auditor/report_rollups.py): per criterion,
+    pattern, chat day, agent and rubric, the chats and the three lowest-scoring of them
+    (``problem_rollups``, ``problem_examples``; chats stored under several rubrics in
+    ``problem_shared_chats``), and per day and agent the three best and worst results
+    (``agent_day_extremes``), so `auditor report` groups a period's failures and ranks its
+    chats without reading each one. Backfilled here from the stored rows.
     """
-    from .problem_rollups import CREATE_SQL, backfill
+    from .report_rollups import create_and_backfill
 
-    for sql in CREATE_SQL:
-        db.execute(sql)
-    backfill(db.conn)
+    create_and_backfill(db.conn)

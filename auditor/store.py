@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
-from . import problem_rollups
+from . import report_rollups
 from .errors import StoreError
 from .fulltext import match_query, searchable_text
 from .migrations import migrations
@@ -296,7 +296,7 @@ class Store:
     def drop_result(self, chat_id: str, rubric_name: str) -> None:
         """Remove a chat's result under one rubric (a repeat of the chat went to another)."""
         days, criteria = removal_deltas(self._old_results([(chat_id, rubric_name)]))
-        old_problems = problem_rollups.before_save(self.db.conn, [(chat_id, rubric_name)])
+        before = report_rollups.before_save(self.db.conn, [(chat_id, rubric_name)])
         with self.db.conn:
             self._apply_rollups(days, criteria)
             for table in ("results", "findings", "grades", "failure_patterns", "review_queue"):
@@ -304,7 +304,7 @@ class Store:
                     f"DELETE FROM {table} WHERE chat_id = ? AND rubric_name = ?",
                     (chat_id, rubric_name),
                 )
-            problem_rollups.after_save(self.db.conn, {}, old_problems)
+            report_rollups.after_save(self.db.conn, [], before)
 
     # ---------------------------------------------------------------- the hot path
     def save_batch(
@@ -349,7 +349,7 @@ class Store:
         queue_rows, queue_drops = self._review_queue_changes(run_id, audited, now)
         day_delta, criterion_delta = batch_deltas(audited, self._old_results(keys))
         conn = self.db.conn
-        old_problems = problem_rollups.before_save(conn, keys)
+        before = report_rollups.before_save(conn, keys)
         with conn:  # one transaction
             self._apply_rollups(day_delta, criterion_delta)
             for transcript_hash, header, messages in (a.transcript for a in audited):
@@ -408,8 +408,8 @@ class Store:
                 f"VALUES ({','.join('?' * len(self._QUEUE_COLUMNS))})",
                 queue_rows,
             )
-            # the common-problem rollups, once the batch's rows are in (m017)
-            problem_rollups.after_save(conn, problem_rollups.new_cells(audited), old_problems)
+            # the report's rollups of m017, once the batch's rows are in
+            report_rollups.after_save(conn, audited, before)
 
     def _old_results(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], OldResult]:
         """What the stored results about to be replaced contribute to the rollups."""

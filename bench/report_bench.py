@@ -30,7 +30,7 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from auditor import problem_rollups  # noqa: E402
+from auditor import report_rollups  # noqa: E402
 from auditor.migrations import backfill_rollups  # noqa: E402
 from auditor.patterns import Failure, pattern_rows  # noqa: E402
 from auditor.rubric import load_rubric  # noqa: E402
@@ -246,14 +246,19 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
             _with_seq([g[:-1] for g in grades]),  # the store keeps no run_id per grade
         )
         conn.executemany("INSERT INTO failure_patterns VALUES (?,?,?,?,?,?)", patterns)
-        # the rollups an audit keeps as it saves (m011 per day, m017 common problems),
+        # the rollups an audit keeps as it saves (m011 per day, m017 common problems and best/worst chats),
         # computed once here
         conn.execute("DELETE FROM day_rollups")
         conn.execute("DELETE FROM criterion_rollups")
         backfill_rollups(store.db)
-        for table in ("problem_rollups", "problem_examples", "problem_shared_chats"):
-            conn.execute(f"DELETE FROM {table}")
-        problem_rollups.backfill(conn)
+        for table in (
+            "problem_rollups",
+            "problem_examples",
+            "problem_shared_chats",
+            "agent_day_extremes",
+        ):
+            conn.execute(f"DROP TABLE {table}")
+        report_rollups.create_and_backfill(conn)
     store.close()
 
 

@@ -57,3 +57,58 @@ def problem_groups(
         FROM ranked WHERE rn <= ? ORDER BY criterion, pat, rn
     """
     return store.query(sql, [*params, *criteria, examples])
+
+
+def extreme_chats(store: Store, scope: Scope, *, per_agent: int) -> list[Row]:
+    """Each agent's ``per_agent`` best and worst chats by score (ties: earlier chat first).
+
+    Ranking every chat twice (best first, worst first) is two sorts of the whole period.
+    Instead the chats are counted per agent and score, which tells for each score how many
+    of the agent's chats are better (``better``) and worse (``worse``); only chats at a
+    score with fewer than ``per_agent`` better or worse chats can be kept, and among those
+    one sort by (score, start) gives each chat's place among its ties, ``k``: its best
+    rank is ``better + k`` and its worst rank ``worse + k``. The failed-criteria list is
+    read only for the few chats kept.
+    """
+    where, params = scope.where()
+    # A NULL agent is a group too: x'00' (a blob) never equals a text agent id.
+    agent_key = "COALESCE(r.agent_id, x'00')"
+    return store.query(
+        f"""
+        WITH per_score AS (
+            SELECT {agent_key} AS agent_key, r.score AS score, COUNT(*) AS n
+            FROM results r WHERE {where} GROUP BY 1, 2
+        ),
+        around AS (
+            SELECT * FROM (
+                SELECT agent_key, score,
+                       COALESCE(SUM(n) OVER (PARTITION BY agent_key ORDER BY score DESC
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS better,
+                       COALESCE(SUM(n) OVER (PARTITION BY agent_key ORDER BY score ASC
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS worse
+                FROM per_score)
+            WHERE better < ? OR worse < ?
+        ),
+        tied AS (
+            SELECT * FROM (
+                SELECT {agent_key} AS agent_key, r.agent_id AS agent_id, r.chat_id AS chat_id,
+                       r.rubric_name AS rubric_name, r.day AS day, r.score AS score,
+                       r.passed AS passed,
+                       ROW_NUMBER() OVER (PARTITION BY {agent_key}, r.score
+                                          ORDER BY r.started_at, r.chat_id) AS k
+                FROM results r
+                WHERE {where} AND ({agent_key}, r.score) IN (SELECT agent_key, score FROM around))
+            WHERE k <= ?
+        ),
+        kept AS (
+            SELECT t.agent_id, t.chat_id, t.rubric_name, t.day, t.score, t.passed,
+                   a.better + t.k AS best_rank, a.worse + t.k AS worst_rank
+            FROM tied t JOIN around a ON a.agent_key = t.agent_key AND a.score = t.score
+            WHERE a.better + t.k <= ? OR a.worse + t.k <= ?
+        )
+        SELECT k.*, f.failed_criteria AS failed_criteria
+        FROM kept k JOIN results f ON f.chat_id = k.chat_id AND f.rubric_name = k.rubric_name
+        ORDER BY k.agent_id, k.best_rank
+        """,
+        [*params, per_agent, per_agent, *params, per_agent, per_agent, per_agent],
+    )

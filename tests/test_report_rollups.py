@@ -1,6 +1,7 @@
-"""The common-problem rollups (m017, auditor/problem_rollups.py) give the report exactly the
-numbers and examples the old grouping over every stored failure gave, through resumed runs,
-duplicates and re-audits; and what the audit keeps equals what a backfill recomputes."""
+"""The report's rollups (m017: auditor/problem_rollups.py, auditor/extreme_rollups.py) give
+the report exactly the common problems, examples and best/worst chats the old queries over
+every stored row gave, through resumed runs, duplicates and re-audits; and what the audit
+keeps equals what a backfill recomputes."""
 
 from __future__ import annotations
 
@@ -9,17 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from report_reference import problem_groups as reference_groups  # tests/ is on sys.path
+from report_reference import extreme_chats as reference_extremes  # tests/ is on sys.path
+from report_reference import problem_groups as reference_groups
 from sqlite_utils import Database
 
 from auditor.reporting.problems import problem_groups
-from auditor.reporting.queries import Scope
+from auditor.reporting.queries import Scope, extreme_chats
 from auditor.store import Store
 from cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "sample-day.jsonl"
-TABLES = ("problem_rollups", "problem_examples", "problem_shared_chats")
+TABLES = ("problem_rollups", "problem_examples", "problem_shared_chats", "agent_day_extremes")
 
 
 def _audit(db: Path, src: Path, *extra: str) -> None:
@@ -60,6 +62,24 @@ def _rows(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return sorted((tuple(r[k] for k in keys) for r in rows), key=lambda t: tuple(str(v) for v in t))
 
 
+def _ranked(rows: list[dict[str, Any]], n: int) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Each agent's best and worst chats by rank."""
+    out = {}
+    for r in rows:
+        for side in ("best", "worst"):
+            rank = r[f"{side}_rank"]
+            if rank is not None and rank <= n:
+                out[(r["agent_id"], side, rank)] = (
+                    r["chat_id"],
+                    r["rubric_name"],
+                    r["day"],
+                    r["score"],
+                    r["passed"],
+                    r["failed_criteria"],
+                )
+    return out
+
+
 def _check(db: Path, tmp_path: Path) -> int:
     """Rollups equal their backfill; the report's groups equal the reference for the whole
     period, each agent and each day. Returns how many group rows were compared."""
@@ -77,6 +97,10 @@ def _check(db: Path, tmp_path: Path) -> int:
             old = _rows(reference_groups(store, scope, examples=examples))
             assert new == old, scope
             compared += len(new)
+            kept = _ranked(extreme_chats(store, scope, per_agent=examples), examples)
+            ranked = _ranked(reference_extremes(store, scope, per_agent=examples), examples)
+            assert kept == ranked, scope
+            compared += len(kept)
     store.close()
     return compared
 

@@ -349,13 +349,13 @@ def _agents(
     fails: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in failures:
         fails[r["agent_id"] or NO_AGENT][r["criterion"]] += r["failed"]
-    best: dict[str, list[ChatRef]] = defaultdict(list)
+    best: dict[str, list[tuple[int, ChatRef]]] = defaultdict(list)
     worst: dict[str, list[tuple[int, ChatRef]]] = defaultdict(list)
     for r in Q.extreme_chats(store, scope, per_agent=EXTREME_CHATS):
         agent = r["agent_id"] or NO_AGENT
-        if r["best_rank"] <= EXTREME_CHATS:
-            best[agent].append(_chat_ref(r))
-        if r["worst_rank"] <= EXTREME_CHATS:
+        if r["best_rank"] is not None and r["best_rank"] <= EXTREME_CHATS:
+            best[agent].append((r["best_rank"], _chat_ref(r)))
+        if r["worst_rank"] is not None and r["worst_rank"] <= EXTREME_CHATS:
             worst[agent].append((r["worst_rank"], _chat_ref(r)))
     reviews: dict[str, list[ReviewItem]] = defaultdict(list)
     review_totals: dict[str, int] = {}
@@ -397,7 +397,7 @@ def _agents(
                 days=days,
                 weeks=_weeks(days) if period.days > WEEKLY_AFTER_DAYS else None,
                 worst=crit[:WORST_CRITERIA],
-                best_chats=best[agent],
+                best_chats=[ref for _, ref in sorted(best[agent], key=lambda t: t[0])],
                 worst_chats=[ref for _, ref in sorted(worst[agent], key=lambda t: t[0])],
                 reviews=reviews[agent] if review_columns is not None else None,
                 reviews_total=review_totals.get(agent, 0),

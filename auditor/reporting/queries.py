@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ..extreme_rollups import best_key, worst_key
 from ..store import Store
 
 Row = dict[str, Any]
@@ -268,56 +269,48 @@ def fatal_failures(store: Store, scope: Scope, *, limit: int) -> list[Row]:
 def extreme_chats(store: Store, scope: Scope, *, per_agent: int) -> list[Row]:
     """Each agent's ``per_agent`` best and worst chats by score (ties: earlier chat first).
 
-    Ranking every chat twice (best first, worst first) is two sorts of the whole period.
-    Instead the chats are counted per agent and score, which tells for each score how many
-    of the agent's chats are better (``better``) and worse (``worse``); only chats at a
-    score with fewer than ``per_agent`` better or worse chats can be kept, and among those
-    one sort by (score, start) gives each chat's place among its ties, ``k``: its best
-    rank is ``better + k`` and its worst rank ``worse + k``. The failed-criteria list is
-    read only for the few chats kept.
+    From ``agent_day_extremes`` (kept at audit time, auditor/extreme_rollups.py): each day's
+    best and worst three per agent, so the period's are among a few rows per agent and day
+    instead of a ranking of every chat. ``best_rank``/``worst_rank`` are 1-based, None where
+    the chat is not among that side's ``per_agent``; the failed-criteria list is read only
+    for the chats kept.
     """
-    where, params = scope.where()
-    # A NULL agent is a group too: x'00' (a blob) never equals a text agent id.
-    agent_key = "COALESCE(r.agent_id, x'00')"
-    return store.query(
-        f"""
-        WITH per_score AS (
-            SELECT {agent_key} AS agent_key, r.score AS score, COUNT(*) AS n
-            FROM results r WHERE {where} GROUP BY 1, 2
-        ),
-        around AS (
-            SELECT * FROM (
-                SELECT agent_key, score,
-                       COALESCE(SUM(n) OVER (PARTITION BY agent_key ORDER BY score DESC
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS better,
-                       COALESCE(SUM(n) OVER (PARTITION BY agent_key ORDER BY score ASC
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS worse
-                FROM per_score)
-            WHERE better < ? OR worse < ?
-        ),
-        tied AS (
-            SELECT * FROM (
-                SELECT {agent_key} AS agent_key, r.agent_id AS agent_id, r.chat_id AS chat_id,
-                       r.rubric_name AS rubric_name, r.day AS day, r.score AS score,
-                       r.passed AS passed,
-                       ROW_NUMBER() OVER (PARTITION BY {agent_key}, r.score
-                                          ORDER BY r.started_at, r.chat_id) AS k
-                FROM results r
-                WHERE {where} AND ({agent_key}, r.score) IN (SELECT agent_key, score FROM around))
-            WHERE k <= ?
-        ),
-        kept AS (
-            SELECT t.agent_id, t.chat_id, t.rubric_name, t.day, t.score, t.passed,
-                   a.better + t.k AS best_rank, a.worse + t.k AS worst_rank
-            FROM tied t JOIN around a ON a.agent_key = t.agent_key AND a.score = t.score
-            WHERE a.better + t.k <= ? OR a.worse + t.k <= ?
-        )
-        SELECT k.*, f.failed_criteria AS failed_criteria
-        FROM kept k JOIN results f ON f.chat_id = k.chat_id AND f.rubric_name = k.rubric_name
-        ORDER BY k.agent_id, k.best_rank
-        """,
-        [*params, per_agent, per_agent, *params, per_agent, per_agent, per_agent],
-    )
+    where, params = rollup_where(scope, "x")
+    sides: dict[tuple[Any, str], list[tuple[Any, ...]]] = {}
+    for agent, side, score, started, chat_id, rubric_name, day in store.db.conn.execute(
+        "SELECT x.agent_id, x.side, x.score, x.started_at, x.chat_id, x.rubric_name, x.day "
+        f"FROM agent_day_extremes x WHERE {where}",
+        params,
+    ):
+        sides.setdefault((agent, side), []).append((score, started, chat_id, rubric_name, day))
+    ranks: dict[tuple[Any, str, str], dict[str, Any]] = {}
+    for (agent, side), entries in sides.items():
+        key = best_key if side == "best" else worst_key
+        for rank, (score, _, chat_id, rubric_name, day) in enumerate(
+            sorted(entries, key=lambda e: key(e[:4]))[:per_agent], start=1
+        ):
+            row = ranks.setdefault(
+                (agent, chat_id, rubric_name),
+                {
+                    "agent_id": agent,
+                    "chat_id": chat_id,
+                    "rubric_name": rubric_name,
+                    "day": day,
+                    "score": score,
+                    "best_rank": None,
+                    "worst_rank": None,
+                },
+            )
+            row[f"{side}_rank"] = rank
+    out = list(ranks.values())
+    for row in out:
+        found = store.db.conn.execute(
+            "SELECT passed, failed_criteria FROM results WHERE chat_id = ? AND rubric_name = ?",
+            (row["chat_id"], row["rubric_name"]),
+        ).fetchone()
+        row["passed"], row["failed_criteria"] = found
+    out.sort(key=lambda r: (r["agent_id"] is not None, r["agent_id"] or "", r["best_rank"] or 0))
+    return out
 
 
 # -------------------------------------------------------------------------- human reviews
