@@ -125,12 +125,10 @@ def _merge(conn: sqlite3.Connection, cell: Cell, entries: list[Entry]) -> None:
     ).fetchall()
     best: list[Entry] = [(r[1], r[2], r[3], r[4]) for r in kept if r[0] == "best"]
     worst: list[Entry] = [(r[1], r[2], r[3], r[4]) for r in kept if r[0] == "worst"]
-    _write(
-        conn,
-        cell,
-        sorted({*best, *entries}, key=best_key)[:KEEP],
-        sorted({*worst, *entries}, key=worst_key)[:KEEP],
-    )
+    new_best = sorted({*best, *entries}, key=best_key)[:KEEP]
+    new_worst = sorted({*worst, *entries}, key=worst_key)[:KEEP]
+    if new_best != sorted(best, key=best_key) or new_worst != sorted(worst, key=worst_key):
+        _write(conn, cell, new_best, new_worst)
 
 
 def _refill(conn: sqlite3.Connection, cell: Cell) -> None:

@@ -144,12 +144,21 @@ def after_save(conn: sqlite3.Connection, new: dict[Key, Entry], old: dict[Key, E
         )
         if cur.rowcount:
             refill.add(cell)
+    # New chats merged into their cells' examples (one read of each cell's kept rows).
     by_cell: dict[Cell, list[tuple[Any, str, int]]] = defaultdict(list)
     for (cell, chat_id), (score, plain) in new.items():
         if cell not in refill:
             by_cell[cell].append((score, chat_id, plain))
+    evicted: list[tuple[Any, ...]] = []
+    added: list[tuple[Any, ...]] = []
     for cell, entries in by_cell.items():
-        _merge(conn, cell, entries)
+        _merge(conn, cell, entries, evicted, added)
+    conn.executemany(
+        "DELETE FROM problem_examples WHERE criterion = ? AND pattern = ? AND day = ? "
+        "AND agent_id = ? AND rubric_name = ? AND chat_id = ?",
+        evicted,
+    )
+    conn.executemany("INSERT OR REPLACE INTO problem_examples VALUES (?,?,?,?,?,?,?,?)", added)
     for cell in refill:
         _refill(conn, cell)
 
@@ -178,25 +187,25 @@ def _shared(conn: sqlite3.Connection, added: set[str], removed: set[str]) -> Non
                 )
 
 
-def _merge(conn: sqlite3.Connection, cell: Cell, entries: list[tuple[Any, str, int]]) -> None:
-    """Add new chats to a cell's examples, keeping the ``KEEP`` lowest."""
-    kept = conn.execute(
+def _merge(
+    conn: sqlite3.Connection,
+    cell: Cell,
+    entries: list[tuple[Any, str, int]],
+    evicted: list[tuple[Any, ...]],
+    added: list[tuple[Any, ...]],
+) -> None:
+    """Add new chats to a cell's examples, keeping the ``KEEP`` lowest: the rows to delete
+    and to insert are appended to ``evicted`` and ``added``."""
+    had = conn.execute(
         "SELECT score, chat_id, plain FROM problem_examples WHERE criterion = ? AND "
         "pattern = ? AND day = ? AND agent_id = ? AND rubric_name = ?",
         cell,
     ).fetchall()
-    merged = sorted([*kept, *entries], key=lambda e: sort_key(e[0], e[1]))[:KEEP]
+    merged = sorted([*had, *entries], key=lambda e: sort_key(e[0], e[1]))[:KEEP]
     keep_ids = {e[1] for e in merged}
-    conn.executemany(
-        "DELETE FROM problem_examples WHERE criterion = ? AND pattern = ? AND day = ? "
-        "AND agent_id = ? AND rubric_name = ? AND chat_id = ?",
-        [(*cell, e[1]) for e in kept if e[1] not in keep_ids],
-    )
-    had = {e[1] for e in kept}
-    conn.executemany(
-        "INSERT OR REPLACE INTO problem_examples VALUES (?,?,?,?,?,?,?,?)",
-        [(*cell, *e) for e in merged if e[1] not in had],
-    )
+    had_ids = {e[1] for e in had}
+    evicted += [(*cell, e[1]) for e in had if e[1] not in keep_ids]
+    added += [(*cell, *e) for e in merged if e[1] not in had_ids]
 
 
 def _refill(conn: sqlite3.Connection, cell: Cell) -> None:

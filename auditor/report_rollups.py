@@ -23,7 +23,27 @@ Before = tuple[dict[Any, Any], dict[Any, Any]]
 def before_save(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]) -> Before:
     """Read what the stored results under ``keys`` (chat_id, rubric_name) contribute; call
     before the batch deletes or replaces them."""
-    return problem_rollups.before_save(conn, keys), extreme_rollups.before_save(conn, keys)
+    stored = _stored(conn, keys)  # most of a batch is new: nothing to read for those
+    return problem_rollups.before_save(conn, stored), extreme_rollups.before_save(conn, stored)
+
+
+def _stored(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Those of ``keys`` that have a stored result, read 500 at a time."""
+    wanted = set(keys)
+    chats = sorted({chat_id for chat_id, _ in keys})
+    found: list[tuple[str, str]] = []
+    for i in range(0, len(chats), 500):
+        part = chats[i : i + 500]
+        found += [
+            (c, r)
+            for c, r in conn.execute(
+                f"SELECT chat_id, rubric_name FROM results WHERE chat_id IN "
+                f"({', '.join('?' * len(part))})",
+                part,
+            )
+            if (c, r) in wanted
+        ]
+    return found
 
 
 def after_save(conn: sqlite3.Connection, audited: Sequence[ChatRows], before: Before) -> None:
