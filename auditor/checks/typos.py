@@ -92,12 +92,45 @@ _VOCATIVE_PREV = re.compile(
     re.IGNORECASE,
 )
 _RUN = re.compile(r"(.)\1{2,}")
+#: words that put a person's name after them ("Mrs Smiht," is someone addressed)
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "madam", "dear", "mister"})
+#: the word before, when it is capitalised: "International Airpot." continues a name
+_PREV_CAPITALISED = re.compile(f"([A-Z][{_LETTERS}]*)[ \t]+$")
 
 
 def _hyphenated(text: str, start: int, end: int) -> bool:
     """The word is joined to another by a hyphen (spook-tacular, un-packaged)."""
     return (end + 1 < len(text) and text[end] == "-" and text[end + 1].isalpha()) or (
         start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha()
+    )
+
+
+def _clear_slip(low: str, v: Verdict) -> bool:
+    """One edit from a known word and 5+ letters: a slip even inside a hyphenated word
+    (pet-frendly), unlike a coinage's part (spook-tacular, un-packaged)."""
+    return v.distance == 1 and len(low) >= CAPITALISED_MIN_LEN
+
+
+def _nobody_writes(low: str, v: Verdict) -> bool:
+    """A slip, not a name: 5+ letters, a correction one edit away, and written almost never
+    (names, pinyin included, are written: Kirsty, Xiao; Airpot, Ameracan are not)."""
+    return (
+        v.suggestion is not None
+        and v.distance == 1
+        and len(low) >= CAPITALISED_MIN_LEN
+        and low.isascii()
+        and rarely_written(low)
+    )
+
+
+def _inside_name(text: str, start: int) -> bool:
+    """The word follows a capitalised word that does not open a sentence ("Tacoma
+    International Airpot.", "Spring Aveune."): part of a multi-word name, not someone addressed."""
+    m = _PREV_CAPITALISED.search(text, max(0, start - 40), start)
+    return (
+        m is not None
+        and m.group(1).lower() not in _TITLES
+        and not _sentence_initial(text, m.start(1))
     )
 
 
@@ -275,13 +308,18 @@ class TypoChecker:
                 mid_capital = word[0].isupper() and not _sentence_initial(text, start)
                 if mid_capital and not self._misspelt_capital(text, start, end, low, v):
                     tier, reason = "possible", "capitalised word not in the dictionary (a name?)"
-                elif word[0].isupper() and is_pinyin(low) and _NEXT_CAPITAL.match(text, end):
+                elif (
+                    word[0].isupper()
+                    and is_pinyin(low)
+                    and _NEXT_CAPITAL.match(text, end)
+                    and not _nobody_writes(low, v)
+                ):
                     tier, reason = "possible", "capitalised pinyin before a capital (Xiao Mei)"
                 elif word[0].isupper() and _TRAILER.match(text, end):
                     tier, reason = "possible", "capitalised last word (a sign-off name?)"
                 elif text.startswith("'", end) and low.endswith("in") and self._known(low + "g"):
                     tier, reason = "possible", "dropped g (lookin', nothin')"
-                elif _hyphenated(text, start, end):
+                elif _hyphenated(text, start, end) and not _clear_slip(low, v):
                     tier, reason = "possible", "part of a hyphenated coinage (un-packaged)"
                 elif _ELONGATED.search(low) and self._elongation_of_word(low):
                     tier, reason = "possible", "drawn-out word (noooo, sooo)"
@@ -305,13 +343,9 @@ class TypoChecker:
         correction one edit away, written almost never (names are written), and not where
         someone is addressed (vocative)."""
         return (
-            v.suggestion is not None
-            and _VOCATIVE_NEXT.match(text, end) is None
+            (_VOCATIVE_NEXT.match(text, end) is None or _inside_name(text, start))
             and _VOCATIVE_PREV.search(text, max(0, start - 12), start) is None
-            and v.distance == 1
-            and len(low) >= CAPITALISED_MIN_LEN
-            and low.isascii()
-            and rarely_written(low)
+            and _nobody_writes(low, v)
         )
 
     def _elongation_of_word(self, low: str) -> bool:

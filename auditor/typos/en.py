@@ -165,6 +165,7 @@ class EnglishSpeller:
         self._other = [hunspell_dict(loc) for loc in LOCALES if locale and loc != locale]
         self._cache: dict[str, Verdict | None] = {}
         self._known_cache: dict[str, bool] = {}
+        self._name_cache: dict[str, bool] = {}
 
     def _in_dicts(self, word: str) -> bool:
         got = self._known_cache.get(word)
@@ -172,6 +173,17 @@ class EnglishSpeller:
             got = any(d.check(word) for d in self._dicts)
             if len(self._known_cache) < 300_000:
                 self._known_cache[word] = got
+        return got
+
+    def is_name(self, low: str) -> bool:
+        """True when a dictionary knows the lower-case ``low`` only capitalised (friday →
+        Friday, mazda → Mazda, spanish → Spanish): a name or a proper adjective."""
+        got = self._name_cache.get(low)
+        if got is None:
+            cap = low[:1].upper() + low[1:]
+            got = cap != low and any(d.check_exact(cap) for d in self._dicts)
+            if len(self._name_cache) < 300_000:
+                self._name_cache[low] = got
         return got
 
     def is_known(self, word: str) -> bool:
@@ -213,18 +225,41 @@ class EnglishSpeller:
             head = low.split("'", 1)[0]
             if self.is_known(head) or self.is_known(word.split("'", 1)[0]):
                 return None  # an unusual contraction of a known word ("agent'll")
+        if word == low and len(low) >= 3 and low.isalpha() and self.is_name(low):
+            slip = self._commoner_neighbour(low)
+            if slip is None:  # case is not spelling: "mazda", "friday" are the right letters
+                return Verdict("possible", _capitalised(low), "a name written in lower case")
+            freq = self._freq.get(slip, 0)
+            return Verdict("typo", slip, "one edit from a far commoner word", 1, freq)
         variant = self._locale_variant(low)
         if variant is not None:
             return Verdict("typo", variant, f"spelling of the other locale ({self.locale} wanted)")
-        distance, best = self._suggest(low)
+        stem, clitic = _split_clitic(low)
+        distance, best = self._suggest(stem)
         if best is None:
             if len(low) >= NO_SUGGESTION_MIN_LEN:
                 return Verdict("typo", None, "not in the dictionary")
             return Verdict("possible", None, "not in the dictionary, no close correction")
         freq = self._freq.get(best, 0)
+        shown = (best if self._is_word(best) else _capitalised(best)) + clitic  # Friday, I
         if len(low) < 3 and freq < SHORT_MIN_FREQ:
-            return Verdict("possible", best, "short non-word", distance, freq)
-        return Verdict("typo", best, "not in the dictionary", distance, freq)
+            return Verdict("possible", shown, "short non-word", distance, freq)
+        return Verdict("typo", shown, "not in the dictionary", distance, freq)
+
+    def _commoner_neighbour(self, low: str) -> str | None:
+        """For a lower-case word the dictionaries know only as a name: the word one edit away
+        that is written at least 10x more often ("onn" → on, "wil" → will, "lang" → long), or
+        None ("paris" next to parts, "mazda" with nothing close). Without wordfreq, None."""
+        zipf = _zipf()
+        if zipf is None:
+            return None
+        distance, best = self._suggest(low, names=False)
+        if best is None or distance != 1:
+            return None
+        return best if zipf(best) >= zipf(low) + NAME_SLIP_ZIPF_GAP else None
+
+    def _is_word(self, low: str) -> bool:
+        return low in self._accepted or self._in_dicts(low)
 
     def _locale_variant(self, low: str) -> str | None:
         """With ``locale`` set: the locale's spelling of a word the other locale spells so
@@ -240,8 +275,11 @@ class EnglishSpeller:
                 i = low.find(a, i + 1)
         return None
 
-    def _suggest(self, low: str) -> tuple[int, str | None]:
-        """The best known word within two edits (one for words under 5 letters).
+    def _suggest(self, low: str, names: bool = True) -> tuple[int, str | None]:
+        """The best known word within two edits (one for words under 5 letters), lower-cased.
+
+        A word the dictionaries know only capitalised counts ("firday" → friday, shown as
+        Friday; "spanich" → spanish), so a slip of a name or weekday has its correction.
 
         Candidates come from a symmetric-delete index (``_delete_index``) instead of
         pyspellchecker's ``edit_distance_2``, which enumerates every two-edit string over the
@@ -267,16 +305,32 @@ class EnglishSpeller:
         n = len(low)
         osa = OSA.distance  # C++ (rapidfuzz): the pure-Python distance was the hot spot
         for w in seen:
-            if abs(len(w) - n) > limit:
+            if abs(len(w) - n) > limit or w == low:
                 continue
             d = osa(low, w, score_cutoff=limit)
-            if d > limit or not (w in self._accepted or self._in_dicts(w)):
+            if d > limit or not (self._is_word(w) or (names and self.is_name(w))):
                 continue
             f = freq.get(w, 0)
             score = -(f if w[:1] == low[:1] else f / 20)
             if best is None or (d, score) < best[:2]:
                 best = (d, score, w)
         return (best[0], best[2]) if best else (0, None)
+
+
+#: endings after an apostrophe that a correction keeps ("chilldren's" → children's)
+_CLITICS = ("'s", "'ll", "'re", "'ve", "'d", "'m")
+
+
+def _split_clitic(low: str) -> tuple[str, str]:
+    """``("children", "'s")`` for "children's"; ``(low, "")`` when there is no such ending."""
+    for c in _CLITICS:
+        if low.endswith(c) and len(low) > len(c) + 1 and "'" not in low[: -len(c)]:
+            return low[: -len(c)], c
+    return low, ""
+
+
+def _capitalised(low: str) -> str:
+    return low[:1].upper() + low[1:]
 
 
 def _deletes(word: str) -> set[str]:
@@ -289,6 +343,9 @@ def _deletes(word: str) -> set[str]:
 NAME_MAX_ZIPF = 1.5
 #: ... and only when it is this long and one or two edits from a known word
 CAPITALISED_MIN_LEN = 5
+#: a name written in lower case ("paris", "mazda") is a slip instead when a word one edit
+#: away is written this much more often (Zipf scale, so 1.0 = ten times): "onn" → on
+NAME_SLIP_ZIPF_GAP = 1.0
 
 
 @cache

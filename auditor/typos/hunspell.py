@@ -188,6 +188,14 @@ class HunspellDict:
                 return True
         return False
 
+    def check_exact(self, word: str) -> bool:
+        """True when ``word`` is correct exactly as typed (no case folding): "Friday" is,
+        "friday" is not."""
+        for a, b in self._iconv:
+            if a in word:
+                word = word.replace(a, b)
+        return self._check_form(word)
+
     def check(self, word: str) -> bool:
         """True when ``word`` is correct as typed, or in lower case when it is capitalised."""
         for a, b in self._iconv:
