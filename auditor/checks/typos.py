@@ -25,14 +25,11 @@ from ..rubric import TypoSettings
 from ..typos.dictionaries import ChatTerms, Lexicon, build_lexicon
 from ..typos.en import CAPITALISED_MIN_LEN, EnglishSpeller, Verdict, rarely_written
 from ..typos.pinyin import is_pinyin
-from ..typos.skip import SpanSet, skip_spans
+from ..typos.skip import SpanSet, skip_spans, word_rule
+from ..typos.tokens import LATIN_WORD, LETTERS, fold_apostrophes
 from ..typos.zh import ChineseDetector, ZhParams
 from ..typos.zhdata import to_simplified
 
-#: Latin letters, accented ones included (café, Zoë, naïve are one word each), with ' ’ ´
-#: apostrophes inside a word (don’t, O´Brien).
-_LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
-_WORD = re.compile(f"[{_LETTERS}]+(?:['’´][{_LETTERS}]+)*")
 #: languages the checker has a speller for; other messages are skipped (and counted)
 SPELLED_LANGUAGES = frozenset({"en", "zh"})
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -95,7 +92,7 @@ _RUN = re.compile(r"(.)\1{2,}")
 #: words that put a person's name after them ("Mrs Smiht," is someone addressed)
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "madam", "dear", "mister"})
 #: the word before, when it is capitalised: "International Airpot." continues a name
-_PREV_CAPITALISED = re.compile(f"([A-Z][{_LETTERS}]*)[ \t]+$")
+_PREV_CAPITALISED = re.compile(f"([A-Z][{LETTERS}]*)[ \t]+$")
 
 
 def _hyphenated(text: str, start: int, end: int) -> bool:
@@ -134,16 +131,9 @@ def _inside_name(text: str, start: int) -> bool:
     )
 
 
-def _fold_apostrophes(word: str) -> str:
-    """’ and ´ typed as apostrophes become '."""
-    if "’" in word or "´" in word:
-        return word.replace("’", "'").replace("´", "'")
-    return word
-
-
 def _fold_word(word: str) -> str:
     """A Latin word as the chat's own-words layer stores it."""
-    return _fold_apostrophes(word.lower())
+    return fold_apostrophes(word.lower())
 
 
 class TypoChecker:
@@ -166,6 +156,7 @@ class TypoChecker:
         self._zh_params = zh_params
         self._zh: ChineseDetector | None = None  # built on first Chinese text (about 1.5 s)
         self._by_text: dict[str, tuple[tuple[str, Typo], ...]] = {}
+        self._shape_skip: dict[str, bool] = {}
         self._skip_lang: dict[str, str | None] = {}
 
     @property
@@ -255,7 +246,9 @@ class TypoChecker:
         has_cjk = _CJK.search(text) is not None
         if not has_cjk and self._all_clean(text):
             return ()  # the common case: no suspect word, no span work needed
-        spans: list[tuple[int, int]] = [(s, e) for s, e, _ in skip_spans(text)]
+        spans: list[tuple[int, int]] = [
+            (s, e) for s, e, _ in skip_spans(text, latin_only=not has_cjk)
+        ]
         if self.lexicon.phrases:
             spans.extend(self.lexicon.phrase_spans(text.lower()))
         protected = SpanSet(spans)
@@ -273,14 +266,23 @@ class TypoChecker:
         consults the speller; the skip rules only run for messages with a suspect word.
         """
         clean = self._clean_words
-        for w in _WORD.findall(text):
+        for w in LATIN_WORD.findall(text):
             if w in clean:
                 continue
-            if self.en.verdict(_fold_apostrophes(w)) is not None:
+            if self.en.verdict(fold_apostrophes(w)) is not None:
                 return False
             if len(clean) < 500_000:
                 clean.add(w)
         return True
+
+    def _word_skipped(self, word: str) -> bool:
+        """An acronym or brand spelling (VIP, iPhone): the word-level skip rules, per word."""
+        got = self._shape_skip.get(word)
+        if got is None:
+            got = word_rule(word) is not None
+            if len(self._shape_skip) < 300_000:
+                self._shape_skip[word] = got
+        return got
 
     def _english(
         self,
@@ -292,15 +294,19 @@ class TypoChecker:
     ) -> list[Typo]:
         out: list[Typo] = []
         verdict = self.en.verdict
-        for m in _WORD.finditer(text):
-            word = _fold_apostrophes(m.group())
-            low = word.lower()
+        clean = self._clean_words
+        for m in LATIN_WORD.finditer(text):
+            raw = m.group()
+            if raw in clean:
+                continue
+            word = fold_apostrophes(raw)
             v = verdict(word)
             if v is None or len(word) < 2:
                 continue
             start, end = m.span()
-            if protected and protected.overlaps(start, end):
+            if (protected and protected.overlaps(start, end)) or self._word_skipped(raw):
                 continue
+            low = word.lower()
             if terms is not None and low in terms.en_words:
                 continue
             tier, reason = v.tier, v.reason

@@ -25,17 +25,13 @@ from pathlib import Path
 import ahocorasick
 
 from ..errors import UsageError
+from .tokens import LATIN_WORD, fold_apostrophes
 
 DATA_PACKAGE = "auditor.typos.data"
 SHIPPED_FILES: tuple[str, ...] = ("en_terms.txt", "org_terms.txt")
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
-#: a customer's words as the checker reads words (accented letters, ' ’ ´ inside), taken
-#: whole with any digits glued to them so that "11th" or "A4B" adds no word ("th", "b")
-_LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
-_CUSTOMER_TOKEN = re.compile(f"[{_LETTERS}0-9]+(?:['’´][{_LETTERS}0-9]+)*")
-_DIGIT = re.compile(r"[0-9]")
 
 
 def parse_terms(text: str) -> list[str]:
@@ -150,8 +146,8 @@ class ChatTerms:
     """The chat's own dictionary layer: what the customer wrote.
 
     A customer's name, street or order number repeated by the agent is not the agent's typo.
-    English: every Latin word of the customer's messages (case-insensitive; letters glued to
-    digits, as in "11th" or "B2B", are a code, not a word). Chinese: a
+    English: every Latin word of the customer's messages (case-insensitive; as ``tokens.py``
+    reads words, so letters glued to digits, as in "11th" or "B2B", add none). Chinese: a
     suspect span is excused when the customer wrote the same characters (``covers``).
     """
 
@@ -159,12 +155,7 @@ class ChatTerms:
 
     def __init__(self, customer_texts: Iterable[str]):
         texts = list(customer_texts)
-        self.en_words = {
-            w.lower().replace("’", "'").replace("´", "'")
-            for t in texts
-            for w in _CUSTOMER_TOKEN.findall(t)
-            if not _DIGIT.search(w)
-        }
+        self.en_words = {fold_apostrophes(w.lower()) for t in texts for w in LATIN_WORD.findall(t)}
         self._zh_text = "\n".join(texts)
 
     def covers_zh(self, fragment: str) -> bool:

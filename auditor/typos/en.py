@@ -290,31 +290,51 @@ class EnglishSpeller:
         if not low.isascii() or len(low) > 24:
             return 0, None
         index = _delete_index()
-        keys = {low}
-        first = _deletes(low)
-        keys.update(first)
-        if len(low) >= 5:
-            for k in first:
-                keys.update(_deletes(k))
+        ones = _deletes(low)
+        # every word one edit away shares ``low`` or one of its deletes with the index (an
+        # insertion, deletion, substitution or swap), so two-edit keys are built only when no
+        # accepted word is one edit away
+        d, w = self._best(low, {low} | ones, index, 1, names)
+        if w is not None or len(low) < 5:
+            return d, w
+        twos = set(ones)
+        for k in ones:
+            twos.update(_deletes(k))
+        return self._best(low, twos, index, 2, names)
+
+    def _best(
+        self,
+        low: str,
+        keys: set[str],
+        index: dict[str, tuple[str, ...]],
+        limit: int,
+        names: bool,
+    ) -> tuple[int, str | None]:
+        """The best accepted candidate under ``keys`` within ``limit`` edits (see _suggest)."""
         seen: set[str] = set()
         for k in keys:
-            seen.update(index.get(k, ()))
-        limit = 2 if len(low) >= 5 else 1
-        best: tuple[int, float, str] | None = None
+            got = index.get(k)
+            if got:
+                seen.update(got)
         freq = self._freq
         n = len(low)
+        initial = low[:1]
         osa = OSA.distance  # C++ (rapidfuzz): the pure-Python distance was the hot spot
+        ranked: list[tuple[int, float, str]] = []
         for w in seen:
             if abs(len(w) - n) > limit or w == low:
                 continue
             d = osa(low, w, score_cutoff=limit)
-            if d > limit or not (self._is_word(w) or (names and self.is_name(w))):
+            if d > limit:
                 continue
             f = freq.get(w, 0)
-            score = -(f if w[:1] == low[:1] else f / 20)
-            if best is None or (d, score) < best[:2]:
-                best = (d, score, w)
-        return (best[0], best[2]) if best else (0, None)
+            ranked.append((d, -(f if w[:1] == initial else f / 20), w))
+        # the dictionaries are asked in rank order, only until one accepts (ties: alphabetical)
+        ranked.sort()
+        for d, _, w in ranked:
+            if self._is_word(w) or (names and self.is_name(w)):
+                return d, w
+        return 0, None
 
 
 #: endings after an apostrophe that a correction keeps ("chilldren's" → children's)

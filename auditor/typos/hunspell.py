@@ -87,12 +87,15 @@ class HunspellDict:
                 self._iconv.append((parts[1], parts[2]))
             elif key == "FLAG" and len(parts) > 1:
                 raise ValueError(f"{name}.aff:{lineno}: FLAG {parts[1]} not supported")
-        # suffix rules by their whole added ending: a word looks up its own endings (one dict
-        # hit per length) instead of scanning every rule that ends in its last letter
-        self._suffixes: dict[str, list[Affix]] = {}
-        for s in suffixes:
-            self._suffixes.setdefault(s.add, []).append(s)
-        self._suffix_lens = sorted({len(a) for a in self._suffixes})
+        # suffix rules in a trie of their added endings read backwards: a word walks its own
+        # last letters down the trie (usually one or two steps) instead of slicing every
+        # ending length the rules have (eleven in en_GB); "" keys a node's rules
+        self._suffix_trie: dict[str, dict] = {}  # type: ignore[type-arg]
+        for sfx in suffixes:
+            node = self._suffix_trie
+            for ch in reversed(sfx.add):
+                node = node.setdefault(ch, {})
+            node.setdefault("", []).append(sfx)
         self._prefixes: dict[str, list[Affix]] = {}
         for p in prefixes:
             self._prefixes.setdefault(p.add[:1], []).append(p)
@@ -125,36 +128,40 @@ class HunspellDict:
         flags = self.stems.get(word)
         return bool(self.forbidden and flags and self.forbidden in flags)
 
-    def _suffix_rules(self, word: str) -> list[Affix]:
-        """Suffix rules whose added ending ``word`` has (the empty ending included)."""
-        out: list[Affix] = []
-        n = len(word)
-        for k in self._suffix_lens:
-            if k > n:
-                break
-            got = self._suffixes.get(word[n - k :] if k else "")
-            if got:
-                out.extend(got)
-        return out
-
-    def _suffixed(self, word: str, need_cross: bool) -> bool:
-        for s in self._suffix_rules(word):
-            if need_cross and not s.cross:
-                continue
-            root = word[: len(word) - len(s.add)]
-            if not root:
-                continue
-            stem = root + s.strip
-            if s.condition is not None and not s.condition.search(stem):
-                continue
-            if self._stem_ok(stem, s.flag):
-                return True
-        return False
+    def _suffixed(self, word: str, prefix_flag: str | None = None) -> bool:
+        """``word`` is a stem plus one suffix whose flag the stem carries and whose condition
+        the stem meets; with ``prefix_flag`` (``word`` is then what a prefix left), a
+        cross-product suffix on a stem that also carries the prefix's flag."""
+        node = self._suffix_trie
+        i = len(word)
+        while True:
+            rules = node.get("")
+            if rules and i:
+                root = word[:i]
+                for sfx in rules:
+                    if prefix_flag is not None and not sfx.cross:
+                        continue
+                    stem = root + sfx.strip
+                    if sfx.condition is not None and not sfx.condition.search(stem):
+                        continue
+                    if prefix_flag is None:
+                        if self._stem_ok(stem, sfx.flag):
+                            return True
+                    else:
+                        flags = self.stems.get(stem)
+                        if flags and sfx.flag in flags and prefix_flag in flags:
+                            return True
+            if i == 0:
+                return False
+            i -= 1
+            node = node.get(word[i])  # type: ignore[assignment]
+            if node is None:
+                return False
 
     def _check_form(self, word: str) -> bool:
         if self._forbidden(word):
             return False
-        if self._stem_ok(word, None) or self._suffixed(word, False):
+        if self._stem_ok(word, None) or self._suffixed(word):
             return True
         for key in {word[:1], ""}:
             for p in self._prefixes.get(key, ()):
@@ -169,23 +176,8 @@ class HunspellDict:
                 if self._stem_ok(stem, p.flag):
                     return True
                 # prefix + suffix: both rules must allow the cross product
-                if p.cross and self._cross_suffixed(stem, p.flag):
+                if p.cross and self._suffixed(stem, p.flag):
                     return True
-        return False
-
-    def _cross_suffixed(self, word: str, prefix_flag: str) -> bool:
-        for s in self._suffix_rules(word):
-            if not s.cross:
-                continue
-            root = word[: len(word) - len(s.add)]
-            if not root:
-                continue
-            stem = root + s.strip
-            if s.condition is not None and not s.condition.search(stem):
-                continue
-            flags = self.stems.get(stem)
-            if flags and s.flag in flags and prefix_flag in flags:
-                return True
         return False
 
     def check_exact(self, word: str) -> bool:

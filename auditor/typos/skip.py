@@ -42,8 +42,17 @@ SKIP_RULES: dict[str, str] = {
     "camelcase": r"(?<![A-Za-z])[A-Za-z]*[a-z][A-Z][A-Za-z]*|(?<![A-Za-z])[A-Z]{2,}[a-z][A-Za-z]*",
 }
 
+#: rules that look at one Latin word alone: a word is a maximal run of letters, so the rules'
+#: letter lookarounds see the same thing in the word as in the whole text. The English check
+#: judges them once per distinct word (``word_rule``) instead of once per message.
+WORD_RULES: tuple[str, ...] = ("acronym", "camelcase")
+#: rules whose spans hold no Latin letter, so they never protect an English word
+_NO_LETTERS: tuple[str, ...] = ("number", "emoji")
+
 _TLD = re.compile(r"\.(?:com|net|org|cn|io|co|uk|de|hk|tw|jp|gov|edu|info|app)\b", re.IGNORECASE)
 _HAS_DIGIT = re.compile(r"\d")
+#: a letter (or underscore) next to a digit: every "code" match has one, and only then
+_LETTER_DIGIT = re.compile(r"[A-Za-z_]\d|\d[A-Za-z_]")
 _SIGNOFF_MARK = re.compile(r"\^|[-–—~*/]\s?[A-Z]")
 _HAS_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf]")
 
@@ -55,24 +64,41 @@ _GATES = {
     "mention": lambda t: "@" in t,
     "hashtag": lambda t: "#" in t,
     "placeholder": lambda t: "[" in t or "#E-" in t,
-    "code": lambda t: _HAS_DIGIT.search(t) is not None,
+    "code": lambda t: _LETTER_DIGIT.search(t) is not None,
     "identifier": lambda t: "_" in t,
     "number": lambda t: _HAS_DIGIT.search(t) is not None,
     "emoji": lambda t: _HAS_EMOJI.search(t) is not None,
     "signoff": lambda t: _SIGNOFF_MARK.search(t) is not None,
 }
 _RULES = [(name, re.compile(rx), _GATES.get(name)) for name, rx in SKIP_RULES.items()]
+#: the rules a text without Chinese needs: word rules are asked per word, letter-free spans
+#: protect nothing English
+_TEXT_RULES = [r for r in _RULES if r[0] not in WORD_RULES and r[0] not in _NO_LETTERS]
+_WORD_RULES = [(name, rx) for name, rx, _ in _RULES if name in WORD_RULES]
 
 
-def skip_spans(text: str) -> list[tuple[int, int, str]]:
-    """Non-prose spans ``(start, end, rule)`` in ``text``, sorted by start (they may overlap)."""
+def skip_spans(text: str, *, latin_only: bool = False) -> list[tuple[int, int, str]]:
+    """Non-prose spans ``(start, end, rule)`` in ``text``, sorted by start (they may overlap).
+
+    ``latin_only``: only the spans that can cover part of a Latin word, without the
+    :data:`WORD_RULES` (the caller asks :func:`word_rule` of each word instead).
+    """
     out: list[tuple[int, int, str]] = []
-    for name, rx, gate in _RULES:
+    for name, rx, gate in _TEXT_RULES if latin_only else _RULES:
         if gate is not None and not gate(text):
             continue
         out.extend((m.start(), m.end(), name) for m in rx.finditer(text))
     out.sort()
     return out
+
+
+def word_rule(word: str) -> str | None:
+    """The :data:`WORD_RULES` rule that skips ``word`` (a whole Latin word as the English check
+    tokenises it: VIP, SIMs, iPhone, eBay), or None."""
+    for name, rx in _WORD_RULES:
+        if rx.search(word):
+            return name
+    return None
 
 
 class SpanSet:
