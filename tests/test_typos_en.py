@@ -122,3 +122,49 @@ def test_customer_codes_add_no_words_to_the_chat_layer(checker: TypoChecker) -> 
     # a word the customer wrote, accents and curly apostrophes included, is theirs
     terms = ChatTerms(["Ask for Zoë at the Brasserie Lipp’s desk"])
     assert {"zoë", "lipp's"} <= terms.en_words
+
+
+# ------------------------------------------------------------------ wrong words in context
+@pytest.mark.parametrize(
+    ("text", "word", "right"),
+    [
+        ("You should of told us sooner.", "of", "have"),
+        ("Your welcome! Anything else?", "Your", "You're"),
+        ("It takes more then 3 days.", "then", "than"),
+        ("Other then that, all is set.", "then", "than"),
+        ("We do knot have it in stock.", "knot", "not"),
+        ("I honestly knot sure if we will stay.", "knot", "not"),
+        ("Is it the device you are referring too?", "too", "to"),
+        ("You will loose access after today.", "loose", "lose"),
+        ("I sent a link to rest your password.", "rest", "reset"),
+        ("Hope to hear form you soon.", "form", "from"),
+    ],
+)
+def test_wrong_word_slips_given_away_by_context_are_counted(
+    checker: TypoChecker, text: str, word: str, right: str
+) -> None:
+    assert counted(checker, text) == [(word, right)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You should of course restart the router first.",
+        "Your welcome pack is on its way.",
+        "Then we can look into it.",
+        "The knot in the strap is loose.",
+        "There is a loose cable behind the box.",
+        "Thanks, you too! That is too bad.",
+        "Please rest assured, fill in the form and get some rest.",
+        "We'll reply too, and we have more than enough.",
+    ],
+)
+def test_innocent_uses_of_the_same_words_are_not_counted(checker: TypoChecker, text: str) -> None:
+    assert counted(checker, text) == []
+
+
+def test_a_customer_writing_the_word_does_not_excuse_a_wrong_word_slip(
+    checker: TypoChecker,
+) -> None:
+    terms = ChatTerms(["could you check it? more of the same, then"])
+    assert counted(checker, "It takes more then a day.", terms) == [("then", "than")]

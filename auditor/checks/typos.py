@@ -24,6 +24,7 @@ from ..models import Chat, Message
 from ..rubric import TypoSettings
 from ..typos.dictionaries import ChatTerms, Lexicon, build_lexicon
 from ..typos.en import CAPITALISED_MIN_LEN, EnglishSpeller, Verdict, rarely_written
+from ..typos.en_context import context_slips
 from ..typos.pinyin import is_pinyin
 from ..typos.skip import SpanSet, skip_spans, word_rule
 from ..typos.tokens import LATIN_WORD, LETTERS, fold_apostrophes
@@ -244,7 +245,9 @@ class TypoChecker:
 
     def _detect(self, text: str) -> tuple[tuple[str, Typo], ...]:
         has_cjk = _CJK.search(text) is not None
-        if not has_cjk and self._all_clean(text):
+        words = LATIN_WORD.findall(text)
+        slips = context_slips(text, words)
+        if not has_cjk and not slips and self._all_clean(words):
             return ()  # the common case: no suspect word, no span work needed
         spans: list[tuple[int, int]] = [
             (s, e) for s, e, _ in skip_spans(text, latin_only=not has_cjk)
@@ -253,20 +256,27 @@ class TypoChecker:
             spans.extend(self.lexicon.phrase_spans(text.lower()))
         protected = SpanSet(spans)
         out = [("en", t) for t in self._english(text, "", protected, None, has_cjk)]
+        # wrong-word slips are real words: the chat's own words never excuse them
+        out.extend(
+            ("context", Typo("", c.start, c.end, c.wrong, c.right, "typo", c.reason))
+            for c in slips
+            if not (protected and protected.overlaps(c.start, c.end))
+        )
         if has_cjk:
             out.extend(("zh", t) for t in self._chinese(text, "", protected, None))
+        if slips or has_cjk:
             out.sort(key=lambda kt: kt[1].start)
         return tuple(out)
 
     # -- English ------------------------------------------------------------------------
-    def _all_clean(self, text: str) -> bool:
-        """True when every Latin word of ``text`` is known (a set lookup per token).
+    def _all_clean(self, words: list[str]) -> bool:
+        """True when every Latin word (``words``, as tokenised) is known (a set lookup each).
 
         Words seen clean once are remembered verbatim, so steady traffic never lower-cases or
         consults the speller; the skip rules only run for messages with a suspect word.
         """
         clean = self._clean_words
-        for w in LATIN_WORD.findall(text):
+        for w in words:
             if w in clean:
                 continue
             if self.en.verdict(fold_apostrophes(w)) is not None:
