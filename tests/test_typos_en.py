@@ -7,11 +7,17 @@ docs/typos.md.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 
 from auditor.checks.typos import TypoChecker
+from auditor.evaluation.rules_test import TYPO_DETECTION, run_rules_test
 from auditor.rubric import TypoSettings
 from auditor.typos.dictionaries import ChatTerms
+from cli import main
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +174,56 @@ def test_a_customer_writing_the_word_does_not_excuse_a_wrong_word_slip(
 ) -> None:
     terms = ChatTerms(["could you check it? more of the same, then"])
     assert counted(checker, "It takes more then a day.", terms) == [("then", "than")]
+
+
+# ------------------------------------------------------- rules test: typos at the chat level
+def _labelled(chat_id: str, agent_text: str, typos: list[dict[str, str]] | None) -> dict:  # type: ignore[type-arg]
+    return {
+        "source": "test",
+        "chat": {
+            "chat_id": chat_id,
+            "messages": [
+                {"id": "m1", "role": "customer", "text": "Hello, where is my order?"},
+                {"id": "m2", "role": "agent", "text": agent_text},
+            ],
+        },
+        "labels": {"typos": typos, "language": "en"},
+    }
+
+
+def test_rules_test_reports_typo_detection_beside_the_check(tmp_path: Path) -> None:
+    rows = [
+        # one real typo: the check passes (limit 3) but the detector found it
+        _labelled("t1", "Hi, we're hapy to help with your order.", [{"message": "m2"}]),
+        # four: the check fails and the detector found them
+        _labelled(
+            "t2",
+            "Hi, we're hapy to help, sorry for the neagtive experiance, it was recieved.",
+            [{"message": "m2"}],
+        ),
+        # clean and labelled clean
+        _labelled("t3", "Hi, your order is on its way.", []),
+        # a real-word slip the reviewer marks and nothing catches
+        _labelled("t4", "Hi, your order is on it's way.", [{"message": "m2"}]),
+        # unlabelled: left out of both
+        _labelled("t5", "Hi, we're hapy to help.", None),
+    ]
+    path = tmp_path / "set.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    report = run_rules_test(path, checks=("typos",))
+    check, found = report.checks["typos"], report.typo_detection
+    assert found is not None and found.check == TYPO_DETECTION
+    # the check keeps its contract: only t2 (4 typos) fails
+    assert (check.tp, check.fp, check.fn, check.tn, check.unlabelled) == (1, 0, 2, 1, 1)
+    # at the chat level t1 and t2 are found, t4 is missed
+    assert (found.tp, found.fp, found.fn, found.tn, found.unlabelled) == (2, 0, 1, 1, 1)
+    assert found.precision == 1.0 and found.recall == 2 / 3
+    assert [m.chat_id for m in found.misjudged] == ["t4"]
+
+    r = CliRunner().invoke(main, ["rules", "test", "--set", str(path), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data[TYPO_DETECTION]["tp"] == 2 and data["checks"]["typos"]["tp"] == 1
+    r = CliRunner().invoke(main, ["rules", "test", "--set", str(path)])
+    assert r.exit_code == 0, r.output
+    assert TYPO_DETECTION in r.output

@@ -66,7 +66,10 @@ def render_rules_test(report: RulesTestReport, *, show: int = 10) -> None:
     t = Table(title=f"{report.set_path}: {report.chats} chats, rubric {report.rubric}")
     for col in ("check", "precision", "recall", "TP", "FP", "FN", "TN", "n/a", "unlabelled"):
         t.add_column(col, justify="left" if col == "check" else "right")
-    for fig in report.checks.values():
+    rows = list(report.checks.values())
+    if report.typo_detection is not None:
+        rows.append(report.typo_detection)
+    for fig in rows:
         t.add_row(
             fig.check,
             _pct(fig.precision),
@@ -74,6 +77,10 @@ def render_rules_test(report: RulesTestReport, *, show: int = 10) -> None:
             *(str(x) for x in (fig.tp, fig.fp, fig.fn, fig.tn, fig.na, fig.unlabelled)),
         )
     console.print(t)
+    if report.typo_detection is not None:
+        console.print(
+            "typos fails a chat above its limit; typos_found: any counted typo vs the label"
+        )
     langs = ", ".join(f"{k} {v}" for k, v in sorted(report.languages.items()))
     console.print(f"languages: {langs}")
     if report.unsupported:
@@ -89,7 +96,7 @@ def render_rules_test(report: RulesTestReport, *, show: int = 10) -> None:
         )
     for msg in report.rejected:
         console.print(f"[red]rejected[/] {msg}", markup=True, highlight=False)
-    for fig in report.checks.values():
+    for fig in rows:
         if not fig.misjudged or show <= 0:
             continue
         console.print(f"\n[bold]{fig.check}[/]: {len(fig.misjudged)} misjudged")

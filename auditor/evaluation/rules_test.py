@@ -13,6 +13,11 @@ problem* the check exists to catch; the check's ``fail`` is its claim that it do
 | ``polite_address`` | ``impolite_address`` is true |
 | ``typos`` | ``typos`` is a non-empty list |
 
+The ``typos`` check fails a chat only above the rubric's limit (3 typos), while the label marks
+any real typo, so its recall says little about how well typos are found. Beside it the report
+gives ``typos_found`` (:data:`TYPO_DETECTION`): the same chats, "at least one counted typo"
+against the label — what the typo detector sees, with the check's contract unchanged.
+
 Per check: true positives (fails on a problem), false positives (fails on a clean chat),
 false negatives (passes a problem), true negatives; precision = TP/(TP+FP) ("share of its
 fails that are right"), recall = TP/(TP+FN) ("share of real problems it fails"). A null
@@ -44,6 +49,9 @@ MEASURED_CHECKS: tuple[str, ...] = (
     "polite_address",
     "typos",
 )
+
+#: the chat-level typo detection figure reported beside the ``typos`` check
+TYPO_DETECTION = "typos_found"
 
 
 @dataclass
@@ -112,6 +120,8 @@ class RulesTestReport:
     chats: int = 0
     rejected: list[str] = field(default_factory=list)
     checks: dict[str, CheckFigures] = field(default_factory=dict)
+    # "at least one counted typo" vs the typos label (None unless typos is measured)
+    typo_detection: CheckFigures | None = None
     # chats per language (detected or given), and those no rubric covers
     languages: dict[str, int] = field(default_factory=dict)
     unsupported: dict[str, int] = field(default_factory=dict)
@@ -135,6 +145,9 @@ class RulesTestReport:
             ),
             "language_labelled": self.language_labelled,
             "checks": {c: f.as_dict() for c, f in self.checks.items()},
+            TYPO_DETECTION: (
+                None if self.typo_detection is None else self.typo_detection.as_dict()
+            ),
         }
 
 
@@ -207,6 +220,8 @@ def run_rules_test(
     checkers: dict[str, ChatChecker] = {}
     report = RulesTestReport(str(set_path), rubric_spec)
     report.checks = {c: CheckFigures(c) for c in checks}
+    if "typos" in report.checks:
+        report.typo_detection = CheckFigures(TYPO_DETECTION)
     for lineno, row in read_labelled(set_path):
         chat = parse_chat_obj(row["chat"], SourceRef(file=str(set_path), line=lineno))
         if not isinstance(chat, Chat):
@@ -233,7 +248,29 @@ def run_rules_test(
             report.unsupported_language_fails += 1
         for check, fig in report.checks.items():
             _tally(fig, by_check.get(check), problem_label(check, labels, rubric), chat, row)
+        if report.typo_detection is not None:
+            _tally(
+                report.typo_detection,
+                typos_found(by_check.get("typos")),
+                problem_label("typos", labels, rubric),
+                chat,
+                row,
+            )
     return report
+
+
+def typos_found(finding: Finding | None) -> Finding | None:
+    """The ``typos`` finding read at the chat level: ``fail`` when it counted any typo at all
+    (whatever the limit), ``pass`` when none; ``na`` and a missing finding stay as they are."""
+    if finding is None or finding.status == "na":
+        return finding
+    count = len((finding.data or {}).get("typos") or [])
+    return finding.model_copy(
+        update={
+            "status": "fail" if count else "pass",
+            "detail": f"{count} counted typo{'s' if count != 1 else ''} ({finding.detail})",
+        }
+    )
 
 
 def _tally(
@@ -273,9 +310,11 @@ def _tally(
 
 __all__ = [
     "MEASURED_CHECKS",
+    "TYPO_DETECTION",
     "CheckFigures",
     "RulesTestReport",
     "problem_label",
     "read_labelled",
     "run_rules_test",
+    "typos_found",
 ]
