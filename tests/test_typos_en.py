@@ -303,3 +303,12 @@ def test_the_tokeniser_leaves_codes_and_numbers_out() -> None:
 
     text = "On the 11th, 2nd try: B2B order A4, café Zoë’s, don´t abc1 x"
     assert LATIN_WORD.findall(text) == ["On", "the", "try", "order", "café", "Zoë’s", "don´t", "x"]
+
+
+def test_the_value_after_a_login_label_is_an_identifier(checker: TypoChecker) -> None:
+    assert counted(checker, "Your username is anjahoehne and the link was sent.") == []
+    assert counted(checker, "User ID: kbrownnn, please confirm.") == []
+    # the label protects only its value: a slip elsewhere still counts
+    assert counted(checker, "Your username is anjahoehne, pleaae confirm.") == [
+        ("pleaae", "please")
+    ]

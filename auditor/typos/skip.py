@@ -36,6 +36,10 @@ SKIP_RULES: dict[str, str] = {
     # of the message (or before a closing link), and "^JD" anywhere
     "signoff": r"\^\s?[A-Za-z][A-Za-z.]{0,15}"
     r"|(?<![A-Za-z0-9])[-–—~*/]\s?[A-Z][A-Za-z]{0,15}(?:\s?[A-Z]\.?)?(?=\W*(?:https?://\S*\W*)?$)",
+    # the value after a login label is an identifier: "your username is anjahoehne",
+    # "Gamertag: xXsniperXx", "user ID = jsmith"
+    "login": r"(?i:\b(?:user\s?name|user\s?id|login(?:\s(?:name|id))?|screen\s?name|gamertag|"
+    r"account\s(?:name|id))\s*(?:is|:|=)\s*)(?P<v>\S+)",
     # ALL-CAPS acronyms (two or more capitals, optional plural s): VIP, SMS, IDs
     "acronym": r"(?<![A-Za-z])[A-Z]{2,}s?(?![A-Za-z])",
     # internal capitals mark brand or product spellings (iPhone, PayPal, eBay, McDonald)
@@ -54,6 +58,7 @@ _HAS_DIGIT = re.compile(r"\d")
 #: a letter (or underscore) next to a digit: every "code" match has one, and only then
 _LETTER_DIGIT = re.compile(r"[A-Za-z_]\d|\d[A-Za-z_]")
 _SIGNOFF_MARK = re.compile(r"\^|[-–—~*/]\s?[A-Z]")
+_LOGIN_WORD = re.compile(r"name|[iI][dD]|login|gamertag", re.IGNORECASE)
 _HAS_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf]")
 
 # Each rule runs only when a cheap test says it can match: one big alternation with lookaheads
@@ -69,6 +74,7 @@ _GATES = {
     "number": lambda t: _HAS_DIGIT.search(t) is not None,
     "emoji": lambda t: _HAS_EMOJI.search(t) is not None,
     "signoff": lambda t: _SIGNOFF_MARK.search(t) is not None,
+    "login": lambda t: _LOGIN_WORD.search(t) is not None,
 }
 _RULES = [(name, re.compile(rx), _GATES.get(name)) for name, rx in SKIP_RULES.items()]
 #: the rules a text without Chinese needs: word rules are asked per word, letter-free spans
@@ -87,7 +93,10 @@ def skip_spans(text: str, *, latin_only: bool = False) -> list[tuple[int, int, s
     for name, rx, gate in _TEXT_RULES if latin_only else _RULES:
         if gate is not None and not gate(text):
             continue
-        out.extend((m.start(), m.end(), name) for m in rx.finditer(text))
+        if "v" in rx.groupindex:  # the rule's span is its value, not the label before it
+            out.extend((*m.span("v"), name) for m in rx.finditer(text))
+        else:
+            out.extend((m.start(), m.end(), name) for m in rx.finditer(text))
     out.sort()
     return out
 
