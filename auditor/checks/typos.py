@@ -27,7 +27,7 @@ from ..typos.en import CAPITALISED_MIN_LEN, EnglishSpeller, Verdict, rarely_writ
 from ..typos.en_context import context_slips
 from ..typos.pinyin import is_pinyin
 from ..typos.skip import SpanSet, skip_spans, word_rule
-from ..typos.tokens import LATIN_WORD, LETTERS, fold_apostrophes
+from ..typos.tokens import LATIN_WORD, fold_apostrophes
 from ..typos.zh import ChineseDetector, ZhParams
 from ..typos.zhdata import to_simplified
 
@@ -92,8 +92,6 @@ _VOCATIVE_PREV = re.compile(
 _RUN = re.compile(r"(.)\1{2,}")
 #: words that put a person's name after them ("Mrs Smiht," is someone addressed)
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "madam", "dear", "mister"})
-#: the word before, when it is capitalised: "International Airpot." continues a name
-_PREV_CAPITALISED = re.compile(f"([A-Z][{LETTERS}]*)[ \t]+$")
 
 
 def _hyphenated(text: str, start: int, end: int) -> bool:
@@ -124,11 +122,19 @@ def _nobody_writes(low: str, v: Verdict) -> bool:
 def _inside_name(text: str, start: int) -> bool:
     """The word follows a capitalised word that does not open a sentence ("Tacoma
     International Airpot.", "Spring Aveune."): part of a multi-word name, not someone addressed."""
-    m = _PREV_CAPITALISED.search(text, max(0, start - 40), start)
+    end = start
+    while end > 0 and text[end - 1] in " \t":
+        end -= 1
+    if end == start:
+        return False
+    begin = end
+    while begin > 0 and text[begin - 1].isalpha():
+        begin -= 1
+    prev = text[begin:end]
     return (
-        m is not None
-        and m.group(1).lower() not in _TITLES
-        and not _sentence_initial(text, m.start(1))
+        "A" <= prev[:1] <= "Z"
+        and prev.lower() not in _TITLES
+        and not _sentence_initial(text, begin)
     )
 
 

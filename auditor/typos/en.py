@@ -379,10 +379,18 @@ def _zipf() -> Callable[[str], float] | None:
     return lambda w: float(zipf_frequency(w, "en"))
 
 
+_RARELY_WRITTEN: dict[str, bool] = {}
+
+
 def rarely_written(low: str) -> bool:
     """True when nobody writes ``low`` as a word: not a name, a misspelling of one."""
-    zipf = _zipf()
-    return zipf is not None and zipf(low) < NAME_MAX_ZIPF
+    got = _RARELY_WRITTEN.get(low)
+    if got is None:
+        zipf = _zipf()
+        got = zipf is not None and zipf(low) < NAME_MAX_ZIPF
+        if len(_RARELY_WRITTEN) < 300_000:
+            _RARELY_WRITTEN[low] = got
+    return got
 
 
 @cache

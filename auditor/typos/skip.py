@@ -56,9 +56,10 @@ _NO_LETTERS: tuple[str, ...] = ("number", "emoji")
 _TLD = re.compile(r"\.(?:com|net|org|cn|io|co|uk|de|hk|tw|jp|gov|edu|info|app)\b", re.IGNORECASE)
 _HAS_DIGIT = re.compile(r"\d")
 #: a letter (or underscore) next to a digit: every "code" match has one, and only then
-_LETTER_DIGIT = re.compile(r"[A-Za-z_]\d|\d[A-Za-z_]")
+_LETTER_DIGIT = re.compile(r"\d(?:(?<=[A-Za-z_]\d)|(?=[A-Za-z_]))")  # scans for digits only
 _SIGNOFF_MARK = re.compile(r"\^|[-–—~*/]\s?[A-Z]")
-_LOGIN_WORD = re.compile(r"name|[iI][dD]|login|gamertag", re.IGNORECASE)
+#: every login label holds one of these (lower case)
+_LOGIN_WORDS = ("name", "user", "login", "gamertag", "account")
 _HAS_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf]")
 
 # Each rule runs only when a cheap test says it can match: one big alternation with lookaheads
@@ -74,7 +75,7 @@ _GATES = {
     "number": lambda t: _HAS_DIGIT.search(t) is not None,
     "emoji": lambda t: _HAS_EMOJI.search(t) is not None,
     "signoff": lambda t: _SIGNOFF_MARK.search(t) is not None,
-    "login": lambda t: _LOGIN_WORD.search(t) is not None,
+    "login": lambda t: any(w in t.lower() for w in _LOGIN_WORDS),
 }
 _RULES = [(name, re.compile(rx), _GATES.get(name)) for name, rx in SKIP_RULES.items()]
 #: the rules a text without Chinese needs: word rules are asked per word, letter-free spans
