@@ -36,6 +36,16 @@ class Affix:
     condition: re.Pattern[str] | None  # on the stem (start for prefixes, end for suffixes)
 
 
+class _SuffixNode:
+    """A node of the reversed-ending trie: the rules whose ending ends here, and longer ones."""
+
+    __slots__ = ("children", "rules")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _SuffixNode] = {}
+        self.rules: list[Affix] = []
+
+
 def _condition(cond: str, suffix: bool) -> re.Pattern[str] | None:
     if cond in ("", "."):
         return None
@@ -89,13 +99,13 @@ class HunspellDict:
                 raise ValueError(f"{name}.aff:{lineno}: FLAG {parts[1]} not supported")
         # suffix rules in a trie of their added endings read backwards: a word walks its own
         # last letters down the trie (usually one or two steps) instead of slicing every
-        # ending length the rules have (eleven in en_GB); "" keys a node's rules
-        self._suffix_trie: dict[str, dict] = {}  # type: ignore[type-arg]
+        # ending length the rules have (eleven in en_GB)
+        self._suffix_trie = _SuffixNode()
         for sfx in suffixes:
             node = self._suffix_trie
             for ch in reversed(sfx.add):
-                node = node.setdefault(ch, {})
-            node.setdefault("", []).append(sfx)
+                node = node.children.setdefault(ch, _SuffixNode())
+            node.rules.append(sfx)
         self._prefixes: dict[str, list[Affix]] = {}
         for p in prefixes:
             self._prefixes.setdefault(p.add[:1], []).append(p)
@@ -132,10 +142,10 @@ class HunspellDict:
         """``word`` is a stem plus one suffix whose flag the stem carries and whose condition
         the stem meets; with ``prefix_flag`` (``word`` is then what a prefix left), a
         cross-product suffix on a stem that also carries the prefix's flag."""
-        node = self._suffix_trie
+        node: _SuffixNode | None = self._suffix_trie
         i = len(word)
-        while True:
-            rules = node.get("")
+        while node is not None:
+            rules = node.rules
             if rules and i:
                 root = word[:i]
                 for sfx in rules:
@@ -154,9 +164,8 @@ class HunspellDict:
             if i == 0:
                 return False
             i -= 1
-            node = node.get(word[i])  # type: ignore[assignment]
-            if node is None:
-                return False
+            node = node.children.get(word[i])
+        return False
 
     def _check_form(self, word: str) -> bool:
         if self._forbidden(word):
