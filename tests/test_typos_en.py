@@ -144,6 +144,8 @@ def test_customer_codes_add_no_words_to_the_chat_layer(checker: TypoChecker) -> 
         ("You will loose access after today.", "loose", "lose"),
         ("I sent a link to rest your password.", "rest", "reset"),
         ("Hope to hear form you soon.", "form", "from"),
+        ("not problem! a pleasure to help you", "not", "no"),
+        ("Dear, thank your for your reply.", "your", "you"),
     ],
 )
 def test_wrong_word_slips_given_away_by_context_are_counted(
@@ -163,6 +165,8 @@ def test_wrong_word_slips_given_away_by_context_are_counted(
         "Thanks, you too! That is too bad.",
         "Please rest assured, fill in the form and get some rest.",
         "We'll reply too, and we have more than enough.",
+        "It's not a problem, and it is not problems we can't fix.",
+        "Please thank your team for the help.",
     ],
 )
 def test_innocent_uses_of_the_same_words_are_not_counted(checker: TypoChecker, text: str) -> None:

@@ -95,6 +95,20 @@ RULES: tuple[_Rule, ...] = (
         ),
         "to",
     ),
+    # "not problem" opening a reply: "no problem" ("it's not a problem" has its article)
+    _Rule(
+        "no problem",
+        "problem",
+        re.compile(r"(?:^|[.!?,]\s*|\b(?:and|oh|ok|okay)\s+)(?P<w>not)\s+problems?\b", _I),
+        "no",
+    ),
+    # "thank your for …": "thank you" ("thank your team for" is right)
+    _Rule(
+        "thank you",
+        "thank",
+        re.compile(r"\bthank\s+(?P<w>your)\s+(?:for|so|very)\b", _I),
+        "you",
+    ),
     # "loose" after "to", a modal or a negation is the verb "lose": "you will loose access"
     _Rule(
         "verb loose",
