@@ -6,7 +6,8 @@ meant; each rule below names that context and nothing wider, so precision stays 
 finding is counted and shown to the agent). The rules were written from the slips QA reviewers
 mark in support chats (LABELS.md: "wrong-word homophones (loose/lose)") and checked against
 correct brand replies (TWCS dev) for false flags; tests pin each rule's hits and the innocent
-sentences it must not match ("you should of course", "your welcome pack", "a loose cable").
+sentences it must not match ("you should of course", "your welcome pack", "a loose cable",
+"thank your team for").
 
 Only the wrong word's span is reported (``ContextSlip.start``/``end``), with its correction in
 the case it was typed ("Should of" → "have", "Then" stays capitalised).
