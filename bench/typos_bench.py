@@ -103,6 +103,7 @@ class Injected:
     nonword: int = 0
     realword: int = 0
     tp: int = 0  # counted typo on the injected word
+    tp_nonword: int = 0  # ... when the injected word is a non-word (the recall's numerator)
     fp: int = 0  # counted typo elsewhere in the utterance
     possible: int = 0  # only a possible finding on an injected non-word
 
@@ -112,8 +113,9 @@ class Injected:
             f"not detectable by a dictionary)\n"
             f"  counted-typo precision {ratio(self.tp, self.tp + self.fp):.3f}  "
             f"(TP {self.tp}, FP {self.fp})\n"
-            f"  counted recall on non-word errors {ratio(self.tp, self.nonword):.3f}; "
-            f"counted or possible {ratio(self.tp + self.possible, self.nonword):.3f}"
+            f"  counted recall on non-word errors {ratio(self.tp_nonword, self.nonword):.3f}; "
+            f"counted or possible {ratio(self.tp_nonword + self.possible, self.nonword):.3f}; "
+            f"real-word slips counted {self.tp - self.tp_nonword} of {self.realword}"
         )
 
 
@@ -140,6 +142,7 @@ def inject(checker: TypoChecker, utts: list[Utt], missp: dict[str, list[str]]) -
             overlaps = t.start < b and a < t.end
             if t.tier == "typo":
                 r.tp += overlaps
+                r.tp_nonword += overlaps and is_nonword
                 r.fp += not overlaps
             elif overlaps and is_nonword:
                 r.possible += 1
