@@ -60,6 +60,12 @@ _LETTER_DIGIT = re.compile(r"\d(?:(?<=[A-Za-z_]\d)|(?=[A-Za-z_]))")  # scans for
 _SIGNOFF_MARK = re.compile(r"\^|[-–—~*/]\s?[A-Z]")
 #: every login label holds one of these (lower case)
 _LOGIN_WORDS = ("name", "user", "login", "gamertag", "account")
+
+
+def _has_login_word(lowered: str) -> bool:
+    return any(w in lowered for w in _LOGIN_WORDS)
+
+
 _HAS_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf]")
 
 # Each rule runs only when a cheap test says it can match: one big alternation with lookaheads
@@ -75,7 +81,7 @@ _GATES = {
     "number": lambda t: _HAS_DIGIT.search(t) is not None,
     "emoji": lambda t: _HAS_EMOJI.search(t) is not None,
     "signoff": lambda t: _SIGNOFF_MARK.search(t) is not None,
-    "login": lambda t: any(w in t.lower() for w in _LOGIN_WORDS),
+    "login": lambda t: _has_login_word(t.lower()),
 }
 _RULES = [(name, re.compile(rx), _GATES.get(name)) for name, rx in SKIP_RULES.items()]
 #: the rules a text without Chinese needs: word rules are asked per word, letter-free spans
