@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import hashlib
 import json
 import random
 import re
@@ -456,15 +457,21 @@ def bench_chinese_lm(
 
 
 # ---------------------------------------------------------------------------- real chats
+def held_out(chat_id: str) -> bool:
+    """The fixed split of the hand-labelled chats: half by a hash of the chat id is held out
+    (never read while tuning, reported), the other half is dev. sha256, so it never changes."""
+    return hashlib.sha256(chat_id.encode("utf-8")).digest()[0] % 2 == 1
+
+
 def bench_labelled(checker: TypoChecker, path: Path) -> None:
     """Hand-labelled real chats (LABELS.md format, built by eval/real/build.py).
 
     A chat "has a real typo" when its labels list one; it is "flagged" when the checker counts
     at least one typo in it. Reported: share of chats with a real typo that are flagged, and
     share of flagged chats that have a real typo (and, stricter, whose counted typo sits in a
-    labelled message).
+    labelled message) — for all chats, and for the dev and held-out halves (:func:`held_out`).
     """
-    gold_chats = flagged = flagged_right = flagged_right_msg = caught = 0
+    tally = {name: [0] * 5 for name in ("all", "dev", "held-out")}
     skipped = msgs = 0
     lines = []
     for raw in path.read_text(encoding="utf-8").splitlines():
@@ -488,23 +495,26 @@ def bench_labelled(checker: TypoChecker, path: Path) -> None:
                 continue
             counted += [t for t in checker.check_text(text, str(i), terms) if t.tier == "typo"]
         is_flagged = bool(counted)
-        gold_chats += bool(gold)
-        flagged += is_flagged
-        if is_flagged and gold:
-            flagged_right += 1
-            caught += 1
-            flagged_right_msg += any(t.message_id in gold_msgs for t in counted)
+        half = "held-out" if held_out(str(cd.get("chat_id"))) else "dev"
+        for name in ("all", half):
+            t = tally[name]  # gold chats, flagged, flagged right, ... in a labelled message
+            t[0] += bool(gold)
+            t[1] += is_flagged
+            if is_flagged and gold:
+                t[2] += 1
+                t[3] += any(t_.message_id in gold_msgs for t_ in counted)
         if is_flagged or gold:
             found = [f"{t.text}→{t.suggestion}@{t.message_id}" for t in counted]
             want = [f"{g['wrong']}→{g['right']}@{g['message']}" for g in gold]
-            lines.append(f"{cd.get('chat_id')}: flagged {found} gold {want}")
-    print(
-        f"[REAL] {path.name}: chats with a real typo flagged {caught}/{gold_chats} "
-        f"({ratio(caught, gold_chats):.0%}); flagged chats right {flagged_right}/{flagged} "
-        f"({ratio(flagged_right, flagged):.0%}; with the counted typo in a labelled message "
-        f"{flagged_right_msg}/{flagged}); agent messages skipped (no speller for their "
-        f"language) {skipped}/{msgs}"
-    )
+            lines.append(f"{half} {cd.get('chat_id')}: flagged {found} gold {want}")
+    for name, (gold_chats, flagged, right, right_msg, _) in tally.items():
+        print(
+            f"[REAL] {path.name} {name}: chats with a real typo flagged {right}/{gold_chats} "
+            f"({ratio(right, gold_chats):.0%}); flagged chats right {right}/{flagged} "
+            f"({ratio(right, flagged):.0%}; with the counted typo in a labelled message "
+            f"{right_msg}/{flagged})"
+        )
+    print(f"[REAL] agent messages skipped (no speller for their language) {skipped}/{msgs}")
     for line in lines:
         print("    " + line)
 

@@ -193,6 +193,9 @@ class Hit:
     function_swap: bool = False
 
 
+#: how a curated confusion's reason ends: ``wrong→right (common confusion)``
+CURATED_MARK = " (common confusion)"
+
 _GROUP = re.compile(r"\{([^{}]*)\}")
 
 
@@ -325,7 +328,7 @@ class ChineseDetector:
                     b,
                     conf.right[diff[0] : diff[-1] + 1],
                     "typo",
-                    f"{conf.wrong}→{conf.right} (common confusion)",
+                    f"{conf.wrong}→{conf.right}{CURATED_MARK}",
                     function_swap=conf.kind == "function",
                 )
             )
