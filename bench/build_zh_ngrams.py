@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import sys
-from array import array
 import re
+import sys
 import tarfile
+from array import array
 from collections import Counter
 from pathlib import Path
 

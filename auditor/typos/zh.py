@@ -32,8 +32,8 @@ from typing import Literal
 
 import ahocorasick
 
-from .zhdata import ZhData, is_cjk, zh_data
 from .zhchars import CharModel, char_model
+from .zhdata import ZhData, is_cjk, zh_data
 from .zhscore import MAX_WORD, ContextScorer, load_language_model
 
 Tier = Literal["typo", "possible"]
