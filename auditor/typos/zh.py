@@ -180,6 +180,17 @@ class ZhParams:
     adjacent_min_logit_lead: float = 2.0  # adjacent_min_lead on the learned log-odds
     context_weights: tuple[float, ...] = (0.8579, 0.5524, -0.328, 0.4586, 1.0197, -0.2773, -0.1912)
     context_bias: float = -7.3524
+    # the same, fitted with the optional KenLM model scoring the segmentation (--lm auto)
+    lm_context_weights: tuple[float, ...] = (
+        0.7201,
+        0.4991,
+        -0.6565,
+        0.3449,
+        0.8225,
+        -0.543,
+        -0.1284,
+    )
+    lm_context_bias: float = -6.6898
     typo_min_prob: float = 0.8
     possible_min_prob: float = 0.3
 
@@ -311,15 +322,17 @@ class ChineseDetector:
         self._window_cache: dict[tuple[str, int], tuple[str, int, int] | None] = {}
         lm = load_language_model(self.params.language_model)
         self._scorer = ContextScorer(self.data, extra_words, lm)
-        # the learned tiering reads the character model; the KenLM path keeps its own scale
-        self._chars: CharModel | None = (
-            char_model() if self.params.char_model and self.params.context and lm is None else None
-        )
+        # the learned tiering reads the character model, loaded on the first suspect (about
+        # 0.2 s; texts without one never need it)
+        self._use_chars = self.params.char_model and self.params.context
+        self._chars: CharModel | None = None
         if lm is not None:  # a language model's gains live on their own scale
             self.params = replace(
                 self.params,
                 typo_min_gain=self.params.lm_typo_min_gain,
                 possible_min_gain=self.params.lm_possible_min_gain,
+                context_weights=self.params.lm_context_weights,
+                context_bias=self.params.lm_context_bias,
             )
         self._swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
         # two-character words by their first and by their last character (the context
@@ -443,6 +456,11 @@ class ChineseDetector:
                     return True
         return False
 
+    def _char_model(self) -> CharModel | None:
+        if self._chars is None and self._use_chars:
+            self._chars = char_model()
+        return self._chars
+
     def suspects(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Suspect]:
         """Every orphan character with a swap that raises the context score (the candidates
         the context detector tiers; bench/typos_zh_fit.py fits its weights on them)."""
@@ -497,7 +515,7 @@ class ChineseDetector:
         scores: list[float] = []
         for x in found:
             i = x.i
-            if self._chars is not None:
+            if self._use_chars:
                 prob = min(self.probability(x, s[i], (i - 1 in at) + (i + 1 in at)), 1 - 1e-9)
                 if prob < p.possible_min_prob:
                     continue
@@ -520,8 +538,8 @@ class ChineseDetector:
             swap = frozenset((s[i], x.ch)) in FUNCTION_SWAPS
             out.append(Hit(i, i + 1, x.ch, tier, reason, function_swap=swap))
             # neighbours are settled on the learned log-odds when there are any
-            scores.append(math.log(prob / (1 - prob)) if self._chars is not None else x.score)
-        lead = p.adjacent_min_logit_lead if self._chars is not None else p.adjacent_min_lead
+            scores.append(math.log(prob / (1 - prob)) if self._use_chars else x.score)
+        lead = p.adjacent_min_logit_lead if self._use_chars else p.adjacent_min_lead
         return self._settle_neighbours(out, scores, lead)
 
     @staticmethod
@@ -545,7 +563,7 @@ class ChineseDetector:
         p = self.params
         best: Suspect | None = None
         n = len(w)
-        chars = self._chars
+        chars = self._char_model()
         # the run's bounds for the character model: outside the window unless it ends there
         run_lo, run_hi = (0 if edge[0] else -n), (n if edge[1] else 2 * n)
         # a swap must make a two-character word with a neighbour (set lookups: the hot path)
