@@ -211,6 +211,10 @@ CONTEXT_FEATURES = (
 )
 
 
+#: a window's best swap: (char, kind, segmentation gain, character-model gain, candidates)
+_Best = tuple[str, int, float, float, int]
+
+
 @dataclass(frozen=True)
 class Suspect:
     """An orphan character and its best swap (the context detector's candidate)."""
@@ -344,7 +348,8 @@ class ChineseDetector:
             prv[w[1]].add(w[0])
         self._next2: dict[str, set[str]] = dict(nxt)
         self._prev2: dict[str, set[str]] = dict(prv)
-        self._best_cache: dict[tuple[str, int, tuple[bool, bool]], Suspect | None] = {}
+        self._best_cache: dict[tuple[str, int, tuple[bool, bool]], _Best | None] = {}
+        self._ctx_swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
     def _is_word(self, w: str, min_freq: int) -> bool:
@@ -484,7 +489,7 @@ class ChineseDetector:
                     if len(self._best_cache) < 500_000:
                         self._best_cache[key] = best
                 if best is not None:
-                    out.append(replace(best, i=i, lo=lo, hi=hi))
+                    out.append(Suspect(i, *best, lo, hi))
         return out
 
     def features(self, x: Suspect, typed: str, neighbours: int) -> list[float]:
@@ -557,30 +562,45 @@ class ChineseDetector:
                     out[m] = replace(out[m], tier="possible")
         return out
 
-    def _best_swap(self, w: str, k: int, edge: tuple[bool, bool]) -> Suspect | None:
+    def _context_swaps(self, ch: str) -> tuple[tuple[str, int], ...]:
+        """``_swaps(ch)`` the context detector may propose (kind and pronoun filters)."""
+        got = self._ctx_swap_cache.get(ch)
+        if got is None:
+            low = self.params.context_min_similarity
+            got = tuple(
+                (h, kind)
+                for h, kind in self._swaps(ch)
+                if not (kind and kind < low) and h not in NEVER_SUGGEST
+            )
+            self._ctx_swap_cache[ch] = got
+        return got
+
+    def _best_swap(self, w: str, k: int, edge: tuple[bool, bool]) -> _Best | None:
         """The best candidate for ``w[k]`` in the window ``w`` (``edge``: the window starts /
-        ends where the CJK run does)."""
-        p = self.params
-        best: Suspect | None = None
+        ends where the CJK run does): (char, kind, segmentation gain incl. kind bonus,
+        character-model gain, number of candidates)."""
+        bonus = self.params.kind_bonus
+        best: _Best | None = None
         n = len(w)
         chars = self._char_model()
-        # the run's bounds for the character model: outside the window unless it ends there
-        run_lo, run_hi = (0 if edge[0] else -n), (n if edge[1] else 2 * n)
+        if chars is not None:  # the run's ends are marked only where the window reaches them
+            left, right, at = chars.context(w, k, 0 if edge[0] else -n, n if edge[1] else 2 * n)
+            base = chars.logprob(left + w[k] + right, at)
         # a swap must make a two-character word with a neighbour (set lookups: the hot path)
         after = self._next2.get(w[k - 1], _EMPTY) if k > 0 else _EMPTY
         before = self._prev2.get(w[k + 1], _EMPTY) if k + 1 < n else _EMPTY
         count = 0
-        for ch, kind in self._swaps(w[k]):
-            if (kind and kind < p.context_min_similarity) or ch in NEVER_SUGGEST:
-                continue
+        top = -math.inf
+        for ch, kind in self._context_swaps(w[k]):
             if ch not in after and ch not in before:
                 continue
             count += 1
-            seg = self._scorer.gain(w, k, ch, 0, n) + p.kind_bonus[kind]
-            lm = chars.gain(w, k, ch, run_lo, run_hi) if chars is not None else 0.0
-            if best is None or seg + lm > best.score:
-                best = Suspect(k, ch, kind, seg, lm, 0)
-        return replace(best, candidates=count) if best is not None else None
+            seg = self._scorer.gain(w, k, ch, 0, n) + bonus[kind]
+            lm = chars.logprob(left + ch + right, at) - base if chars is not None else 0.0
+            if seg + lm > top:
+                top = seg + lm
+                best = (ch, kind, seg, lm, 0)
+        return best[:4] + (count,) if best is not None else None
 
     def _homophone_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
         orphan = self._orphans(s, blocked)

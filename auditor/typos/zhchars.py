@@ -37,7 +37,7 @@ def pack(gram: str) -> int:
 
 
 class CharModel:
-    """Interpolated character trigram probabilities (log10), with a per-text cache.
+    """Interpolated character trigram probabilities (log10), memoised per trigram.
 
     ``counts`` holds n-gram counts (1–3 characters, ``^``/``$`` boundaries, packed keys);
     ``follow`` the number of distinct characters seen after each 1- and 2-character history;
@@ -52,7 +52,7 @@ class CharModel:
         self._vocab = len(uni) + 1
         self._runs = runs
         self._start = ord("^")
-        self._cache: dict[str, float] = {}
+        self._memo: dict[int, float] = {}  # log10 P(c | a b) by packed trigram
 
     def prob(self, a: int, b: int, c: int) -> float:
         """P(c | a b) for code points; 0 stands for "no such history character"."""
@@ -75,27 +75,34 @@ class CharModel:
 
     def logprob(self, text: str, first: int) -> float:
         """Sum of log10 P(text[j] | up to two before) for ``j >= first``."""
-        key = f"{first}|{text}"
-        got = self._cache.get(key)
-        if got is not None:
-            return got
         codes = [0, 0, *map(ord, text)]
         out = 0.0
+        memo = self._memo
         for j in range(first + 2, len(codes)):
-            out += math.log10(self.prob(codes[j - 2], codes[j - 1], codes[j]))
-        if len(self._cache) < 1_000_000:
-            self._cache[key] = out
+            key = (((codes[j - 2] << _BITS) | codes[j - 1]) << _BITS) | codes[j]
+            lp = memo.get(key)
+            if lp is None:
+                lp = math.log10(self.prob(codes[j - 2], codes[j - 1], codes[j]))
+                if len(memo) < 1_000_000:
+                    memo[key] = lp
+            out += lp
         return out
+
+    @staticmethod
+    def context(s: str, i: int, lo: int, hi: int) -> tuple[str, str, int]:
+        """(left, right, k) around ``s[i]`` in the CJK run ``s[lo:hi]``: up to two characters
+        of history (``^`` at the run's start) and two after (``$`` at its end); ``k`` =
+        ``len(left)``, where the scored characters begin."""
+        a = max(lo, i - 2)
+        b = min(hi, i + 3)
+        left = ("^" if a == lo else "") + s[a:i]
+        return left, s[i + 1 : b] + ("$" if b == hi else ""), len(left)
 
     def gain(self, s: str, i: int, ch: str, lo: int, hi: int) -> float:
         """Rise in log10-probability of ``s[i]`` and the two characters after it (or the
         run's end) when ``s[i]`` (inside the CJK run ``s[lo:hi]``) becomes ``ch``; the two
         characters before it are the history."""
-        a = max(lo, i - 2)
-        b = min(hi, i + 3)
-        left = ("^" if a == lo else "") + s[a:i]
-        right = s[i + 1 : b] + ("$" if b == hi else "")
-        k = len(left)
+        left, right, k = self.context(s, i, lo, hi)
         return self.logprob(left + ch + right, k) - self.logprob(left + s[i] + right, k)
 
 
