@@ -146,6 +146,8 @@ def test_hunspell_affixes_hand_made_dictionary() -> None:
         ("您可以添加我们的维信公众号", 8, "维", "微"),
         ("系统已经回复正常了", 4, "回", "恢"),
         ("这个需要您自已操作一下", 6, "已", "己"),
+        # 个您 for 给您: 小妹 is an organisation term, still the context of the slip
+        ("好的 小妹个您这就登记", 5, "个", "给"),
         # generic context detector: a homophone slip that breaks a word apart
         ("这个问提我们马上处理", 3, "提", "题"),
         ("您好，亲爱的顾客，欢迎光邻", 12, "邻", "临"),
@@ -176,6 +178,7 @@ def test_shape_slip_is_found(checker: TypoChecker) -> None:
         "我们正在申请中",
         "推荐您去北京东煌凯丽酒店",  # a hotel name, not a slip
         "台风在沿海登陆",  # 登陆 as landing
+        "这个您看可以吗",  # 这个 + 您, not 给您
     ],
 )
 def test_correct_chinese_is_not_counted(checker: TypoChecker, text: str) -> None:

@@ -378,12 +378,14 @@ class ChineseDetector:
         for end_idx, conf in self._curated.iter(s):
             end = end_idx + 1
             start = end - len(conf.wrong)
-            if any(blocked[start:end]):
+            diff = [i for i in range(len(conf.wrong)) if conf.wrong[i] != conf.right[i]]
+            a, b = start + diff[0], start + diff[-1] + 1
+            # a protected term inside the match vetoes it, except in a context entry's
+            # context (小妹 is a term, and 小妹个您 still a slip)
+            if any(blocked[a:b] if conf.context else blocked[start:end]):
                 continue
             if conf.guard == "end" and end < len(s) and s[end] not in _CLAUSE_END:
                 continue
-            diff = [i for i in range(len(conf.wrong)) if conf.wrong[i] != conf.right[i]]
-            a, b = start + diff[0], start + diff[-1] + 1
             if self._straddled(s, start, end, gmin, *((a, b) if conf.context else (start, end))):
                 continue
             done = taken[a:b] == [True] * (b - a)  # two entries for the same slip
