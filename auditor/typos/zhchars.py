@@ -110,7 +110,11 @@ def read_counts() -> tuple[dict[int, int], dict[int, int], int]:
     """(n-gram counts, distinct followers per history, number of runs) from
     ``data/zh_char_ngrams.bin.gz`` (layout: ``bench/build_zh_ngrams.py::encode``)."""
     raw = resources.files("auditor.typos.data").joinpath("zh_char_ngrams.bin.gz").read_bytes()
-    data = gzip.decompress(raw)
+    return parse_table(gzip.decompress(raw))
+
+
+def parse_table(data: bytes) -> tuple[dict[int, int], dict[int, int], int]:
+    """The tables of one decompressed ZHNGRAM2 file (see :func:`read_counts`)."""
     if not data.startswith(b"ZHNGRAM2 "):
         raise ValueError("zh_char_ngrams.bin.gz: not a ZHNGRAM2 table")
     pos = data.index(b"\n") + 1
