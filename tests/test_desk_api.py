@@ -199,6 +199,24 @@ def test_claims_keep_two_reviewers_off_the_same_chat(desk):
     assert r.status_code == 404
 
 
+def test_a_done_item_cannot_be_claimed_from_under_its_reviewer(desk):
+    """The load test's 409s: bob finishes c3 (its claim is released), ann claims it from a
+    queue page loaded before, and bob's corrected level was refused. Now the claim is."""
+    client, tokens, path = desk
+    assert client.post("/api/queue/claim", headers=auth(tokens["bob"]),
+                       json={"chat_id": "c3"}).status_code == 200  # fmt: skip
+    for crit in ("empathy", "solution"):
+        r = client.post("/api/reviews", headers=auth(tokens["bob"]),
+                        json={"chat_id": "c3", "criterion": crit, "level": "good"})  # fmt: skip
+        assert r.status_code == 201
+    r = client.post("/api/queue/claim", headers=auth(tokens["ann"]), json={"chat_id": "c3"})
+    assert r.status_code == 409 and "reviewed already" in r.json()["error"]
+    assert count(path, "claims") == 0
+    r = client.post("/api/reviews", headers=auth(tokens["bob"]),
+                    json={"chat_id": "c3", "criterion": "solution", "level": "average"})  # fmt: skip
+    assert r.status_code == 201 and count(path, "reviews") == 3
+
+
 def test_dispute_filed_by_agent_resolved_by_lead_with_the_trail(desk):
     client, tokens, path = desk
     body = {"chat_id": "c1", "criterion": "empathy", "reason": "I did apologise", "level": "good"}

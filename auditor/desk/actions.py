@@ -113,8 +113,14 @@ def claim(store: Store, user: User, chat_id: Any, rubric_name: Any = None) -> di
     """Take a queue item so that no other reviewer works it; 409 if another holds it."""
     require_role(user, "reviewer", "lead")
     ref = audited(store, user, chat_id, rubric_name)
-    if queue_item(store, ref.chat_id, ref.rubric_name) is None:
+    item = queue_item(store, ref.chat_id, ref.rubric_name)
+    if item is None:
         raise NotFound(f"{ref.chat_id} is not in the review queue")
+    if item.done:
+        # Finishing an item releases its claim while its reviewer may still be on the page
+        # (a second look, a corrected level); a claim taken from a stale queue page then
+        # would lock them out of their own item. A done item has nothing left to claim for.
+        raise Conflict(f"{ref.chat_id} is reviewed already: pick another item")
     tables = DeskTables(store)
     holder_id = tables.claim(ref.chat_id, ref.rubric_name, user.id)
     if holder_id != user.id:
