@@ -321,6 +321,11 @@ def queue_item(store: Store, chat_id: str, rubric_name: str | None = None) -> Qu
     return _item(row) if row else None
 
 
+def queue_item_of(row: dict[str, Any]) -> QueueItem:
+    """The item of a ``store.queue_row`` / ``store.queue_rows`` row."""
+    return _item(row)
+
+
 def _item(row: dict[str, Any]) -> QueueItem:
     import orjson
 
@@ -351,9 +356,19 @@ class AuditedRef:
     transcript_hash: str
 
 
-def resolve_audited(store: Store, chat_id: str, rubric_name: str | None = None) -> AuditedRef:
-    """The stored result a review is about; a chat audited under several rubrics needs a name."""
-    rows = store.result_refs(chat_id)
+def resolve_audited(
+    store: Store,
+    chat_id: str,
+    rubric_name: str | None = None,
+    *,
+    refs: list[dict[str, Any]] | None = None,
+) -> AuditedRef:
+    """The stored result a review is about; a chat audited under several rubrics needs a name.
+
+    ``refs``: the chat's ``store.result_refs(chat_id, results=False)``, when the caller read
+    them already (an access check); only the chosen result is then rebuilt.
+    """
+    rows = refs if refs is not None else store.result_refs(chat_id, results=False)
     if rubric_name is not None:
         rows = [r for r in rows if r["rubric_name"] == rubric_name]
     if not rows:
@@ -365,11 +380,12 @@ def resolve_audited(store: Store, chat_id: str, rubric_name: str | None = None) 
             f"chat {chat_id!r} was audited under several rubrics ({names}): pass --rubric"
         )
     row = rows[0]
+    stored = row.get("result") or store.result_json(chat_id, row["rubric_name"])
     return AuditedRef(
         chat_id=chat_id,
         rubric_name=row["rubric_name"],
         rubric=store.stored_rubric(row["rubric_hash"]),
-        result=ChatResult.model_validate(row["result"]),
+        result=ChatResult.model_validate(stored),
         transcript_hash=row["transcript_hash"],
     )
 
@@ -414,9 +430,13 @@ def record_review(
     comment: str = "",
     rubric_name: str | None = None,
     source: str = "cli",
+    ref: AuditedRef | None = None,
 ) -> int:
-    """Append one review (validated against the rubric the chat was audited with); its id."""
-    ref = resolve_audited(store, chat_id, rubric_name)
+    """Append one review (validated against the rubric the chat was audited with); its id.
+
+    ``ref``: the chat's ``resolve_audited``, when the caller resolved it already."""
+    if ref is None or ref.chat_id != chat_id:
+        ref = resolve_audited(store, chat_id, rubric_name)
     row = review_row(ref, criterion, level.strip(), reviewer, comment=comment, source=source)
     return store.add_reviews([row])[0]
 
@@ -439,22 +459,34 @@ def chat_from_transcript(body: dict[str, Any]) -> Chat:
 
 
 def effective_result(
-    store: Store, chat_id: str, rubric_name: str | None = None
+    store: Store,
+    chat_id: str,
+    rubric_name: str | None = None,
+    *,
+    ref: AuditedRef | None = None,
+    queue_row: dict[str, Any] | None = None,
 ) -> ChatResult | None:
     """The chat's result with the latest human level per criterion in place of the model's.
 
     The stored model result is never changed. Without reviews this is the stored result;
     ``review`` carries the queue reasons (including quota picks made after the audit).
     ``rubric_name=None`` takes the most recently audited result, like ``auditor show``.
+    ``ref`` / ``queue_row``: the chat's resolved result and its ``store.queue_row``, when
+    the caller (the desk's chat page) read them already; nothing is then read twice.
     """
-    refs = store.result_refs(chat_id)
-    if rubric_name is not None:
-        refs = [r for r in refs if r["rubric_name"] == rubric_name]
-    if not refs:
-        return None
-    row = refs[0]  # newest audit first
-    result = ChatResult.model_validate(row["result"])
-    item = store.queue_row(chat_id, row["rubric_name"])
+    if ref is not None:
+        row = {"rubric_name": ref.rubric_name, "rubric_hash": None,
+               "transcript_hash": ref.transcript_hash}  # fmt: skip
+        result = ref.result.model_copy()
+    else:
+        refs = store.result_refs(chat_id)
+        if rubric_name is not None:
+            refs = [r for r in refs if r["rubric_name"] == rubric_name]
+        if not refs:
+            return None
+        row = refs[0]  # newest audit first
+        result = ChatResult.model_validate(row["result"])
+    item = queue_row if queue_row is not None else store.queue_row(chat_id, row["rubric_name"])
     if item is not None:
         import orjson
 
@@ -464,7 +496,7 @@ def effective_result(
     levels = latest_levels(store, chat_id, row["rubric_name"])
     if not levels:
         return result
-    rubric = store.stored_rubric(row["rubric_hash"])
+    rubric = ref.rubric if ref is not None else store.stored_rubric(row["rubric_hash"])
     body = store.transcript(row["transcript_hash"])
     if body is None:  # pragma: no cover - transcripts are saved with their results
         raise UsageError(f"the transcript of {chat_id!r} is missing from {store.path}")

@@ -161,6 +161,10 @@ REVIEW_COLUMNS = (
 )
 
 
+#: Parsed stored rubrics by content hash (see ``Store.stored_rubric``); treat as read-only.
+_RUBRIC_CACHE: dict[str, Rubric] = {}
+
+
 class Store:
     def __init__(self, path: str | Path, *, readonly: bool = False):
         self.path = str(path)
@@ -802,25 +806,31 @@ class Store:
         sql = "SELECT * FROM reviews" + where
         return self.query(sql + " ORDER BY id", params)
 
-    def result_refs(self, chat_id: str) -> list[dict[str, Any]]:
+    def result_refs(self, chat_id: str, *, results: bool = True) -> list[dict[str, Any]]:
         """A chat's stored results (one per rubric), the most recently audited first.
 
-        ``result`` is the per-chat JSON result (a dict), rebuilt from its rows.
+        ``result`` is the per-chat JSON result (a dict), rebuilt from its rows; with
+        ``results=False`` only the keys (rubric, hashes, agent, day) are read, which is all
+        an access check or a rubric choice needs.
         """
         refs = self.query(
             "SELECT chat_id, rubric_name, rubric_hash, transcript_hash, agent_id, day, "
             "audited_at FROM results WHERE chat_id = ? ORDER BY audited_at DESC",
             [chat_id],
         )
-        for ref in refs:
-            ref["result"] = self.result_json(chat_id, ref["rubric_name"])
+        if results:
+            for ref in refs:
+                ref["result"] = self.result_json(chat_id, ref["rubric_name"])
         return refs
 
     def stored_rubric(self, rubric_hash: str) -> Rubric:
-        """The exact rubric a result was audited with (content-addressed in ``rubrics``)."""
+        """The exact rubric a result was audited with (content-addressed in ``rubrics``).
+
+        Parsed once per process: a hash names one text, so every connection (the desk
+        opens one per server thread) shares the parsed rubric."""
         from .rubric import parse_rubric
 
-        cache: dict[str, Rubric] = self.__dict__.setdefault("_rubric_cache", {})
+        cache = _RUBRIC_CACHE
         if rubric_hash not in cache:
             row = self.db.conn.execute(
                 "SELECT body, path FROM rubrics WHERE hash = ?", (rubric_hash,)

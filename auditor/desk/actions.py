@@ -18,6 +18,7 @@ from ..review import (
     effective_result,
     level_problem,
     queue_item,
+    queue_item_of,
     record_review,
     resolve_audited,
     review_row,
@@ -48,20 +49,23 @@ def audited(store: Store, user: User, chat_id: Any, rubric_name: Any = None) -> 
     """The audited chat, after the access check (an agent: only their own)."""
     if not isinstance(chat_id, str) or not chat_id:
         raise DeskError("chat_id is required")
-    refs = store.result_refs(chat_id)
+    refs = store.result_refs(chat_id, results=False)
     if not refs:
         raise NotFound(f"no audited chat {chat_id!r}")
     for r in refs:
         require_agent_access(user, r["agent_id"])
     try:
-        return resolve_audited(store, chat_id, rubric_name or None)
+        return resolve_audited(store, chat_id, rubric_name or None, refs=refs)
     except UsageError as e:
         raise NotFound(str(e)) if rubric_name else DeskError(str(e)) from e
 
 
-def effective_summary(store: Store, chat_id: str, rubric_name: str) -> dict[str, Any]:
-    eff = effective_result(store, chat_id, rubric_name)
-    item = queue_item(store, chat_id, rubric_name)
+def effective_summary(
+    store: Store, chat_id: str, rubric_name: str, ref: AuditedRef | None = None
+) -> dict[str, Any]:
+    row = store.queue_row(chat_id, rubric_name)
+    item = queue_item_of(row) if row else None
+    eff = effective_result(store, chat_id, rubric_name, ref=ref, queue_row=row)
     return {
         "effective_score": eff.score if eff else None,
         "effective_passed": eff.passed if eff else None,
@@ -98,12 +102,12 @@ def submit_review(
         raise Conflict(f"{ref.chat_id} is claimed by {holder}: pick another item")
     rid = record_review(
         store, ref.chat_id, criterion, level, reviewer=user.name, comment=comment,
-        rubric_name=ref.rubric_name, source=source,
+        rubric_name=ref.rubric_name, source=source, ref=ref,
     )  # fmt: skip
     out = {"id": rid, "chat_id": ref.chat_id, "rubric_name": ref.rubric_name,
            "criterion": criterion, "level": level.strip(), "reviewer": user.name,
            "model_score": ref.result.score}  # fmt: skip
-    out |= effective_summary(store, ref.chat_id, ref.rubric_name)
+    out |= effective_summary(store, ref.chat_id, ref.rubric_name, ref)
     if out["queue_status"] == "done" and holder == user.name:
         tables.release(ref.chat_id, ref.rubric_name, user.id)  # the work is done
     return out
