@@ -304,15 +304,18 @@ class QueueFilter:
 
 
 def list_queue(
-    store: Store, filters: QueueFilter | None = None, limit: int | None = None
+    store: Store, filters: QueueFilter | None = None, limit: int | None = None, offset: int = 0
 ) -> tuple[list[QueueItem], int]:
-    """Queue items, most urgent first, and how many match in all (so a limit hides nothing)."""
+    """Queue items, most urgent first, and how many match in all (so a limit hides nothing);
+    ``offset``: skip that many (the queue is paged by limit and offset in a stable order)."""
+    if offset < 0:
+        raise UsageError(f"offset must be 0 or more, not {offset}")
     filters = filters or QueueFilter()
     if filters.reason is not None and filters.reason not in PRIORITY:
         raise UsageError(f"unknown reason {filters.reason!r} (known: {', '.join(PRIORITY)})")
     if filters.status not in ("open", "done", "all"):
         raise UsageError(f"--status is open, done or all, not {filters.status!r}")
-    rows, total = store.queue_rows(filters, limit)
+    rows, total = store.queue_rows(filters, limit, offset)
     return [_item(r) for r in rows], total
 
 

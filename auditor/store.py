@@ -689,9 +689,10 @@ class Store:
         )
 
     def queue_rows(
-        self, filters: Any, limit: int | None = None
+        self, filters: Any, limit: int | None = None, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
-        """Matching queue items, most urgent first (then oldest chat day), and the total."""
+        """Matching queue items, most urgent first (then oldest chat day), and the total;
+        ``offset`` skips that many of them (a page past the first)."""
         where, params = self._queue_where(filters)
         total = self.db.conn.execute(
             f"SELECT count(*) FROM review_queue q{where}", params
@@ -701,9 +702,9 @@ class Store:
             f"WHERE {self._REVIEWED}) AS reviewed FROM review_queue q{where} "
             f"ORDER BY {QUEUE_ORDER}"
         )
-        if limit is not None:
-            sql += " LIMIT ?"
-            params = [*params, limit]
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            params = [*params, -1 if limit is None else limit, max(0, offset)]
         return self.query(sql, params), total
 
     def queue_reason_counts(self, filters: Any) -> dict[str, int]:

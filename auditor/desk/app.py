@@ -52,6 +52,9 @@ SESSION_HOURS = 12
 #: at a time anyway; more threads only add switching and connections (anyio's default
 #: is 40). Override with $AUDITOR_DESK_THREADS.
 THREADS = 4
+#: Queue items on a page (``?limit=``, at most ``MAX_PAGE``); ``?offset=`` pages on.
+PAGE = 50
+MAX_PAGE = 1000
 
 
 class HTTPFailure(Exception):
@@ -283,9 +286,14 @@ def build_routes(desk: Desk) -> list[Route]:
         if reason is not None and reason not in PRIORITY:
             raise DeskError(f"unknown reason {reason!r} (known: {', '.join(PRIORITY)})")
         try:
-            limit = int(params.get("limit") or 50)
+            limit = int(params.get("limit") or PAGE)
+            offset = int(params.get("offset") or 0)
         except ValueError as e:
-            raise DeskError("limit must be a number") from e
+            raise DeskError("limit and offset must be whole numbers") from e
+        if limit < 1 or limit > MAX_PAGE:
+            raise DeskError(f"limit is 1 to {MAX_PAGE:,}; page on with offset")
+        if offset < 0:
+            raise DeskError("offset must be 0 or more")
         f = QueueFilter(
             reason=reason,
             agent_id=params.get("agent") or None,
@@ -296,17 +304,25 @@ def build_routes(desk: Desk) -> list[Route]:
             rubric_name=params.get("rubric") or None,
         )
         store = desk.store()
-        items, total = list_queue(store, f, max(1, min(limit, 1000)))
+        items, total = list_queue(store, f, limit, offset)
         claims = DeskTables(store).claims([(i.chat_id, i.rubric_name) for i in items])
-        return {"items": items, "total": total, "filters": f, "day": day,
+        page = {"offset": offset, "limit": limit,
+                "next_offset": offset + limit if offset + limit < total else None,
+                "prev_offset": max(0, offset - limit) if offset else None}  # fmt: skip
+        return {"items": items, "total": total, "filters": f, "day": day, "page": page,
                 "counts": store.queue_reason_counts(f), "claims": claims}  # fmt: skip
 
     async def queue_page(request: Request, user: User) -> Response:
-        data = await run(queue_data, user, dict(request.query_params))
+        params = dict(request.query_params)
+        data = await run(queue_data, user, params)
+        links = {}
+        for name in ("next_offset", "prev_offset"):
+            if data["page"][name] is not None:
+                links[name] = "/queue?" + urlencode({**params, "offset": data["page"][name]})
         return desk.render("queue.html.j2", request, user=user, items=data["items"],
                            total=data["total"], f=data["filters"], day=data["day"],
-                           counts=data["counts"], claims=data["claims"],
-                           reasons=PRIORITY)  # fmt: skip
+                           counts=data["counts"], claims=data["claims"], page=data["page"],
+                           links=links, reasons=PRIORITY)  # fmt: skip
 
     async def queue_api(request: Request, user: User) -> Response:
         data = await run(queue_data, user, dict(request.query_params))
@@ -316,7 +332,7 @@ def build_routes(desk: Desk) -> list[Route]:
             row["claimed_by"] = data["claims"].get((i.chat_id, i.rubric_name))
             items.append(row)
         return json_response({"total": data["total"], "by_reason": data["counts"],
-                              "items": items})  # fmt: skip
+                              **data["page"], "items": items})  # fmt: skip
 
     async def claim_page(request: Request, user: User) -> Response:
         form = await read_form(request)
