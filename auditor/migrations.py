@@ -256,7 +256,7 @@ def m003_review_queue_backfill(db: Database) -> None:
 
     from .errors import RubricError
     from .models import ChatResult
-    from .review import queue_item_row
+    from .review.policy import queue_item_row
     from .rubric import Rubric, parse_rubric
 
     rubrics: dict[str, Rubric | None] = {}

@@ -149,7 +149,7 @@ class ReviewSettings(_Strict):
     random_seed: int = 20261122
     # what a team reviews a chat day (auditor.capacity): None = the standards' sampling rule
     daily_capacity: int | None = Field(default=None, ge=0)
-    # per-agent quotas (auditor.quotas.apply_quotas), counted in chat days
+    # per-agent quotas (auditor.review.quotas.apply_quotas), counted in chat days
     quotas: bool = True
     quota_window_days: int = Field(default=30, ge=1)  # the "month" a quota covers
     quota_rate: float = Field(default=0.01, ge=0, le=1)  # share of the agent's volume

@@ -620,7 +620,7 @@ class Store:
         after an earlier audit) and the original ``queued_at`` are kept. A chat with no
         reason left leaves the queue; its reviews stay (they are history).
         """
-        from .review import STICKY_REASONS, queue_item_row, sort_reasons
+        from .review.policy import STICKY_REASONS, queue_item_row, sort_reasons
 
         i_reasons = self._QUEUE_COLUMNS.index("reasons")
         i_queued_at = self._QUEUE_COLUMNS.index("queued_at")

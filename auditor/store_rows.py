@@ -13,7 +13,7 @@ import orjson
 
 from .models import ChatResult
 from .patterns import Failure, pattern_rows
-from .review import queue_item_row
+from .review.policy import queue_item_row
 from .transcript_rows import header_row, message_tuples
 
 #: Queue row columns, in the order ``Store`` writes them.
