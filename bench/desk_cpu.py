@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from desk_load import CSRF, FORM, ITEM, example_db, free_port, proc_cpu  # noqa: E402
 
-from auditor.desk.users import add_user  # noqa: E402
+from auditor.review.users import add_user  # noqa: E402
 from auditor.store import Store  # noqa: E402
 
 

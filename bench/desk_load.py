@@ -45,7 +45,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from auditor.desk.users import add_user  # noqa: E402
+from auditor.review.users import add_user  # noqa: E402
 from auditor.store import Store  # noqa: E402
 
 OUT = REPO / "bench" / "out"

@@ -13,8 +13,8 @@ from test_review import make_chat, make_result, save, tiny_rubric
 
 from auditor.desk.app import create_app
 from auditor.desk.i18n import STRINGS
-from auditor.desk.users import add_user, disable_user, hash_token
 from auditor.review import QueueFilter
+from auditor.review.users import add_user, disable_user, hash_token
 from auditor.store import Store
 from cli import main
 

@@ -161,6 +161,12 @@ def test_the_review_policy_imports_no_store_and_no_other_review_module():
         "auditor.review.calibration",
         "auditor.review.sheets",
         "auditor.review.quotas",
+        "auditor.review.users",
+        "auditor.review.claims",
+        "auditor.review.disputes",
+        "auditor.review.sessions",
+        "auditor.store_desk",
+        "auditor.desk.app",
     ],
 )
 def test_each_module_imports_first_in_a_fresh_interpreter(module):

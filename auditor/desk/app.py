@@ -34,16 +34,25 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..errors import AuditorError, UsageError
-from ..review import PRIORITY, QueueFilter, allowed_levels, list_queue, resolve_audited, resolve_day
+from ..review import (
+    PRIORITY,
+    QueueFilter,
+    allowed_levels,
+    claims,
+    disputes,
+    list_queue,
+    resolve_audited,
+    resolve_day,
+)
+from ..review import sessions as calibration
+from ..review.access import require_role
+from ..review.errors import AccessDenied, DeskError
+from ..review.users import authenticate
 from ..store import Store
-from . import actions, calibration
-from .access import require_role
+from ..store_desk import DeskTables, User
 from .agents import agent_page
 from .chatview import chat_view
-from .errors import AccessDenied, DeskError
 from .i18n import LANGUAGES, translator
-from .tables import DeskTables, User
-from .users import authenticate
 
 #: The largest request body accepted (bytes); a review or dispute is a few hundred.
 MAX_BODY = 64 * 1024
@@ -336,24 +345,24 @@ def build_routes(desk: Desk) -> list[Route]:
 
     async def claim_page(request: Request, user: User) -> Response:
         form = await read_form(request)
-        out = await call(actions.claim, user, form.get("chat_id"), form.get("rubric_name"))
+        out = await call(claims.claim, user, form.get("chat_id"), form.get("rubric_name"))
         return RedirectResponse(
             f"/chats/{quote(out['chat_id'])}?rubric={quote(out['rubric_name'])}", status_code=303
         )
 
     async def release_page(request: Request, user: User) -> Response:
         form = await read_form(request)
-        await call(actions.release, user, form.get("chat_id"), form.get("rubric_name"))
+        await call(claims.release, user, form.get("chat_id"), form.get("rubric_name"))
         return RedirectResponse("/queue", status_code=303)
 
     async def claim_api(request: Request, user: User) -> Response:
         body = await read_json(request)
-        out = await call(actions.claim, user, body.get("chat_id"), body.get("rubric_name"))
+        out = await call(claims.claim, user, body.get("chat_id"), body.get("rubric_name"))
         return json_response(out)
 
     async def release_api(request: Request, user: User) -> Response:
         body = await read_json(request)
-        out = await call(actions.release, user, body.get("chat_id"), body.get("rubric_name"))
+        out = await call(claims.release, user, body.get("chat_id"), body.get("rubric_name"))
         return json_response(out)
 
     # ------------------------------------------------------------ chats
@@ -376,7 +385,7 @@ def build_routes(desk: Desk) -> list[Route]:
     async def review_page(request: Request, user: User) -> Response:
         form = await read_form(request)
         chat_id = request.path_params["chat_id"]
-        out = await call(actions.submit_review, user, chat_id, form.get("criterion"),
+        out = await call(claims.submit_review, user, chat_id, form.get("criterion"),
                          form.get("level"), form.get("comment"),
                          rubric_name=form.get("rubric_name") or None)  # fmt: skip
         where = urlencode(
@@ -386,7 +395,7 @@ def build_routes(desk: Desk) -> list[Route]:
 
     async def review_api(request: Request, user: User) -> Response:
         body = await read_json(request)
-        out = await call(actions.submit_review, user, body.get("chat_id"), body.get("criterion"),
+        out = await call(claims.submit_review, user, body.get("chat_id"), body.get("criterion"),
                          body.get("level"), body.get("comment", ""),
                          rubric_name=body.get("rubric_name"))  # fmt: skip
         return json_response(out, 201)
@@ -418,27 +427,27 @@ def build_routes(desk: Desk) -> list[Route]:
 
     async def dispute_page(request: Request, user: User) -> Response:
         form = await read_form(request)
-        out = await call(actions.file_dispute, user, request.path_params["chat_id"],
+        out = await call(disputes.file_dispute, user, request.path_params["chat_id"],
                          form.get("criterion"), form.get("reason"), level=form.get("level"),
                          rubric_name=form.get("rubric_name") or None)  # fmt: skip
         return RedirectResponse(f"/disputes#d{out['id']}", status_code=303)
 
     async def dispute_api(request: Request, user: User) -> Response:
         body = await read_json(request)
-        out = await call(actions.file_dispute, user, body.get("chat_id"), body.get("criterion"),
+        out = await call(disputes.file_dispute, user, body.get("chat_id"), body.get("criterion"),
                          body.get("reason"), level=body.get("level"),
                          rubric_name=body.get("rubric_name"))  # fmt: skip
         return json_response(out, 201)
 
     async def resolve_page(request: Request, user: User) -> Response:
         form = await read_form(request)
-        await call(actions.resolve_dispute, user, request.path_params["dispute_id"],
+        await call(disputes.resolve_dispute, user, request.path_params["dispute_id"],
                    form.get("decision"), form.get("reason"), level=form.get("level"))  # fmt: skip
         return RedirectResponse(f"/disputes#d{request.path_params['dispute_id']}", status_code=303)
 
     async def resolve_api(request: Request, user: User) -> Response:
         body = await read_json(request)
-        out = await call(actions.resolve_dispute, user, request.path_params["dispute_id"],
+        out = await call(disputes.resolve_dispute, user, request.path_params["dispute_id"],
                          body.get("decision"), body.get("reason"), level=body.get("level"))  # fmt: skip
         return json_response(out)
 

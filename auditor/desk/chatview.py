@@ -19,11 +19,11 @@ from ..review import (
     queue_item_of,
     resolve_audited,
 )
+from ..review.access import require_agent_access
+from ..review.errors import NotFound
 from ..rubric import Criterion
 from ..store import Store
-from .access import require_agent_access
-from .errors import NotFound
-from .tables import DeskTables, User
+from ..store_desk import DeskTables, User
 
 
 def highlight(text: str, quotes: list[str]) -> list[dict[str, Any]]:

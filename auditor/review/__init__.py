@@ -8,10 +8,12 @@ the web desk, ``auditor serve``) call.
 - ``calibration``: reviewer-vs-reviewer agreement (校准) and live model-vs-human pairs.
 - ``sheets``: the spreadsheet round trip (export the queue, import reviews).
 - ``quotas``: per-agent sample quotas and the daily capacity.
-- ``users``, ``disputes``, ``claims``, ``sessions``: who may use the desk, agents'
-  disputes, queue claims and calibration sessions.
+- ``users``, ``claims``, ``disputes``, ``sessions``: who may use the desk (login tokens),
+  queue claims and the desk's review, agents' disputes, calibration sessions; ``access``
+  (who may see and do what) and ``errors`` (each with its HTTP status) beside them.
 
-SQLite is the store's: the desk's tables are read and written by ``auditor.store_desk``.
+SQLite is the store's: the desk's tables are read and written by ``auditor.store_desk``,
+the rest by ``auditor.store``; nothing here opens a connection or writes SQL.
 ``from auditor.review import X`` keeps working for every name the old ``auditor/review.py``
 module had: they are loaded from their module on first use, so importing one light module
 (``auditor.review.policy``, as the store does) loads nothing else.

@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from ..errors import UsageError
-from ..store import Store, now_iso
+from .errors import UsageError
+from .store import Store, now_iso
 
 ROLES: tuple[str, ...] = ("reviewer", "lead", "agent")
 #: A claim older than this is stale: the item shows as free and another reviewer may take it
