@@ -533,7 +533,7 @@ def m010_lean_store(db: Database) -> None:
         _rebuild(
             db,
             table,
-            # the queue's risk ranking within a reason (auditor/review.py); items queued
+            # the queue's risk ranking within a reason (auditor/review/policy.py); items queued
             # before rank as unknown until their chat is re-audited
             add=(
                 {"min_confidence": ("REAL", "NULL"), "cue_evidence": ("INTEGER", "0")}

@@ -41,7 +41,7 @@ from .transcript_rows import (
 
 DEFAULT_DB = "audit.db"
 
-#: How the review queue is worked (auditor/review.py, docs/review.md): by the most urgent
+#: How the review queue is worked (auditor/review/, docs/review.md): by the most urgent
 #: reason, then the lowest measured confidence, then the most cue evidence of an advisory
 #: grader, then the oldest chat day.
 QUEUE_ORDER = (
@@ -600,7 +600,7 @@ class Store:
 
     # ---- review queue ------------------------------------------------------------------
     # The queue (``review_queue``, one item per chat and rubric) and the append-only
-    # ``reviews``. What goes in the queue is decided in auditor/review.py; this section only
+    # ``reviews``. What goes in the queue is decided in auditor/review/policy.py; this section only
     # reads and writes rows. Whether an item is done is derived here from ``reviews`` on
     # every read (a target criterion is done once it has any review), never stored.
 

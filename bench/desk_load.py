@@ -19,8 +19,12 @@ comment; afterwards the database must hold each review the clients were told was
 exactly once and nothing else (no lost, no doubled review). It prints p50/p95 per request
 kind, page errors by status, server CPU a request and, last, the p95 against the target.
 
-    python bench/desk_load.py                    # 50 reviewers x 10 rounds
-    python bench/desk_load.py --think 1      # each reviewer waits ~1 s before a request
+    python bench/desk_load.py                # 50 reviewers x 10 rounds, ~1 s between clicks
+    python bench/desk_load.py --think 0      # no pause at all: 50 requests always in flight
+
+A reviewer waits 0.5-1.5 s (``--think``, mean 1 s) before each request: a click a second,
+faster than a person who reads the transcript before choosing a level. ``--think 0`` is a
+saturation test of the server rather than of 50 people.
 """
 
 from __future__ import annotations
@@ -222,7 +226,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reviewers", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=10)
-    ap.add_argument("--think", type=float, default=0.0,
+    ap.add_argument("--think", type=float, default=1.0,
                     help="Mean seconds a reviewer waits before each request (0: none).")  # fmt: skip
     ap.add_argument("--workers", type=int, default=1, help="auditor serve --workers N.")
     ap.add_argument("--db", type=Path, default=None, help="Audit database (default: example day).")
