@@ -779,6 +779,21 @@ def m014_imports(db: Database) -> None:
 
 
 @migrations()
+def m015_desk_paging(db: Database) -> None:
+    """The queue's whole order as one index (issue 13: paging past 1,000 items).
+
+    A page of the queue (``ORDER BY`` the queue order, ``LIMIT``/``OFFSET``) then walks the
+    index and stops after the page instead of sorting every matching item: on 20,000 queued
+    items the first page went from 71 to 1 ms of CPU. The expression matches
+    ``auditor.store.QUEUE_ORDER`` term by term.
+    """
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_review_queue_order ON review_queue (priority, "
+        "min_confidence IS NULL, min_confidence, cue_evidence DESC, day, chat_id, rubric_name)"
+    )
+
+
+@migrations()
 def m017_report_rollups(db: Database) -> None:
     """The report's rollups kept at audit time (auditor/report_rollups.py): per criterion,
     pattern, chat day, agent and rubric, the chats and the three lowest-scoring of them

@@ -43,7 +43,7 @@ DEFAULT_DB = "audit.db"
 
 #: How the review queue is worked (auditor/review/, docs/review.md): by the most urgent
 #: reason, then the lowest measured confidence, then the most cue evidence of an advisory
-#: grader, then the oldest chat day.
+#: grader, then the oldest chat day. Indexed as it stands (migration ``m015_desk_paging``).
 QUEUE_ORDER = (
     "q.priority, q.min_confidence IS NULL, q.min_confidence, q.cue_evidence DESC, q.day, "
     "q.chat_id, q.rubric_name"
@@ -710,9 +710,11 @@ class Store:
     def queue_reason_counts(self, filters: Any) -> dict[str, int]:
         """How many matching items carry each reason (an item counts once per reason)."""
         where, params = self._queue_where(filters)
+        # The filter (an item's open targets) is worked out once per item, not once per
+        # reason: a subquery with a LIMIT is not flattened into the join (SQLite's rule).
         rows = self.db.conn.execute(
-            "SELECT x.value, count(*) FROM review_queue q, json_each(q.reasons) x"
-            f"{where} GROUP BY x.value",
+            f"SELECT x.value, count(*) FROM (SELECT q.reasons FROM review_queue q{where} "
+            "LIMIT -1) m, json_each(m.reasons) x GROUP BY x.value",
             params,
         ).fetchall()
         return {r[0]: r[1] for r in rows}

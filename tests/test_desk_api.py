@@ -484,3 +484,18 @@ def test_the_queue_pages_past_a_thousand_items(desk):
     for bad in ("limit=1001", "limit=0", "offset=-1", "offset=x"):
         r = client.get(f"/api/queue?{bad}", headers=auth(tokens["ann"]))
         assert r.status_code == 422, bad
+
+
+def test_a_queue_page_walks_the_order_index_instead_of_sorting(desk):
+    """m015_desk_paging: the page query (ORDER BY the queue order, LIMIT/OFFSET) reads the
+    index built on that order, so a page stops early instead of sorting every item."""
+    _client, _tokens, path = desk
+    s = Store(path)
+    seen: list[str] = []
+    s.db.conn.set_trace_callback(seen.append)
+    s.queue_rows(QueueFilter(), 50, 100)
+    s.db.conn.set_trace_callback(None)
+    page = next(q for q in seen if "ORDER BY" in q)
+    plan = " | ".join(r[3] for r in s.db.conn.execute("EXPLAIN QUERY PLAN " + page))
+    s.close()
+    assert "idx_review_queue_order" in plan and "TEMP B-TREE" not in plan, plan
