@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from . import report_rollups
 from .errors import StoreError
-from .fulltext import match_query, searchable_text
+from .fulltext import match_query
 from .migrations import migrations
 from .models import Chat, ChatResult, Reject, content_hash
 from .redact import redact, redact_json
@@ -356,7 +356,7 @@ class Store:
         before = report_rollups.before_save(conn, keys)
         with conn:  # one transaction
             self._apply_rollups(day_delta, criterion_delta)
-            for transcript_hash, header, messages in (a.transcript for a in audited):
+            for transcript_hash, header, messages, indexed in (a.transcript for a in audited):
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO transcripts (hash, chat_id, agent_id, customer_id, "
                     "channel, language) VALUES (?,?,?,?,?,?)",
@@ -367,7 +367,7 @@ class Store:
                     conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", rows)
                     conn.executemany(
                         "INSERT INTO messages_fts (rowid, text) VALUES (?, ?)",
-                        [(r[0], searchable_text(r[7])) for r in rows],
+                        [(r[0], text) for r, text in zip(rows, indexed, strict=True)],
                     )
             conn.executemany(
                 "INSERT OR REPLACE INTO chats VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", chats

@@ -384,16 +384,18 @@ class ChatChecker:
                 else:
                     result = self._verdict(c.check, chat, analysis, replies, report, view)
                 done[c.check] = result
+            # every field is typed already (rubric and verdict): built without re-validating,
+            # with the copies of the lists validation would have made
             findings.append(
-                Finding(
+                Finding.model_construct(
                     criterion=c.id,
                     check=c.check,
                     status=result.status,
                     severity=c.severity,
                     points_lost=c.points if result.status == "fail" else 0.0,
-                    evidence=result.evidence,
+                    evidence=list(result.evidence),
                     detail=result.detail,
-                    data=result.data,
+                    data=dict(result.data),
                 )
             )
         if warnings is not None:
