@@ -384,18 +384,16 @@ class ChatChecker:
                 else:
                     result = self._verdict(c.check, chat, analysis, replies, report, view)
                 done[c.check] = result
-            # every field is typed already (rubric and verdict): built without re-validating,
-            # with the copies of the lists validation would have made
             findings.append(
-                Finding.model_construct(
+                Finding(
                     criterion=c.id,
                     check=c.check,
                     status=result.status,
                     severity=c.severity,
                     points_lost=c.points if result.status == "fail" else 0.0,
-                    evidence=list(result.evidence),
+                    evidence=result.evidence,
                     detail=result.detail,
-                    data=dict(result.data),
+                    data=result.data,
                 )
             )
         if warnings is not None:

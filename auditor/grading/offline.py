@@ -32,7 +32,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import GraderError
 from ..models import Chat, Evidence, Grade, Message
 from ..reasons import ADVISORY
-from ..redact import redact
 from ..rubric import SAFE_LOADER, Criterion, Rubric
 from ..scoring import grade_outcome
 from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Hit, Outcome, Signals
@@ -569,7 +568,7 @@ class OfflineGrader:
     def _to_grade(self, chat: Chat, criterion: Criterion, rule_set: str, out: Outcome) -> Grade:
         prefix = f"[{rule_set}] " if rule_set != criterion.id else ""
         if out.rank is None and criterion.na_allowed:
-            return _grade(
+            return Grade(
                 criterion=criterion.id,
                 **grade_outcome(criterion, "na", None),
                 rationale=f"{prefix}n/a: {out.rationale}",
@@ -585,7 +584,7 @@ class OfflineGrader:
             note = " (n/a not allowed by the rubric: nothing to fault, top level)"
         level = level_for(criterion, rank)
         rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
-        return _grade(
+        return Grade(
             criterion=criterion.id,
             **grade_outcome(criterion, "scored", level),
             evidence=self._evidence(chat, criterion, out),
@@ -613,20 +612,7 @@ class OfflineGrader:
             if not quote or (m.id, quote) in seen:
                 continue
             seen.add((m.id, quote))
-            evidence.append(Evidence.model_construct(message_id=m.id, quote=quote))
+            evidence.append(Evidence(message_id=m.id, quote=quote))
             if len(evidence) >= MAX_EVIDENCE:
                 break
         return evidence
-
-
-def _grade(**fields: Any) -> Grade:
-    """A Grade from fields this module has typed already (the rubric's, the rules'), built
-    without validating them again — eight a chat on the hot path; the rationale and error
-    still pass the model's secret filter, and the confidence is a float as validation makes
-    it."""
-    for key in ("rationale", "error"):
-        if fields.get(key):
-            fields[key] = redact(fields[key])
-    if fields.get("confidence") is not None:
-        fields["confidence"] = float(fields["confidence"])
-    return Grade.model_construct(**fields)

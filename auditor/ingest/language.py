@@ -116,7 +116,7 @@ def detect_language(texts: Iterable[str]) -> tuple[str, bool]:
     that applies is the one for the language the agent works in.
     """
     sample = "\n".join(texts)[:SAMPLE_CHARS]
-    if _letters(sample) == 0:
+    if not any(map(str.isalpha, sample)):  # no letter at all (stops at the first one)
         return "en", False
     quick = _shortcut(sample)
     if quick is not None:

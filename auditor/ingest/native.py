@@ -286,10 +286,9 @@ def _plain_message(m: Any, index: int, zone: tzinfo) -> tuple[Message, bool] | N
         ts, naive = parse_timestamp(ts_value, zone)
     except TimestampError:
         return None
-    # every field's type is checked above: built without validating it again
-    message = Message.model_construct(
+    message = Message(
         id=message_id or f"m{index + 1}",
-        role=role,
+        role=role,  # type: ignore[arg-type]  # one of ROLES
         ts=ts,
         text=text,
         author=author,
