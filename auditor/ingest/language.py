@@ -67,6 +67,11 @@ def _model() -> Any:
     return _identifier
 
 
+def preload_language_model() -> None:
+    """Load the language model now (before worker processes fork, so they share it)."""
+    _model()
+
+
 def _shortcut(text: str) -> str | None:
     """The language when a cheap test settles it (see the module docstring), else None."""
     if _KANA.search(text):
