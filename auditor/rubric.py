@@ -24,7 +24,7 @@ from .shipped import shipped_dir
 DEFAULT_RUBRICS_DIR = shipped_dir("rubrics")
 
 #: libyaml's C loader where PyYAML has it (the same safe subset, ~10x faster: the rubric and
-#: cue files were ~0.5 s of every audit's start-up), else the pure-Python one.
+#: cue files: 0.18 s -> 0.024 s of CPU at start-up), else the pure-Python one.
 SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
