@@ -1,6 +1,6 @@
 """The review queue sized to the team: at most ``review.daily_capacity`` items a chat day.
 
-After each audit (with the per-agent quotas, auditor/quotas.py), every chat day the run
+After each audit (with the per-agent quotas, auditor/review/quotas.py), every chat day the run
 touched is trimmed to its capacity, keeping the items in the order the queue is worked
 (``store.QUEUE_ORDER``: the most urgent reason, then the lowest measured confidence, then
 the most cue evidence of an advisory grader, then the oldest day). Never dropped: items

@@ -20,6 +20,7 @@ code, not FTS5's ``rebuild`` command (which would index the raw text).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: Han characters (CJK unified ideographs, extension A, compatibility ideographs).
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -32,8 +33,10 @@ def _pairs(run: str) -> str:
     return " " + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " "
 
 
+@lru_cache(maxsize=1 << 15)
 def searchable_text(text: str) -> str:
-    """The text indexed for a message: each Han run as its overlapping character pairs."""
+    """The text indexed for a message: each Han run as its overlapping character pairs
+    (remembered for the texts seen last: agents paste the same replies all day)."""
     return _HAN_RUN.sub(lambda m: _pairs(m.group(0)), text)
 
 

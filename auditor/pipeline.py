@@ -27,8 +27,8 @@ from .grading.injection import detect_injection
 from .ingest import IngestOptions, read_chats
 from .models import Chat, ChatResult, Reject
 from .provenance import run_record
-from .quotas import apply_quotas
-from .review import queue_reasons
+from .review.policy import queue_reasons
+from .review.quotas import apply_quotas
 from .rubric import Rubric, RubricSet
 from .rules.similar import EMBEDDING_FALLBACK
 from .scoring import score_chat

@@ -1,7 +1,7 @@
 """The review queue's reasons, in the order the queue is worked (most urgent first).
 
 A module of its own, importing nothing, so the command line can offer them as choices
-without loading the library (``auditor --help`` stays fast); auditor/review.py re-exports
+without loading the library (``auditor --help`` stays fast); auditor/review/policy.py re-exports
 them and explains each.
 """
 

@@ -34,6 +34,10 @@ MASK = "***"
 _SECRETS: set[str] = set()
 _LOCK = threading.Lock()
 _secret_re: re.Pattern[str] | None = None
+#: text -> (the registered-secrets pattern it was redacted with, the redacted text): graders
+#: write the same rationales all day (8 a chat offline), and the patterns cost ~10 µs a text
+_MEMO: dict[str, tuple[re.Pattern[str] | None, str]] = {}
+_MEMO_SIZE = 1 << 14
 
 _KEY_SHAPES = (
     r"\bsk-[A-Za-z0-9_\-]{8,}",
@@ -107,6 +111,17 @@ def redact(text: str) -> str:
     if not text:
         return text
     known = _secret_re
+    got = _MEMO.get(text)
+    if got is not None and got[0] is known:  # the same secrets registered as then
+        return got[1]
+    out = _redact(text, known)
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.clear()
+    _MEMO[text] = (known, out)
+    return out
+
+
+def _redact(text: str, known: re.Pattern[str] | None) -> str:
     if known is not None:
         text = known.sub(MASK, text)
     if _MAYBE.search(text) is None:

@@ -23,6 +23,10 @@ from .shipped import shipped_dir
 #: the shipped rubrics: the repo's rubrics/ in a checkout, auditor/rubrics in a wheel
 DEFAULT_RUBRICS_DIR = shipped_dir("rubrics")
 
+#: libyaml's C loader where PyYAML has it (the same safe subset, ~10x faster: the rubric and
+#: cue files: 0.18 s -> 0.024 s of CPU at start-up), else the pure-Python one.
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -149,7 +153,7 @@ class ReviewSettings(_Strict):
     random_seed: int = 20261122
     # what a team reviews a chat day (auditor.capacity): None = the standards' sampling rule
     daily_capacity: int | None = Field(default=None, ge=0)
-    # per-agent quotas (auditor.quotas.apply_quotas), counted in chat days
+    # per-agent quotas (auditor.review.quotas.apply_quotas), counted in chat days
     quotas: bool = True
     quota_window_days: int = Field(default=30, ge=1)  # the "month" a quota covers
     quota_rate: float = Field(default=0.01, ge=0, le=1)  # share of the agent's volume
@@ -282,7 +286,7 @@ def _format_error(path: str, err: ValidationError) -> str:
 
 def parse_rubric(text: str, path: str = "<string>") -> Rubric:
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as e:
         raise RubricError(f"invalid rubric {path}: not valid YAML: {e}") from e
     if not isinstance(data, dict):

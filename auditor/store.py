@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from . import report_rollups
 from .errors import StoreError
-from .fulltext import match_query, searchable_text
+from .fulltext import match_query
 from .migrations import migrations
 from .models import Chat, ChatResult, Reject, content_hash
 from .redact import redact, redact_json
@@ -41,9 +41,9 @@ from .transcript_rows import (
 
 DEFAULT_DB = "audit.db"
 
-#: How the review queue is worked (auditor/review.py, docs/review.md): by the most urgent
+#: How the review queue is worked (auditor/review/, docs/review.md): by the most urgent
 #: reason, then the lowest measured confidence, then the most cue evidence of an advisory
-#: grader, then the oldest chat day.
+#: grader, then the oldest chat day. Indexed as it stands (migration ``m015_desk_paging``).
 QUEUE_ORDER = (
     "q.priority, q.min_confidence IS NULL, q.min_confidence, q.cue_evidence DESC, q.day, "
     "q.chat_id, q.rubric_name"
@@ -159,6 +159,10 @@ REVIEW_COLUMNS = (
     "created_at",
     "source",
 )
+
+
+#: Parsed stored rubrics by content hash (see ``Store.stored_rubric``); treat as read-only.
+_RUBRIC_CACHE: dict[str, Rubric] = {}
 
 
 class Store:
@@ -352,7 +356,7 @@ class Store:
         before = report_rollups.before_save(conn, keys)
         with conn:  # one transaction
             self._apply_rollups(day_delta, criterion_delta)
-            for transcript_hash, header, messages in (a.transcript for a in audited):
+            for transcript_hash, header, messages, indexed in (a.transcript for a in audited):
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO transcripts (hash, chat_id, agent_id, customer_id, "
                     "channel, language) VALUES (?,?,?,?,?,?)",
@@ -363,7 +367,7 @@ class Store:
                     conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", rows)
                     conn.executemany(
                         "INSERT INTO messages_fts (rowid, text) VALUES (?, ?)",
-                        [(r[0], searchable_text(r[7])) for r in rows],
+                        [(r[0], text) for r, text in zip(rows, indexed, strict=True)],
                     )
             conn.executemany(
                 "INSERT OR REPLACE INTO chats VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", chats
@@ -596,7 +600,7 @@ class Store:
 
     # ---- review queue ------------------------------------------------------------------
     # The queue (``review_queue``, one item per chat and rubric) and the append-only
-    # ``reviews``. What goes in the queue is decided in auditor/review.py; this section only
+    # ``reviews``. What goes in the queue is decided in auditor/review/policy.py; this section only
     # reads and writes rows. Whether an item is done is derived here from ``reviews`` on
     # every read (a target criterion is done once it has any review), never stored.
 
@@ -616,7 +620,7 @@ class Store:
         after an earlier audit) and the original ``queued_at`` are kept. A chat with no
         reason left leaves the queue; its reviews stay (they are history).
         """
-        from .review import STICKY_REASONS, queue_item_row, sort_reasons
+        from .review.policy import STICKY_REASONS, queue_item_row, sort_reasons
 
         i_reasons = self._QUEUE_COLUMNS.index("reasons")
         i_queued_at = self._QUEUE_COLUMNS.index("queued_at")
@@ -685,9 +689,10 @@ class Store:
         )
 
     def queue_rows(
-        self, filters: Any, limit: int | None = None
+        self, filters: Any, limit: int | None = None, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
-        """Matching queue items, most urgent first (then oldest chat day), and the total."""
+        """Matching queue items, most urgent first (then oldest chat day), and the total;
+        ``offset`` skips that many of them (a page past the first)."""
         where, params = self._queue_where(filters)
         total = self.db.conn.execute(
             f"SELECT count(*) FROM review_queue q{where}", params
@@ -697,17 +702,19 @@ class Store:
             f"WHERE {self._REVIEWED}) AS reviewed FROM review_queue q{where} "
             f"ORDER BY {QUEUE_ORDER}"
         )
-        if limit is not None:
-            sql += " LIMIT ?"
-            params = [*params, limit]
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            params = [*params, -1 if limit is None else limit, max(0, offset)]
         return self.query(sql, params), total
 
     def queue_reason_counts(self, filters: Any) -> dict[str, int]:
         """How many matching items carry each reason (an item counts once per reason)."""
         where, params = self._queue_where(filters)
+        # The filter (an item's open targets) is worked out once per item, not once per
+        # reason: a subquery with a LIMIT is not flattened into the join (SQLite's rule).
         rows = self.db.conn.execute(
-            "SELECT x.value, count(*) FROM review_queue q, json_each(q.reasons) x"
-            f"{where} GROUP BY x.value",
+            f"SELECT x.value, count(*) FROM (SELECT q.reasons FROM review_queue q{where} "
+            "LIMIT -1) m, json_each(m.reasons) x GROUP BY x.value",
             params,
         ).fetchall()
         return {r[0]: r[1] for r in rows}
@@ -802,25 +809,31 @@ class Store:
         sql = "SELECT * FROM reviews" + where
         return self.query(sql + " ORDER BY id", params)
 
-    def result_refs(self, chat_id: str) -> list[dict[str, Any]]:
+    def result_refs(self, chat_id: str, *, results: bool = True) -> list[dict[str, Any]]:
         """A chat's stored results (one per rubric), the most recently audited first.
 
-        ``result`` is the per-chat JSON result (a dict), rebuilt from its rows.
+        ``result`` is the per-chat JSON result (a dict), rebuilt from its rows; with
+        ``results=False`` only the keys (rubric, hashes, agent, day) are read, which is all
+        an access check or a rubric choice needs.
         """
         refs = self.query(
             "SELECT chat_id, rubric_name, rubric_hash, transcript_hash, agent_id, day, "
             "audited_at FROM results WHERE chat_id = ? ORDER BY audited_at DESC",
             [chat_id],
         )
-        for ref in refs:
-            ref["result"] = self.result_json(chat_id, ref["rubric_name"])
+        if results:
+            for ref in refs:
+                ref["result"] = self.result_json(chat_id, ref["rubric_name"])
         return refs
 
     def stored_rubric(self, rubric_hash: str) -> Rubric:
-        """The exact rubric a result was audited with (content-addressed in ``rubrics``)."""
+        """The exact rubric a result was audited with (content-addressed in ``rubrics``).
+
+        Parsed once per process: a hash names one text, so every connection (the desk
+        opens one per server thread) shares the parsed rubric."""
         from .rubric import parse_rubric
 
-        cache: dict[str, Rubric] = self.__dict__.setdefault("_rubric_cache", {})
+        cache = _RUBRIC_CACHE
         if rubric_hash not in cache:
             row = self.db.conn.execute(
                 "SELECT body, path FROM rubrics WHERE hash = ?", (rubric_hash,)

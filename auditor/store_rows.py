@@ -11,10 +11,10 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from .fulltext import searchable_text
 from .models import ChatResult
 from .patterns import Failure, pattern_rows
-from .review import queue_item_row
-from .transcript_rows import header_row, message_tuples
+from .review.policy import queue_item_row
 
 #: Queue row columns, in the order ``Store`` writes them.
 QUEUE_COLUMNS = (
@@ -57,8 +57,8 @@ class ChatRows(NamedTuple):
     rubric_name: str
     rubric_hash: str
     #: (hash, transcripts header row, message tuples without ids: message_id, role, author,
-    #: ts, text, auto)
-    transcript: tuple[str, tuple[Any, ...], list[tuple[Any, ...]]]
+    #: ts, text, auto; each message's text as the full-text index holds it)
+    transcript: tuple[str, tuple[Any, ...], list[tuple[Any, ...]], list[str]]
     chat: tuple[Any, ...]
     result: tuple[Any, ...]
     findings: list[tuple[Any, ...]]
@@ -72,8 +72,11 @@ class ChatRows(NamedTuple):
 def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     """The rows of an ``AuditedChat`` (chat, rubric, result, grader_key)."""
     chat, res, rubric = a.chat, a.result, a.rubric
-    body = orjson.loads(chat.transcript_json())
-    transcript = (res.transcript_hash, header_row(body), message_tuples(body))
+    # the canonical transcript's rows straight from the chat (what Chat.transcript_dict
+    # holds, without a JSON round trip), and the text the full-text index holds
+    messages = [(m.id, m.role, m.author, _iso(m.ts), m.text, int(m.auto)) for m in chat.messages]
+    header = (chat.chat_id, chat.agent_id, chat.customer_id, chat.channel, chat.language)
+    transcript = (res.transcript_hash, header, messages, [searchable_text(m[4]) for m in messages])
     chat_row = (
         chat.chat_id,
         res.transcript_hash,
@@ -126,7 +129,7 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     grades: list[tuple[Any, ...]] = []
     failing: list[Failure] = []
     for seq, f in enumerate(res.findings):
-        evidence = [e.model_dump() for e in f.evidence]
+        evidence = [{"message_id": e.message_id, "quote": e.quote} for e in f.evidence]
         if f.status == "fail":
             failing.append((f.criterion, f.check, evidence, f.data))
         findings.append(
@@ -145,7 +148,7 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
             )
         )
     for seq, g in enumerate(res.grades):
-        evidence = [e.model_dump() for e in g.evidence]
+        evidence = [{"message_id": e.message_id, "quote": e.quote} for e in g.evidence]
         if g.failed:
             failing.append((g.criterion, None, evidence, None))
         grades.append(

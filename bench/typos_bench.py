@@ -552,9 +552,10 @@ def bench_labelled(checker: TypoChecker, path: Path) -> None:
     A chat "has a real typo" when its labels list one; it is "flagged" when the checker counts
     at least one typo in it. Reported: share of chats with a real typo that are flagged, and
     share of flagged chats that have a real typo (and, stricter, whose counted typo sits in a
-    labelled message) — for all chats, and for the dev and held-out halves (:func:`held_out`).
+    labelled message) — per language (the ``language`` label), for all chats and for the dev
+    and held-out halves (:func:`held_out`).
     """
-    tally = {name: [0] * 5 for name in ("all", "dev", "held-out")}
+    tally: dict[str, list[int]] = {}
     skipped = msgs = 0
     lines = []
     for raw in path.read_text(encoding="utf-8").splitlines():
@@ -579,8 +580,10 @@ def bench_labelled(checker: TypoChecker, path: Path) -> None:
             counted += [t for t in checker.check_text(text, str(i), terms) if t.tier == "typo"]
         is_flagged = bool(counted)
         half = "held-out" if held_out(str(cd.get("chat_id"))) else "dev"
-        for name in ("all", half):
-            t = tally[name]  # gold chats, flagged, flagged right, ... in a labelled message
+        lang = d["labels"].get("language") or "?"
+        for name in (f"{lang} all", f"{lang} {half}"):
+            # gold chats, flagged, flagged right, ... in a labelled message
+            t = tally.setdefault(name, [0] * 5)
             t[0] += bool(gold)
             t[1] += is_flagged
             if is_flagged and gold:
@@ -590,7 +593,9 @@ def bench_labelled(checker: TypoChecker, path: Path) -> None:
             found = [f"{t.text}→{t.suggestion}@{t.message_id}" for t in counted]
             want = [f"{g['wrong']}→{g['right']}@{g['message']}" for g in gold]
             lines.append(f"{half} {cd.get('chat_id')}: flagged {found} gold {want}")
-    for name, (gold_chats, flagged, right, right_msg, _) in tally.items():
+    for name, (gold_chats, flagged, right, right_msg, _) in sorted(tally.items()):
+        if not (gold_chats or flagged):
+            continue  # a language with no typo labelled and none flagged
         print(
             f"[REAL] {path.name} {name}: chats with a real typo flagged {right}/{gold_chats} "
             f"({ratio(right, gold_chats):.0%}); flagged chats right {right}/{flagged} "

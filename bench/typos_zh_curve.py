@@ -1,9 +1,10 @@
-"""Chinese context detector: precision/recall over its counting threshold (``typo_min_gain``).
+"""Chinese context detector: precision/recall over its counting threshold (``typo_min_prob``).
 
     python bench/typos_zh_curve.py [--data ../shared/data]
 
-Runs SIGHAN once with every context swap scoring at least ``possible_min_gain`` counted, keeps
-each counted hit's score (curated confusions score as infinite), then re-applies thresholds:
+Runs SIGHAN once with every context swap of probability at least ``possible_min_prob`` counted,
+keeps each counted hit's probability (curated confusions score as infinite), then re-applies
+thresholds:
 strict sentence P/R (SIGHAN15 detection rule) on train13–15 pooled (where the threshold is
 chosen) beside test13 and test14 (reported only). Skips when the data is absent.
 """
@@ -26,7 +27,7 @@ from auditor.checks.typos import TypoChecker  # noqa: E402
 from auditor.rubric import TypoSettings  # noqa: E402
 from auditor.typos.zh import ZhParams  # noqa: E402
 
-_SCORE = re.compile(r"\+(-?\d+\.\d)\)")
+_SCORE = re.compile(r"p=(\d\.\d\d)\)")
 Row = tuple[set[int], list[tuple[int, int, float]]]
 
 
@@ -58,6 +59,7 @@ def strict(rows: list[Row], threshold: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--lead", type=float, default=None, help="adjacent_min_logit_lead to try")
     args = ap.parse_args(argv)
     typos_dir = args.data / "typos"
     if not typos_dir.is_dir():
@@ -65,7 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     default = ZhParams()
     checker = TypoChecker(
-        TypoSettings(), zh_params=ZhParams(typo_min_gain=default.possible_min_gain)
+        TypoSettings(),
+        zh_params=ZhParams(
+            typo_min_prob=default.possible_min_prob,
+            adjacent_min_logit_lead=default.adjacent_min_logit_lead
+            if args.lead is None
+            else args.lead,
+        ),
     )
     sets = {
         n: collect(checker, sighan_pairs(typos_dir, "simplified", n))
@@ -73,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     train = sets["train13"] + sets["train14"] + sets["train15"]
     print(
-        f"threshold (default {default.typo_min_gain}) | DEV train13-15 | TEST test13 | TEST test14"
+        f"threshold (default {default.typo_min_prob}) | DEV train13-15 | TEST test13 | TEST test14"
     )
-    for thr in (2.0, 3.0, 3.5, 3.75, 4.0, 4.5, 5.0, 6.0, 8.0):
+    for thr in (0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
         print(
             f"{thr:4.2f} | {strict(train, thr)} | {strict(sets['test13'], thr)} | "
             f"{strict(sets['test14'], thr)}"

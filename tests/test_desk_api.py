@@ -13,7 +13,8 @@ from test_review import make_chat, make_result, save, tiny_rubric
 
 from auditor.desk.app import create_app
 from auditor.desk.i18n import STRINGS
-from auditor.desk.users import add_user, disable_user, hash_token
+from auditor.review import QueueFilter
+from auditor.review.users import add_user, disable_user, hash_token
 from auditor.store import Store
 from cli import main
 
@@ -197,6 +198,24 @@ def test_claims_keep_two_reviewers_off_the_same_chat(desk):
     assert count(path, "claims") == 0
     r = client.post("/api/queue/claim", headers=auth(tokens["ann"]), json={"chat_id": "zz"})
     assert r.status_code == 404
+
+
+def test_a_done_item_cannot_be_claimed_from_under_its_reviewer(desk):
+    """The load test's 409s: bob finishes c3 (its claim is released), ann claims it from a
+    queue page loaded before, and bob's corrected level was refused. Now the claim is."""
+    client, tokens, path = desk
+    assert client.post("/api/queue/claim", headers=auth(tokens["bob"]),
+                       json={"chat_id": "c3"}).status_code == 200  # fmt: skip
+    for crit in ("empathy", "solution"):
+        r = client.post("/api/reviews", headers=auth(tokens["bob"]),
+                        json={"chat_id": "c3", "criterion": crit, "level": "good"})  # fmt: skip
+        assert r.status_code == 201
+    r = client.post("/api/queue/claim", headers=auth(tokens["ann"]), json={"chat_id": "c3"})
+    assert r.status_code == 409 and "reviewed already" in r.json()["error"]
+    assert count(path, "claims") == 0
+    r = client.post("/api/reviews", headers=auth(tokens["bob"]),
+                    json={"chat_id": "c3", "criterion": "solution", "level": "average"})  # fmt: skip
+    assert r.status_code == 201 and count(path, "reviews") == 3
 
 
 def test_dispute_filed_by_agent_resolved_by_lead_with_the_trail(desk):
@@ -420,3 +439,63 @@ def test_a_stale_claim_no_longer_blocks_the_item(desk):
     r = client.post("/api/queue/claim", headers=auth(tokens["bob"]), json={"chat_id": "c3"})
     assert r.status_code == 200 and r.json()["claimed_by"] == "bob"
     assert rows(path, "SELECT count(*) AS n FROM claims") == [{"n": 1}]
+
+
+def test_the_queue_pages_past_a_thousand_items(desk):
+    """1,203 queued items: /api/queue gives them 1,000 at a time (limit, offset, next_offset)
+    in one stable order, every item once; the page links to the next page."""
+    client, tokens, path = desk
+    s = Store(path)
+    base = s.queue_rows(QueueFilter(status="all"))[0]
+    template = next(r for r in base if r["chat_id"] == "c1")
+    extra = [{**template, "chat_id": f"x{n:04d}"} for n in range(1200)]
+    s.upsert_queue_rows(extra)
+    s.close()
+    seen: list[str] = []
+    offset: int | None = 0
+    pages = 0
+    while offset is not None:
+        r = client.get(f"/api/queue?status=all&limit=1000&offset={offset}",
+                       headers=auth(tokens["ann"]))  # fmt: skip
+        assert r.status_code == 200
+        body = r.json()
+        assert body["total"] == 1203 and body["offset"] == offset and body["limit"] == 1000
+        seen += [i["chat_id"] for i in body["items"]]
+        offset = body["next_offset"]
+        pages += 1
+    assert pages == 2 and len(seen) == 1203 and len(set(seen)) == 1203
+    # the same order as one unpaged read
+    s = Store(path)
+    assert seen == [r["chat_id"] for r in s.queue_rows(QueueFilter(status="all"))[0]]
+    s.close()
+    assert seen[1000:] == [
+        i["chat_id"]
+        for i in client.get("/api/queue?status=all&limit=1000&offset=1000",
+                            headers=auth(tokens["ann"])).json()["items"]
+    ]  # fmt: skip
+    # the page: 50 a page, numbered on, with a link to the next
+    _login(client, tokens["ann"])
+    page = client.get("/queue?status=all&offset=1150").text
+    assert "items 1151–1200 of 1203" in page
+    assert 'href="/queue?status=all&amp;offset=1200"' in page
+    assert 'href="/queue?status=all&amp;offset=1100"' in page
+    last = client.get("/queue?status=all&offset=1200").text
+    assert last.count('class="item"') == 3 and 'id="next-page"' not in last
+    for bad in ("limit=1001", "limit=0", "offset=-1", "offset=x"):
+        r = client.get(f"/api/queue?{bad}", headers=auth(tokens["ann"]))
+        assert r.status_code == 422, bad
+
+
+def test_a_queue_page_walks_the_order_index_instead_of_sorting(desk):
+    """m015_desk_paging: the page query (ORDER BY the queue order, LIMIT/OFFSET) reads the
+    index built on that order, so a page stops early instead of sorting every item."""
+    _client, _tokens, path = desk
+    s = Store(path)
+    seen: list[str] = []
+    s.db.conn.set_trace_callback(seen.append)
+    s.queue_rows(QueueFilter(), 50, 100)
+    s.db.conn.set_trace_callback(None)
+    page = next(q for q in seen if "ORDER BY" in q)
+    plan = " | ".join(r[3] for r in s.db.conn.execute("EXPLAIN QUERY PLAN " + page))
+    s.close()
+    assert "idx_review_queue_order" in plan and "TEMP B-TREE" not in plan, plan

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.desk.app import create_app
-from auditor.desk.users import add_user
+from auditor.review.users import add_user
 from auditor.store import Store
 from cli import main
 

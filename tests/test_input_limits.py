@@ -65,7 +65,7 @@ def test_a_cell_over_the_cell_limit_rejects_exactly_its_chat(tmp_path):
 
 
 def test_review_import_reads_the_tools_own_export_of_a_long_chat(tmp_path):
-    from auditor.review_io import read_sheet
+    from auditor.review.sheets import read_sheet
 
     long_text = "z" * 200_000
     path = tmp_path / "sheet.csv"

@@ -65,6 +65,15 @@ def test_a_registered_secret_of_any_shape_is_redacted() -> None:
     assert redact_json({"a": ["x llama-local-9f8e7d"], "n": 3}) == {"a": [f"x {MASK}"], "n": 3}
 
 
+def test_a_text_redacted_before_a_secret_is_registered_is_redacted_again_after() -> None:
+    # redact() remembers its answers per text; registering a secret must not leave a stale one
+    text = "the server said: unknown key zz-remembered-77aa66bb"
+    assert redact(text) == text
+    assert redact(text) == text  # the remembered answer
+    register_secret("zz-remembered-77aa66bb")
+    assert redact(text) == f"the server said: unknown key {MASK}"
+
+
 def test_placeholder_keys_are_not_secrets() -> None:
     """Self-hosted servers accept keys like EMPTY or none: redacting those would garble text."""
     for placeholder in ("EMPTY", "none", "local", "no-key"):

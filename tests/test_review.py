@@ -14,7 +14,6 @@ import pytest
 
 from auditor.errors import UsageError
 from auditor.models import Chat, ChatResult, Evidence, Finding, Grade, Message, Metrics
-from auditor.quotas import apply_quotas, quota_for
 from auditor.review import (
     AGENT_QUOTA,
     CRITICAL,
@@ -36,6 +35,7 @@ from auditor.review import (
     review_targets,
     reviewer_name,
 )
+from auditor.review.quotas import apply_quotas, quota_for
 from auditor.rubric import ReviewSettings, Rubric, parse_rubric
 from auditor.scoring import score_chat
 from auditor.store import AuditedChat, Store

@@ -15,7 +15,7 @@ from test_review_io import read_csv, write_csv
 
 from auditor import sheet_limits
 from auditor.errors import ReviewImportError
-from auditor.review_io import export_queue, import_reviews
+from auditor.review.sheets import export_queue, import_reviews
 from auditor.store import Store
 
 

@@ -10,7 +10,7 @@ from test_review import make_chat, make_result, save, tiny_rubric
 
 from auditor.errors import ReviewImportError
 from auditor.review import FATAL, LOW_CONFIDENCE, QueueFilter, queue_item
-from auditor.review_io import COLUMNS, export_queue, import_reviews, transcript_text
+from auditor.review.sheets import COLUMNS, export_queue, import_reviews, transcript_text
 from auditor.store import Store
 
 

@@ -36,9 +36,9 @@ def _rows(db: Path, table: str, order: str) -> list[dict]:
     return rows
 
 
-def test_one_and_two_workers_give_the_same_audit(tmp_path) -> None:
+def test_one_two_and_three_workers_give_the_same_audit(tmp_path) -> None:
     runs = {}
-    for n in (1, 2):
+    for n in (1, 2, 3):
         db, out = tmp_path / f"w{n}.db", tmp_path / f"w{n}.jsonl"
         res = CliRunner().invoke(
             main,
@@ -51,9 +51,19 @@ def test_one_and_two_workers_give_the_same_audit(tmp_path) -> None:
                                           ("read", "audited", "skipped", "rejected", "failed_qa",
                                            "queued", "unscored", "quota_added", "over_capacity",
                                            "failed_criteria")})  # fmt: skip
-    (db1, out1, sum1), (db2, out2, sum2) = runs[1], runs[2]
-    assert out1 == out2  # every result, in the same order
-    assert sum1 == sum2 and sum1["audited"] == 400
+    (db1, out1, sum1) = runs[1]
+    assert sum1["audited"] == 400
+    for n in (2, 3):
+        db2, out2, sum2 = runs[n]
+        assert out1 == out2, n  # every result, in the same order
+        assert sum1 == sum2, n
+        _same_tables(db1, db2)
+    con = sqlite3.connect(runs[2][0])
+    (options,) = con.execute("SELECT options FROM runs").fetchone()
+    assert json.loads(options)["workers"] == 2
+
+
+def _same_tables(db1: Path, db2: Path) -> None:
     for table, order in (
         ("results", "chat_id, rubric_name"),
         ("findings", "chat_id, rubric_name, seq"),
@@ -65,9 +75,6 @@ def test_one_and_two_workers_give_the_same_audit(tmp_path) -> None:
         ("chats", "chat_id"),
     ):
         assert _rows(db1, table, order) == _rows(db2, table, order), table
-    con = sqlite3.connect(db2)
-    (options,) = con.execute("SELECT options FROM runs").fetchone()
-    assert json.loads(options)["workers"] == 2
 
 
 def _children(pid: int) -> list[int]:

@@ -36,8 +36,8 @@ from ..ingest import IngestOptions, read_chats
 from ..models import Chat, Grade, Reject
 from ..pipeline import audit_chat, needs_regrade
 from ..provenance import run_record
-from ..quotas import apply_quotas
 from ..redact import redact
+from ..review.quotas import apply_quotas
 from ..rubric import Rubric, RubricSet
 from ..store import AuditedChat, Store, StoredKey
 from .client import BatchClient, RemoteBatch

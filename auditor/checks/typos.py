@@ -28,7 +28,7 @@ from ..typos.en_context import context_slips
 from ..typos.pinyin import is_pinyin
 from ..typos.skip import SpanSet, skip_spans, word_rule
 from ..typos.tokens import LATIN_WORD, fold_apostrophes
-from ..typos.zh import ChineseDetector, ZhParams
+from ..typos.zh import CURATED_MARK, ChineseDetector, Hit, ZhParams
 from ..typos.zhdata import to_simplified
 
 #: languages the checker has a speller for; other messages are skipped (and counted)
@@ -235,7 +235,7 @@ class TypoChecker:
             if terms is not None:
                 if kind == "en" and _fold_word(t.text) in terms.en_words:
                     continue
-                if kind == "zh" and self._customer_wrote(text, t.start, t.end, terms):
+                if kind == "zh" and self._customer_wrote_zh(text, t, terms):
                     continue
             out.append(replace(t, message_id=message_id) if message_id else t)
         return out
@@ -389,7 +389,7 @@ class TypoChecker:
             blocked[a:b] = [True] * (b - a)
         out: list[Typo] = []
         for h in self.zh.detect(simple, blocked):
-            if terms is not None and self._customer_wrote(text, h.start, h.end, terms):
+            if terms is not None and self._customer_wrote_zh(text, h, terms):
                 continue
             tier, reason = h.tier, h.reason
             if h.function_swap and not self.settings.count_function_chars:
@@ -400,6 +400,16 @@ class TypoChecker:
                 reason += f" (simplified: {simple[h.start : h.end]})"
             out.append(Typo(mid, h.start, h.end, text[h.start : h.end], suggestion, tier, reason))
         return out
+
+    @classmethod
+    def _customer_wrote_zh(cls, text: str, hit: Typo | Hit, terms: ChatTerms) -> bool:
+        """The customer's own words cover the suspect: for a curated confusion, the whole
+        confused phrase (a customer who writes 现在申请 does not make 收货后在申请 right);
+        otherwise the suspect characters with a neighbour (a name, a street)."""
+        marker = hit.reason.find(CURATED_MARK)
+        if marker >= 0:
+            return terms.covers_zh(hit.reason[:marker].split("→", 1)[0])
+        return cls._customer_wrote(text, hit.start, hit.end, terms)
 
     @staticmethod
     def _customer_wrote(text: str, start: int, end: int, terms: ChatTerms) -> bool:

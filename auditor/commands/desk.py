@@ -45,7 +45,7 @@ def add_command(name: str, role: str, agent_id: str | None, db_path: str | None)
       auditor users add wang --role reviewer
       auditor users add lina --role agent --agent-id kf_lina
     """
-    from auditor.desk.users import add_user
+    from auditor.review.users import add_user
 
     store = open_store(db_path, readonly=True)
     user, token = add_user(store, name, role, agent_id)
@@ -66,7 +66,7 @@ def list_command(db_path: str | None) -> None:
     Examples:
       auditor users list
     """
-    from auditor.desk.tables import DeskTables
+    from auditor.store_desk import DeskTables
 
     store = open_store(db_path, readonly=True)
     rows = DeskTables(store).users()
@@ -91,7 +91,7 @@ def disable_command(name: str, db_path: str | None) -> None:
     Examples:
       auditor users disable wang
     """
-    from auditor.desk.users import disable_user
+    from auditor.review.users import disable_user
 
     user = disable_user(open_store(db_path, readonly=True), name)
     click.echo(f"disabled {user.name} at {user.disabled_at}")

@@ -1,6 +1,6 @@
 """`auditor review …` (the human spot-check queue) and `auditor agreement` (model vs reviewers).
 
-A thin layer: parse options, call auditor.review / auditor.review_io / auditor.evaluation,
+A thin layer: parse options, call auditor.review / auditor.review.sheets / auditor.evaluation,
 render. The policies and the sheet format are described in docs/review.md.
 """
 
@@ -319,7 +319,7 @@ def export(fmt: str | None, output: str, limit: int, db_path: str | None, **kw: 
       auditor review export -o today.xlsx --limit 200
       auditor review export --format csv -o empathy.csv --criterion empathy
     """
-    from auditor.review_io import export_queue
+    from auditor.review.sheets import export_queue
 
     if fmt is None:
         fmt = "xlsx" if Path(output).suffix.lower() == ".xlsx" else "csv"
@@ -355,7 +355,7 @@ def import_command(path: str, reviewer: str | None, db_path: str | None) -> None
     """
     import os
 
-    from auditor.review_io import import_reviews
+    from auditor.review.sheets import import_reviews
 
     store = _open(db_path)
     default = reviewer or os.environ.get("AUDITOR_REVIEWER") or None

@@ -7,10 +7,10 @@ from collections import defaultdict
 from typing import Any
 
 from ..review import effective_result
+from ..review.access import require_agent_access
+from ..review.errors import NotFound
 from ..store import Store
-from .access import require_agent_access
-from .errors import NotFound
-from .tables import DeskTables, User
+from ..store_desk import DeskTables, User
 
 
 def agent_page(store: Store, user: User, agent_id: str, *, chats: int = 200) -> dict[str, Any]:

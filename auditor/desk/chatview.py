@@ -16,14 +16,14 @@ from ..models import ChatResult, Evidence
 from ..review import (
     allowed_levels,
     effective_result,
-    queue_item,
+    queue_item_of,
     resolve_audited,
 )
+from ..review.access import require_agent_access
+from ..review.errors import NotFound
 from ..rubric import Criterion
 from ..store import Store
-from .access import require_agent_access
-from .errors import NotFound
-from .tables import DeskTables, User
+from ..store_desk import DeskTables, User
 
 
 def highlight(text: str, quotes: list[str]) -> list[dict[str, Any]]:
@@ -102,23 +102,27 @@ def chat_view(
 ) -> dict[str, Any]:
     """Everything the chat page shows. ``blind``: only the user's own reviews, no effective
     score (a calibration session, where each reviewer scores without seeing the others)."""
-    refs = store.result_refs(chat_id)
+    refs = store.result_refs(chat_id, results=False)
     if not refs:
         raise NotFound(f"no audited chat {chat_id!r}")
     # Access is decided before anything else is read, so a refusal carries no data.
     for r in refs:
         require_agent_access(user, r["agent_id"])
     try:
-        ref = resolve_audited(store, chat_id, rubric_name or refs[0]["rubric_name"])
+        ref = resolve_audited(store, chat_id, rubric_name or refs[0]["rubric_name"], refs=refs)
     except UsageError as err:  # an unknown rubric name for this chat
         raise NotFound(str(err)) from err
     result, rubric = ref.result, ref.rubric
     body = store.transcript(ref.transcript_hash) or {"messages": []}
-    item = queue_item(store, chat_id, ref.rubric_name)
+    qrow = store.queue_row(chat_id, ref.rubric_name)
+    item = queue_item_of(qrow) if qrow else None
     reviews = store.reviews(chat_id, ref.rubric_name)
     if blind:
         reviews = [r for r in reviews if r["reviewer"] == user.name]
-    eff = None if blind else effective_result(store, chat_id, ref.rubric_name)
+    # Each thing is read once: the effective result reuses the resolved result and queue row.
+    eff = None
+    if not blind:
+        eff = effective_result(store, chat_id, ref.rubric_name, ref=ref, queue_row=qrow)
     tables = DeskTables(store)
     claim = tables.claims([(chat_id, ref.rubric_name)]).get((chat_id, ref.rubric_name))
 

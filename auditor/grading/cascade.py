@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import Chat, Grade
-from ..review import review_threshold
+from ..review.policy import review_threshold
 from ..rubric import Rubric
 from .base import Grader
 

@@ -32,7 +32,7 @@ import binascii
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 import ahocorasick
 
@@ -95,8 +95,10 @@ def _table() -> list[str | None]:
     return table
 
 
+@lru_cache(maxsize=1 << 15)
 def compact(text: str) -> str:
-    """The compact view of ``text`` (see the module docstring)."""
+    """The compact view of ``text`` (see the module docstring); remembered for the texts
+    seen last (agents paste the same replies all day)."""
     return text.translate(_table())
 
 

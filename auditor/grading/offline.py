@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import GraderError
 from ..models import Chat, Evidence, Grade, Message
 from ..reasons import ADVISORY
-from ..rubric import Criterion, Rubric
+from ..rubric import SAFE_LOADER, Criterion, Rubric
 from ..scoring import grade_outcome
 from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Hit, Outcome, Signals
 
@@ -155,7 +155,7 @@ class CueLibrary:
             raw = path.read_bytes()
             digest.update(path.name.encode() + b"\0" + raw + b"\0")
             try:
-                data = yaml.safe_load(raw)
+                data = yaml.load(raw, Loader=SAFE_LOADER)
                 spec = CueFile.model_validate(data)
             except yaml.YAMLError as e:
                 raise GraderError(f"invalid cue file {path}: not valid YAML: {e}") from e

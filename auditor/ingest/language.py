@@ -67,6 +67,11 @@ def _model() -> Any:
     return _identifier
 
 
+def preload_language_model() -> None:
+    """Load the language model now (before worker processes fork, so they share it)."""
+    _model()
+
+
 def _shortcut(text: str) -> str | None:
     """The language when a cheap test settles it (see the module docstring), else None."""
     if _KANA.search(text):
@@ -116,7 +121,7 @@ def detect_language(texts: Iterable[str]) -> tuple[str, bool]:
     that applies is the one for the language the agent works in.
     """
     sample = "\n".join(texts)[:SAMPLE_CHARS]
-    if _letters(sample) == 0:
+    if not any(map(str.isalpha, sample)):  # no letter at all (stops at the first one)
         return "en", False
     quick = _shortcut(sample)
     if quick is not None:

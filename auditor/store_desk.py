@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from ..errors import UsageError
-from ..store import Store, now_iso
+from .errors import UsageError
+from .store import Store, now_iso
 
 ROLES: tuple[str, ...] = ("reviewer", "lead", "agent")
 #: A claim older than this is stale: the item shows as free and another reviewer may take it
@@ -118,12 +118,19 @@ class DeskTables:
 
     # ---------------------------------------------------------------- claims
     def claims(self, keys: list[tuple[str, str]] | None = None) -> dict[tuple[str, str], str]:
-        """(chat_id, rubric_name) -> the name of the user holding the claim."""
-        rows = self.conn.execute(
+        """(chat_id, rubric_name) -> the name of the user holding the claim (``keys``: only
+        these items). One item is looked up by the table's key; a page of items reads the
+        whole table in one query (it holds at most one claim per working reviewer)."""
+        sql = (
             "SELECT c.chat_id, c.rubric_name, u.name FROM claims c JOIN users u ON u.id = c.user_id "
-            "WHERE c.claimed_at >= ?",
-            (_stale_before(),),
-        ).fetchall()
+            "WHERE c.claimed_at >= ?"
+        )
+        if keys is not None and len(keys) == 1:
+            rows = self.conn.execute(
+                sql + " AND c.chat_id = ? AND c.rubric_name = ?", (_stale_before(), *keys[0])
+            ).fetchall()
+        else:
+            rows = self.conn.execute(sql, (_stale_before(),)).fetchall()
         out = {(r[0], r[1]): r[2] for r in rows}
         return out if keys is None else {k: out[k] for k in keys if k in out}
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from ..review import calibration_from_reviews, resolve_audited, review_row
 from ..store import Store, now_iso
+from ..store_desk import DeskTables, User
 from .access import require_role
-from .actions import audited, check_text, submit_review
+from .calibration import calibration_from_reviews
+from .claims import audited, check_text, submit_review
 from .errors import AccessDenied, DeskError, NotFound
-from .tables import DeskTables, User
+from .reviews import resolve_audited, review_row
 
 
 def source(session_id: int) -> str:

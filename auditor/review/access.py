@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..store_desk import User
 from .errors import AccessDenied
-from .tables import User
 
 
 def require_role(user: User, *roles: str) -> None:

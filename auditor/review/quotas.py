@@ -30,13 +30,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from .capacity import apply_capacity
-from .models import ChatResult
-from .review import AGENT_QUOTA, SAMPLE_REASONS, queue_item_row, seeded_fraction
-from .rubric import ReviewSettings
+from ..capacity import apply_capacity
+from ..models import ChatResult
+from ..rubric import ReviewSettings
+from .policy import AGENT_QUOTA, SAMPLE_REASONS, queue_item_row, seeded_fraction
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 
 @dataclass
@@ -101,7 +101,7 @@ def apply_quotas(
     use each rubric's own ``review`` section (the newest version stored). ``as_of``: the
     last day of the window (default: the run's last chat day for that rubric).
     """
-    from .store import now_iso
+    from ..store import now_iso
 
     now = now or now_iso()
     report = QuotaReport(run_id=run_id, agents=[])

@@ -14,7 +14,7 @@ import secrets
 
 from ..errors import UsageError
 from ..store import Store
-from .tables import ROLES, DeskTables, User
+from ..store_desk import ROLES, DeskTables, User
 
 
 def hash_token(token: str) -> str:

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Where one chat's CPU goes in the offline audit, phase by phase, after warm-up.
+
+    python bench/audit_phases.py                    # 4,000 generated chats after 500 of warm-up
+    python bench/audit_phases.py --chats 10000 --rounds 3
+    python bench/audit_phases.py --code /tmp/base     # another tree (git archive main | tar -x)
+
+The same steps ``auditor audit`` takes for a chat in one process (pipeline.run_audit):
+read + validate (ingest), checks (timing, phrases, typos, rules), offline grading, score +
+review reasons + injection screen (``conclude``), the rows (store_rows.chat_rows) and the
+SQLite batch (Store.save_rows, batches of 500 as the audit saves them). CPU time
+(``time.process_time``) per chat, best of ``--rounds``; start-up (dictionaries, tables) is
+not in it — ``bench/audit_bench.py`` measures the whole command. Generated files go to
+bench/out/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--chats", type=int, default=4000)
+    ap.add_argument("--warm", type=int, default=500)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--code", default=str(REPO), help="the source tree to measure (A/B)")
+    args = ap.parse_args()
+    sys.path.insert(0, args.code)
+    from auditor.checks import ChatChecker
+    from auditor.grading import make_grader
+    from auditor.ingest import IngestOptions, read_chats
+    from auditor.models import Chat
+    from auditor.pipeline import conclude, freeze_heap
+    from auditor.rubric import RubricSet
+    from auditor.store import AuditedChat, Store, now_iso
+    from auditor.store_rows import chat_rows
+
+    total = args.warm + args.chats
+    src = OUT / f"day-{total}.jsonl.gz"
+    if not src.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, str(REPO / "examples" / "generate.py"), "--chats", str(total),
+             "--seed", str(args.seed), "--out", str(src)],
+            check=True,
+        )  # fmt: skip
+    clock = time.process_time
+    rubrics = RubricSet("auto")
+    grader = make_grader("offline")
+    checkers: dict[str, ChatChecker] = {}
+    names = ("ingest", "checks", "grading", "conclude", "rows", "sqlite")
+    best = dict.fromkeys(names, float("inf"))
+    for _ in range(args.rounds):
+        spent = dict.fromkeys(names, 0.0)
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(str(Path(tmp) / "phases.db"))
+            run_id = store.start_run({"command": "bench"})
+            reader = read_chats([str(src)], IngestOptions())
+            warm = [c for c in itertools.islice(reader, args.warm) if isinstance(c, Chat)]
+            t = clock()
+            chats = [c for c in reader if isinstance(c, Chat)]
+            spent["ingest"] = clock() - t
+            batch = []
+            for n, chat in enumerate([*warm, *chats]):
+                timed = n >= len(warm)
+                rubric = rubrics.for_language(chat.language)
+                checker = checkers.get(rubric.hash)
+                if checker is None:
+                    checker = checkers[rubric.hash] = ChatChecker(rubric)
+                    store.register_rubric(rubric)
+                t0 = clock()
+                warnings: list[str] = []
+                findings, metrics = checker.run(chat, warnings)
+                t1 = clock()
+                grades = grader.grade_sync(chat, rubric)
+                t2 = clock()
+                result = conclude(chat, rubric, findings, metrics, grades, grader.name, warnings)
+                t3 = clock()
+                key = f"{grader.name}:{grader.settings_key()}"
+                batch.append(chat_rows(AuditedChat(chat, rubric, result, key), run_id, now_iso()))
+                t4 = clock()
+                if len(batch) >= 500 or n == len(warm) + len(chats) - 1:
+                    store.save_rows(run_id, batch)
+                    batch = []
+                t5 = clock()
+                if n == len(warm) - 1:
+                    freeze_heap()
+                if timed:
+                    spent["checks"] += t1 - t0
+                    spent["grading"] += t2 - t1
+                    spent["conclude"] += t3 - t2
+                    spent["rows"] += t4 - t3
+                    spent["sqlite"] += t5 - t4
+            store.db.conn.close()
+        for k in names:
+            best[k] = min(best[k], spent[k] / len(chats))
+    all_ = sum(best.values())
+    print(f"{len(chats):,} chats after {len(warm):,} of warm-up, best of {args.rounds} rounds")
+    for k in names:
+        print(f"  {k:<9} {best[k] * 1e6:7.0f} µs a chat ({best[k] / all_:5.1%})")
+    print(f"  {'total':<9} {all_ * 1e6:7.0f} µs a chat = {1 / all_:,.0f} chats per CPU-second")
+
+
+if __name__ == "__main__":
+    main()
