@@ -177,7 +177,7 @@ class FakeOpenAI:
         # latency_max: each reply waits a uniform draw in [latency, latency_max] (seeded)
         self.latency_max = latency_max
         self._rng = random.Random(seed)
-        self.delays: list[float] = []
+        self.delays: list[float] = []  # the latency each chat-completions reply waited
         self.reject_json_schema = reject_json_schema
         self.reject_logprobs = reject_logprobs
         self.default_levels = default_levels
@@ -319,10 +319,10 @@ class FakeOpenAI:
             return _error(400, "logprobs are not supported by this model")
         reply = self._next(body)
         delay = reply.delay or self.latency
-        if not reply.delay and self.latency_max is not None:
-            with self._lock:
+        with self._lock:
+            if not reply.delay and self.latency_max is not None:
                 delay = self._rng.uniform(self.latency, self.latency_max)
-                self.delays.append(delay)
+            self.delays.append(delay)  # every latency served, for the benchmark's ideal
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)

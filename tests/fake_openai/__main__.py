@@ -1,16 +1,27 @@
 """Run the fake server on its own: ``python -m fake_openai --latency 0.3`` (from tests/).
 
-Prints ``PORT <n>`` once listening, then serves correct replies until stdin closes. The
+Prints ``PORT <n>`` once listening, then serves correct replies until stdin closes; then
+prints one ``STATS`` line (JSON: requests served, the latencies it drew, its own CPU time
+since it started listening and the most requests it held at once) so the benchmark can compute the ideal rate from
+the latencies actually served and show that the server was not the bottleneck. The
 benchmark runs it in a separate process so that the server's work does not compete with
-the grader for the interpreter lock: a real server is on another machine.
+the grader for the interpreter lock, and the grader's CPU time is its own: a real server
+is on another machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import sys
 
 from fake_openai import FakeOpenAI
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -19,8 +30,16 @@ def main() -> None:
     ap.add_argument("--latency-max", type=float, default=None)
     args = ap.parse_args()
     with FakeOpenAI(latency=args.latency, latency_max=args.latency_max) as server:
+        started = _cpu()  # imports and start-up are not the serving cost
         print(f"PORT {server.port}", flush=True)
         sys.stdin.read()  # until the parent closes our stdin (or exits)
+        stats = {
+            "requests": server.request_count,
+            "delays": server.delays,
+            "cpu_s": _cpu() - started,
+            "max_in_flight": server.max_in_flight,
+        }
+    print("STATS " + json.dumps(stats), flush=True)
 
 
 if __name__ == "__main__":
