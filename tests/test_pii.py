@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 from fake_openai.data import make_chat
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.grading.pii import ChatMasker, find_pii, mask_chat
+from auditor.grading.pii import ChatMasker, find_phones, find_pii, mask_chat, min_phone_digits
 
 
 def masked(text: str, orders: list[str] | None = None) -> str:
@@ -87,3 +88,26 @@ def test_masking_round_trips_any_text(text):
     for r in mt.replacements:
         assert mt.masked[r.masked_start : r.masked_end] == r.placeholder
         assert mt.to_original(r.masked_start, r.masked_end) == text[r.orig_start : r.orig_end]
+
+
+def test_min_phone_digits_is_the_shortest_valid_number():
+    # CN's shortest national number has 7 digits; written internationally, Austria (+43),
+    # Germany (+49) and Iran (+98) have 4-digit national numbers: 2 + 4 = 6
+    assert min_phone_digits("CN") == 6
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("0123456789０１２+-() ./x号电话打") + ["\u0661"]),
+        max_size=40,
+    ).filter(lambda t: sum(ch.isdigit() for ch in t) < min_phone_digits("CN"))
+)
+@settings(max_examples=300, deadline=None)
+def test_texts_below_the_digit_floor_hold_no_phone_for_libphonenumber(text):
+    # the floor only skips work: the matcher itself finds nothing in such a text
+    matcher = phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID)
+    assert list(matcher) == []
+
+
+def test_a_number_at_or_above_the_floor_is_still_found():
+    assert [s.kind for s in find_phones("电话 13812345678")] == ["PHONE"]

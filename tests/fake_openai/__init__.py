@@ -184,6 +184,7 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.raw_bodies: list[bytes] = []
         self.headers: list[dict[str, str]] = []
+        self.connections: set[tuple[str, int]] = set()  # client (host, port) of each request
         self._queue: deque[Reply | Callable[[dict[str, Any]], Reply]] = deque()
         #: with the queue empty, replies come from this (a function of the request) if set
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
@@ -300,6 +301,8 @@ class FakeOpenAI:
             self.raw_bodies.append(raw)
             self.headers.append(dict(request.headers))
             self.requests.append(body)
+            if request.client is not None:  # (host, port): one port per TCP connection
+                self.connections.add((request.client.host, request.client.port))
         rf_type = (body.get("response_format") or {}).get("type")
         if self.llama_cpp and rf_type not in (None, "text", "json_object"):
             return JSONResponse(
