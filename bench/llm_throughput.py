@@ -125,10 +125,20 @@ def server_process(
         proc.wait(timeout=15)
 
 
+def run_queue_wait() -> float | None:
+    """Seconds this thread has spent runnable but waiting for a CPU (Linux schedstat): on a
+    shared machine, the part of the wall time the grader lost to other processes."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 @dataclass
 class Run:
     elapsed: float  # wall seconds, first request to last reply
     cpu_s: float  # the grading process's CPU over the run (the server's is not in it)
+    waited_s: float | None  # runnable but not running (another process had the CPU)
     done_at: list[float]  # seconds from the start at which each chat's grades were ready
     grader: OpenAIGrader
 
@@ -165,14 +175,17 @@ async def run(chats: list[Chat], concurrency: int, url: str) -> Run:
             done_at.append(time.perf_counter() - start)
             unscored += sum(g.status == "unscored" for g in grades)
 
+    wait_start = run_queue_wait()
     start, cpu_start = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu_start
+    wait_end = run_queue_wait()
+    waited = wait_end - wait_start if wait_start is not None and wait_end is not None else None
     await grader.aclose()
     if unscored:
         raise SystemExit(f"{unscored} grades unscored: the benchmark is invalid")
-    return Run(elapsed, cpu, done_at, grader)
+    return Run(elapsed, cpu, waited, done_at, grader)
 
 
 def main() -> None:
@@ -247,6 +260,15 @@ def report(
     print(f"GRADER CPU PER CHAT: {cpu_ms:.2f} ms (this process only) -> CPU-bound ceiling "
           f"{1000 / cpu_ms:.0f} chats/s, {1000 / cpu_ms / ideal:.1f}x the ideal; "
           f"{result.cpu_s / result.elapsed:.0%} of a core used")  # fmt: skip
+    observed = [r["latency_ms"] for r in grader.call_log.rows[1:] if r["latency_ms"] is not None]  # type: ignore[union-attr]
+    if observed:
+        print(f"latency seen by the grader (send to reply read, from the call log): mean "
+              f"{statistics.mean(observed):.0f} ms, {statistics.mean(observed) - mean * 1000:+.0f} ms "
+              f"on the drawn latency (the server's parsing and answering, the network, and "
+              f"waiting for this process to be scheduled)")  # fmt: skip
+    if result.waited_s is not None:
+        print(f"machine load: the grader waited {result.waited_s:.1f} s for a CPU while runnable "
+              f"({result.waited_s / result.elapsed:.0%} of the run; 0% on a quiet machine)")  # fmt: skip
     if server.cpu_s:
         print(f"server (own process): {server.cpu_s / max(1, server.requests) * 1000:.2f} ms CPU a "
               f"request, {server.cpu_s / result.elapsed:.0%} of a core over the run, "
