@@ -288,6 +288,7 @@ class OpenAIGrader:
         self._transport: ChatTransport | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._specs: dict[str, ReplySpec] = {}
+        self._prompts: dict[str, GradingPrompt] = {}
         self._backoff = wait_random_exponential(
             multiplier=self.retry.wait_multiplier, max=self.retry.wait_max
         )
@@ -315,7 +316,7 @@ class OpenAIGrader:
         if not criteria:
             return []
         flags = [INJECTION_FLAG] if detect_injection(chat) else []
-        prompt = load_prompt(rubric.language, self.prompts_dir)
+        prompt = self._prompt(rubric.language)
         masked = mask_chat(chat, rubric.order_patterns if self.mask_pii else ())
         texts = {mid: mt.masked for mid, mt in masked.texts.items()} if self.mask_pii else None
         lines = transcript_lines(chat, texts)
@@ -428,6 +429,13 @@ class OpenAIGrader:
             confidence=acc.confidence,
             **common,  # type: ignore[arg-type]
         )
+
+    def _prompt(self, language: str) -> GradingPrompt:
+        """The language's prompt, loaded once per grader: one run grades with one prompt
+        version (and a stat of the file per chat cost ~50 µs)."""
+        if language not in self._prompts:
+            self._prompts[language] = load_prompt(language, self.prompts_dir)
+        return self._prompts[language]
 
     def _spec(self, rubric: Rubric) -> ReplySpec:
         if rubric.hash not in self._specs:
