@@ -92,6 +92,7 @@ class ServerStats:
     requests: int = 0
     delays: list[float] = field(default_factory=list)
     cpu_s: float = 0.0
+    waited_s: float = 0.0  # its threads runnable but waiting for a CPU (a loaded machine)
     max_in_flight: int = 0
 
 
@@ -210,7 +211,7 @@ def main() -> None:
         if args.in_process:
             with FakeOpenAI(latency=args.latency, latency_max=args.latency_max) as server:
                 result = asyncio.run(run(chats, concurrency, server.url))
-            stats = ServerStats(len(server.delays), server.delays, 0.0, server.max_in_flight)
+            stats = ServerStats(len(server.delays), server.delays, 0.0, 0.0, server.max_in_flight)
         else:
             with server_process(args.latency, args.latency_max) as (url, stats):
                 result = asyncio.run(run(chats, concurrency, url))
@@ -271,8 +272,9 @@ def report(
               f"({result.waited_s / result.elapsed:.0%} of the run; 0% on a quiet machine)")  # fmt: skip
     if server.cpu_s:
         print(f"server (own process): {server.cpu_s / max(1, server.requests) * 1000:.2f} ms CPU a "
-              f"request, {server.cpu_s / result.elapsed:.0%} of a core over the run, "
-              f"at most {server.max_in_flight} requests held at once")  # fmt: skip
+              f"request, {server.cpu_s / result.elapsed:.0%} of a core over the run, waited "
+              f"{server.waited_s:.1f} s for a CPU, at most {server.max_in_flight} requests held "
+              "at once")  # fmt: skip
     print(f"prompt tokens per chat (estimate): static prefix {prefix:.0f} "
           f"(identical across chats: {len(set(prefix_tokens)) == 1}), transcript {transcript:.0f}, "
           f"prefix share {prefix / (prefix + transcript):.0%}")  # fmt: skip
