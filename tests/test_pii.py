@@ -111,3 +111,18 @@ def test_texts_below_the_digit_floor_hold_no_phone_for_libphonenumber(text):
 
 def test_a_number_at_or_above_the_floor_is_still_found():
     assert [s.kind for s in find_phones("电话 13812345678")] == ["PHONE"]
+
+
+def test_a_recurring_text_masks_the_same_in_every_chat():
+    # find_pii's results are remembered per text; placeholders stay numbered per chat
+    canned = "请拨打 13812345678 或 13987654321 联系我们"
+    first = ChatMasker().mask("我的号码 13987654321")
+    assert first.masked == "我的号码 ⟨PHONE_1⟩"
+    one, two = ChatMasker(), ChatMasker()
+    one.mask("我的号码 13987654321")
+    assert one.mask(canned).masked == "请拨打 ⟨PHONE_2⟩ 或 ⟨PHONE_1⟩ 联系我们"
+    assert two.mask(canned).masked == "请拨打 ⟨PHONE_1⟩ 或 ⟨PHONE_2⟩ 联系我们"
+    assert ChatMasker(["DD\\d{8}"]).mask("DD20240012 13812345678").masked == (
+        "⟨ORDER_1⟩ ⟨PHONE_1⟩"
+    )
+    assert ChatMasker().mask("DD20240012 13812345678").masked == "DD20240012 ⟨PHONE_1⟩"
