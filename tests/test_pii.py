@@ -122,7 +122,5 @@ def test_a_recurring_text_masks_the_same_in_every_chat():
     one.mask("我的号码 13987654321")
     assert one.mask(canned).masked == "请拨打 ⟨PHONE_2⟩ 或 ⟨PHONE_1⟩ 联系我们"
     assert two.mask(canned).masked == "请拨打 ⟨PHONE_1⟩ 或 ⟨PHONE_2⟩ 联系我们"
-    assert ChatMasker(["DD\\d{8}"]).mask("DD20240012 13812345678").masked == (
-        "⟨ORDER_1⟩ ⟨PHONE_1⟩"
-    )
+    assert ChatMasker(["DD\\d{8}"]).mask("DD20240012 13812345678").masked == ("⟨ORDER_1⟩ ⟨PHONE_1⟩")
     assert ChatMasker().mask("DD20240012 13812345678").masked == "DD20240012 ⟨PHONE_1⟩"
