@@ -589,8 +589,9 @@ class OpenAIGrader:
                         self.stats.retries += 1
                     fmt = spec.response_format() if self.json_schema else None
                     body = self._body(make_messages(), fmt)
-                    request_json = _dumps(body)
-                    request_hash = content_hash(request_json)
+                    request_bytes = orjson.dumps(body)
+                    request_json = request_bytes.decode()
+                    request_hash = content_hash(request_bytes)  # the same bytes as the str
                     row = dict(
                         chat_id=chat_id,
                         prompt_version=prompt_version,
