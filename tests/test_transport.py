@@ -125,3 +125,13 @@ def test_a_new_event_loop_gets_a_new_session():
         post(t)
         post(t)  # a second asyncio.run: the first loop's session is not reused
     assert server.request_count == 2
+
+
+def test_credentials_in_the_base_url_are_not_sent():
+    with fake() as server:
+        url = server.url.replace("http://", "http://bob:hunter2@")
+        t = ChatTransport(api_key="k", base_url=url, timeout=5, connections=1)
+        assert "hunter2" not in t.url
+        post(t)
+    assert server.request_count == 1
+    assert server.headers[0]["authorization"] == "Bearer k"

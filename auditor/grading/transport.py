@@ -64,7 +64,10 @@ class ChatTransport:
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout
         )
-        self.url = str(self._sdk.base_url).rstrip("/") + "/chat/completions"
+        # credentials written into the URL (``http://user:pass@host/v1``) are not sent: the
+        # key is the bearer token, and aiohttp refuses both at once
+        endpoint = URL(str(self._sdk.base_url).rstrip("/") + "/chat/completions")
+        self.url = str(endpoint.with_user(None))
         self.headers = {
             "Accept": "application/json",
             "Content-Type": "application/json",
@@ -121,7 +124,7 @@ class ChatTransport:
                 headers = resp.headers
         except TimeoutError as e:  # asyncio's too (an alias since 3.11); aiohttp's subclass it
             raise openai.APITimeoutError(request=self._request) from e
-        except (aiohttp.ClientError, OSError) as e:
+        except Exception as e:  # as the SDK: anything else on the way is a connection error
             raise openai.APIConnectionError(
                 message=f"{type(e).__name__}: {e}", request=self._request
             ) from e
