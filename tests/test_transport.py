@@ -1,5 +1,5 @@
-"""The grader's HTTP transport (aiohttp) against the local fake server: the SDK's
-configuration and typed errors are kept, connections are kept alive and bounded."""
+"""The grader's HTTP client (the openai SDK over its own aiohttp backend) against the local
+fake server: the SDK's configuration and typed errors, connections kept alive and bounded."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from fake_openai import FakeOpenAI, Reply
 
 from auditor import __version__
-from auditor.grading.transport import ChatTransport
+from auditor.grading.transport import ChatTransport, sdk_client
 
 BODY = json.dumps(
     {
@@ -116,6 +116,7 @@ def test_nothing_listening_is_an_sdk_connection_error():
     t = ChatTransport(api_key="k", base_url=f"http://127.0.0.1:{port}/v1", timeout=2, connections=1)
     with pytest.raises(openai.APIConnectionError) as caught:
         post(t)
+    # the vendored backend maps it to httpx's ConnectTimeout; it is reported as what it is
     assert not isinstance(caught.value, openai.APITimeoutError)
 
 
@@ -135,3 +136,20 @@ def test_credentials_in_the_base_url_are_not_sent():
         post(t)
     assert server.request_count == 1
     assert server.headers[0]["authorization"] == "Bearer k"
+
+
+def test_requests_go_through_the_sdk_over_its_aiohttp_backend():
+    client = sdk_client(api_key="k", base_url="http://127.0.0.1:1/v1", timeout=5, connections=7)
+    http = client._client
+    assert isinstance(client, openai.AsyncOpenAI) and isinstance(http, openai.DefaultAioHttpClient)
+    assert client.max_retries == 0  # tenacity is the one retry layer
+    pool = http._transport
+    assert type(pool).__name__ == "AiohttpTransport"
+    assert pool.limits.max_connections == 7  # type: ignore[attr-defined]
+
+
+def test_proxies_come_from_the_environment_as_the_sdk_takes_them(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    client = sdk_client(api_key="k", base_url="https://api.example/v1", timeout=5, connections=1)
+    proxied = [t for t in client._client._mounts.values() if t is not None]
+    assert [str(t.proxy.url) for t in proxied] == ["http://proxy.example:3128"]  # type: ignore[attr-defined]

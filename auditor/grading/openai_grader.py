@@ -500,12 +500,13 @@ class OpenAIGrader:
     # -- the HTTP call -----------------------------------------------------------------
     #
     # Our body is already JSON — the very bytes we hash and log are the bytes sent — so the
-    # request goes through a lean transport (``transport.ChatTransport``: aiohttp, one pool
-    # of kept-alive connections sized to ``concurrency``) that keeps the SDK's configuration
-    # (OPENAI_BASE_URL, OPENAI_API_KEY, organisation headers, timeouts) and raises the SDK's
-    # typed errors. The typed ``chat.completions.create`` spent ~2 ms of CPU a call
-    # re-walking the body and building pydantic models we would dump again, and the SDK's
-    # httpx stack ~2 ms more; at 100 requests a second that was the bottleneck.
+    # request goes through the SDK's low-level ``post`` (its documented way to send a body
+    # as-is) rather than the typed ``chat.completions.create``, which spent ~2 ms of CPU a
+    # call re-walking the body and building pydantic models we would dump again. The SDK's
+    # HTTP stack is its own aiohttp backend (``openai.DefaultAioHttpClient``), one pool of
+    # kept-alive connections sized to ``concurrency`` (``transport.ChatTransport``); we keep
+    # the SDK's configuration (OPENAI_BASE_URL, OPENAI_API_KEY, organisation headers,
+    # timeouts, proxies) and its typed errors.
 
     def _get_transport(self) -> ChatTransport:
         if self._transport is None:

@@ -1,26 +1,22 @@
-"""The chat-completions HTTP transport: one kept-alive aiohttp session per grader.
+"""The grader's chat-completions client: the openai SDK over its own aiohttp backend.
 
-The grader sends a body it has already serialised (the very bytes it hashes and logs) and
-reads the reply's bytes itself, so all it needs from an HTTP stack is a POST over a pool of
-kept-alive connections. The SDK's own path (``AsyncOpenAI.post`` over httpx) cost ~2 ms of
-CPU a request and httpx alone ~1.3 ms, against ~0.5 ms for aiohttp (its C HTTP parser),
-measured side by side against the same local server (docs/llm-grading.md#the-client-at-scale);
-at 100+ requests a second on one event loop that difference is most of a core.
+Every request goes through the SDK (``AsyncOpenAI.post``, its documented low-level call that
+sends a body as-is): the grader's body is already JSON — the very bytes it hashes and logs
+are the bytes sent — and it reads the reply's bytes itself, so the typed
+``chat.completions.create`` (which re-walks the body and builds pydantic models the grader
+would dump again) is not used. The SDK's HTTP stack is ``openai.DefaultAioHttpClient`` — the
+SDK's official aiohttp backend (the ``openai[aiohttp]`` extra) — rather than its default
+httpx transport: measured side by side against the same local server
+(``bench/http_stacks.py``, docs/llm-grading.md#the-client-at-scale) the httpx transport cost
+most of the SDK's CPU a request, and at 100+ requests a second on one event loop that is most
+of a core.
 
-What is kept from the SDK, so that nothing changes for a user:
-
-* its configuration: ``OPENAI_BASE_URL`` (then the SDK's default) when no ``base_url`` is
-  given, ``OPENAI_ORG_ID`` / ``OPENAI_PROJECT_ID`` as the ``OpenAI-Organization`` /
-  ``OpenAI-Project`` headers, the bearer key;
-* its typed errors: a non-2xx reply raises the SDK's own ``APIStatusError`` subclass with the
-  message and body the SDK would have given it (built by the SDK from the response), a
-  timeout ``openai.APITimeoutError`` and any other failure on the way
-  ``openai.APIConnectionError`` — so the grader's retry, downgrade and provisional-grade
-  rules are the same whatever the transport;
-* its timeout semantics: ``timeout`` bounds getting a connection and each wait for bytes
-  (as httpx's single-number timeout does), not the whole reply;
-* proxies from the environment (``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``), as httpx
-  honours them, and TLS verified against ``SSL_CERT_FILE`` or certifi's bundle.
+Everything else is the SDK's: its configuration (``OPENAI_BASE_URL`` then its default,
+``OPENAI_ORG_ID`` / ``OPENAI_PROJECT_ID`` headers, the bearer key), its typed errors
+(``APIStatusError`` subclasses, ``APITimeoutError``, ``APIConnectionError``), its timeout
+semantics (``timeout`` bounds the connect, the pool wait and each read), proxies from the
+environment (httpx's ``trust_env`` mounts a proxied aiohttp transport) and TLS settings.
+Retries are the grader's (tenacity): the SDK's are off.
 
 At most ``connections`` connections are open, all kept alive between requests: the grader
 sets it to its ``--concurrency``, so at 128 requests in flight no reply closes a connection
@@ -30,118 +26,107 @@ that the next request would have to open again.
 from __future__ import annotations
 
 import asyncio
-import os
-import ssl
-from typing import Any
 
-import aiohttp
 import httpx2
 import openai
-from aiohttp.helpers import get_env_proxy_for_url
-from yarl import URL
 
 from .. import __version__
 
 KEEPALIVE_S = 30.0
 
 
-def _ssl_context() -> ssl.SSLContext:
-    cafile = os.environ.get("SSL_CERT_FILE")
-    if not cafile:
-        import certifi
+def sdk_client(
+    *, api_key: str, base_url: str | None, timeout: float, connections: int
+) -> openai.AsyncOpenAI:
+    """An ``AsyncOpenAI`` over the SDK's aiohttp backend, ``connections`` kept alive."""
+    client = openai.AsyncOpenAI(
+        api_key=api_key,
+        base_url=base_url,  # None: OPENAI_BASE_URL, then the SDK default
+        max_retries=0,  # tenacity is the one retry layer
+        timeout=timeout,
+        default_headers={"User-Agent": f"auditor/{__version__}"},
+        http_client=openai.DefaultAioHttpClient(
+            limits=httpx2.Limits(
+                max_connections=connections,
+                max_keepalive_connections=connections,
+                keepalive_expiry=KEEPALIVE_S,
+            ),
+            timeout=timeout,
+        ),
+    )
+    # credentials written into the URL (``http://user:pass@host/v1``) are not sent: the key
+    # is the bearer token (aiohttp refuses both at once)
+    if client.base_url.userinfo:
+        client.base_url = client.base_url.copy_with(userinfo=b"")
+    return client
 
-        cafile = certifi.where()
-    return ssl.create_default_context(cafile=cafile)
+
+def _root(e: BaseException) -> BaseException:
+    while e.__cause__ is not None:
+        e = e.__cause__
+    return e
+
+
+def _timed_out(e: openai.APITimeoutError) -> bool:
+    """Whether the failure under the SDK's timeout error was a timeout (aiohttp's timeouts
+    are ``TimeoutError``s; a refused or reset connection is not)."""
+    root = _root(e)
+    return root is e or isinstance(root, TimeoutError | httpx2.TimeoutException)
 
 
 class ChatTransport:
-    """POSTs request bodies to ``<base_url>/chat/completions``; see the module doc."""
+    """POSTs request bodies to ``<base_url>/chat/completions`` through the SDK; see the
+    module doc. One SDK client per grader, kept alive; a new one on a new event loop (an
+    aiohttp session belongs to the loop it was made on — tests run one per asyncio.run)."""
 
     def __init__(
         self, *, api_key: str, base_url: str | None, timeout: float, connections: int
     ) -> None:
-        # the SDK resolves the endpoint and the organisation headers; it sends nothing
-        self._sdk = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout
-        )
-        # credentials written into the URL (``http://user:pass@host/v1``) are not sent: the
-        # key is the bearer token, and aiohttp refuses both at once
-        endpoint = URL(str(self._sdk.base_url).rstrip("/") + "/chat/completions")
-        self.url = str(endpoint.with_user(None))
-        self.headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "User-Agent": f"auditor/{__version__}",
-            "Authorization": f"Bearer {api_key}",
-        }
-        if self._sdk.organization:
-            self.headers["OpenAI-Organization"] = self._sdk.organization
-        if self._sdk.project:
-            self.headers["OpenAI-Project"] = self._sdk.project
-        self.timeout = timeout
+        self._api_key = api_key
+        self._base_url = base_url
         self.connections = connections
-        self._session: aiohttp.ClientSession | None = None
+        self.timeout = timeout
+        self._client: openai.AsyncOpenAI | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._proxy: Any = None
-        self._proxy_auth: aiohttp.BasicAuth | None = None
-        self._request = httpx2.Request("POST", self.url)  # what the SDK's errors point at
+        self.url = str(self.client().base_url).rstrip("/") + "/chat/completions"
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._loop is not loop or self._session.closed:
-            # a session belongs to one event loop (tests run one loop per asyncio.run)
-            self._loop = loop
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=self.connections,
-                    limit_per_host=0,
-                    keepalive_timeout=KEEPALIVE_S,
-                    ssl=_ssl_context() if self.url.startswith("https:") else True,
-                ),
-                headers=self.headers,
-                timeout=aiohttp.ClientTimeout(
-                    total=None, connect=self.timeout, sock_read=self.timeout
-                ),
-                skip_auto_headers=("Accept-Encoding",),
+    def client(self) -> openai.AsyncOpenAI:
+        if self._client is None:
+            self._client = sdk_client(
+                api_key=self._api_key,
+                base_url=self._base_url,
+                timeout=self.timeout,
+                connections=self.connections,
             )
-            # proxies from the environment, as httpx honours them — looked up once: aiohttp's
-            # trust_env would also read ~/.netrc in a thread for every request (~1 ms of CPU)
-            try:
-                self._proxy, self._proxy_auth = get_env_proxy_for_url(URL(self.url))
-            except LookupError:
-                self._proxy, self._proxy_auth = None, None
-        return self._session
+        return self._client
 
     async def post(self, content: bytes) -> bytes:
         """The body of a 2xx reply to ``content``; the SDK's typed errors otherwise."""
-        session = self._get_session()
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None:
+                self._client = None  # the old loop's session cannot be used (nor closed) here
+            self._loop = loop
         try:
-            async with session.post(
-                self.url, data=content, proxy=self._proxy, proxy_auth=self._proxy_auth
-            ) as resp:
-                body = await resp.read()
-                status = resp.status
-                headers = resp.headers
-        except TimeoutError as e:  # asyncio's too (an alias since 3.11); aiohttp's subclass it
-            raise openai.APITimeoutError(request=self._request) from e
-        except Exception as e:  # as the SDK: anything else on the way is a connection error
+            http = await self.client().post(
+                "/chat/completions",
+                content=content,
+                cast_to=httpx2.Response,
+                options={"headers": {"Content-Type": "application/json"}},
+            )
+            return await http.aread()
+        except openai.APITimeoutError as e:
+            if _timed_out(e):
+                raise
+            # the backend maps every aiohttp connection error to httpx's ConnectTimeout
+            # (a refused connection included): reported as what it is, as the httpx one does
             raise openai.APIConnectionError(
-                message=f"{type(e).__name__}: {e}", request=self._request
+                message=f"Connection error: {_root(e)!r}", request=e.request
             ) from e
-        if 200 <= status < 300:
-            return body
-        raise self.status_error(status, list(headers.items()), body)
-
-    def status_error(
-        self, status: int, headers: list[tuple[str, str]], body: bytes
-    ) -> openai.APIStatusError:
-        """The SDK's own error for this reply (its subclass, message and parsed body)."""
-        response = httpx2.Response(status, headers=headers, content=body, request=self._request)
-        error: Any = self._sdk._make_status_error_from_response(response)
-        return error  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
-        session = self._session
-        if session is not None and not session.closed and self._loop is asyncio.get_running_loop():
-            await session.close()
-        self._session = None
+        client = self._client
+        if client is not None and self._loop is asyncio.get_running_loop():
+            await client.close()
+        self._client = None
+        self._loop = None
