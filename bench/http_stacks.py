@@ -4,10 +4,12 @@ Posts the grader's real request bodies (the shipped zh rubric, synthetic chats; 
 to the fake OpenAI-compatible server in its own process, ``--concurrency`` in flight on one
 event loop, through
 
-* ``sdk``: ``AsyncOpenAI.post`` (the SDK's low-level call, over its httpx stack) — what the
-  grader used before;
+* ``sdk``: ``AsyncOpenAI.post`` (the SDK's low-level call) over its default httpx stack;
+* ``sdk-aiohttp``: the same call over the SDK's own aiohttp backend
+  (``openai.DefaultAioHttpClient``), i.e. ``auditor.grading.transport.ChatTransport`` — what
+  the grader uses;
 * ``httpx``: a bare ``httpx2.AsyncClient`` with a pool of ``--concurrency`` connections;
-* ``aiohttp``: ``auditor.grading.transport.ChatTransport`` — what the grader uses now;
+* ``aiohttp``: a bare ``aiohttp.ClientSession`` with as many — the floor, no SDK at all;
 
 and prints each one's CPU time a request (this process only: the server's is its own) and
 wall time. Run:  python bench/http_stacks.py [--requests 600] [--concurrency 32,128]
@@ -25,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench"), str(REPO / "tests")]
 
+import aiohttp  # noqa: E402
 import httpx2  # noqa: E402
 import openai  # noqa: E402
 import orjson  # noqa: E402
@@ -36,7 +39,7 @@ from auditor.grading.prompting import load_prompt, transcript_lines  # noqa: E40
 from auditor.grading.transport import ChatTransport  # noqa: E402
 from auditor.rubric import load_rubric  # noqa: E402
 
-STACKS = ("sdk", "httpx", "aiohttp")
+STACKS = ("sdk", "sdk-aiohttp", "httpx", "aiohttp")
 
 
 def bodies(n: int) -> list[bytes]:
@@ -93,12 +96,24 @@ async def measure(
             return (await client.post("/chat/completions", content=body)).content
 
         close = client.aclose
-    else:
+    elif stack == "sdk-aiohttp":
         transport = ChatTransport(
             api_key="bench", base_url=url, timeout=120, connections=concurrency
         )
         send = transport.post
         close = transport.aclose
+    else:
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=concurrency),
+            headers={"Authorization": "Bearer bench", "Content-Type": "application/json"},
+        )
+        endpoint = f"{url}/chat/completions"
+
+        async def send(body: bytes) -> bytes:
+            async with session.post(endpoint, data=body) as r:
+                return await r.read()
+
+        close = session.close
     await send(payloads[0])  # warm-up: imports, first connection
     todo = iter(payloads)
 
@@ -125,7 +140,7 @@ def main() -> None:
         for concurrency in (int(c) for c in args.concurrency.split(",")):
             for stack in STACKS:
                 cpu_ms, wall = asyncio.run(measure(stack, url, payloads, concurrency))
-                print(f"{stack:8s} {concurrency:4d} in flight: {cpu_ms:.2f} ms CPU a request, "
+                print(f"{stack:12s} {concurrency:4d} in flight: {cpu_ms:.2f} ms CPU a request, "
                       f"{wall:.2f} s wall for {len(payloads)}")  # fmt: skip
 
 
