@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import subprocess
@@ -36,6 +37,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,9 +85,23 @@ def synthetic_chats(n: int, seed: int = 7) -> list[Chat]:
     return chats
 
 
+@dataclass
+class ServerStats:
+    """What the server process reported when it stopped (see tests/fake_openai/__main__.py)."""
+
+    requests: int = 0
+    delays: list[float] = field(default_factory=list)
+    cpu_s: float = 0.0
+    waited_s: float = 0.0  # its threads runnable but waiting for a CPU (a loaded machine)
+    max_in_flight: int = 0
+
+
 @contextmanager
-def server_process(latency: float, latency_max: float | None = None) -> Iterator[str]:
-    """The fake server in its own process (as a real server would be); yields its base URL."""
+def server_process(
+    latency: float, latency_max: float | None = None
+) -> Iterator[tuple[str, ServerStats]]:
+    """The fake server in its own process (as a real server would be); yields its base URL
+    and the stats it reports when it stops (filled in on leaving the ``with``)."""
     extra = ["--latency-max", str(latency_max)] if latency_max is not None else []
     proc = subprocess.Popen(
         [sys.executable, "-m", "fake_openai", "--latency", str(latency), *extra],
@@ -94,19 +110,49 @@ def server_process(latency: float, latency_max: float | None = None) -> Iterator
         stdout=subprocess.PIPE,
         text=True,
     )
+    stats = ServerStats()
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if not line.startswith("PORT "):
             raise SystemExit(f"fake server did not start: {line!r}")
-        yield f"http://127.0.0.1:{int(line.split()[1])}/v1"
+        yield f"http://127.0.0.1:{int(line.split()[1])}/v1", stats
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
+        for line in proc.stdout or ():
+            if line.startswith("STATS "):
+                stats.__dict__.update(json.loads(line[6:]))
         proc.wait(timeout=15)
 
 
-async def run(chats: list[Chat], concurrency: int, url: str) -> tuple[float, OpenAIGrader]:
+def run_queue_wait() -> float | None:
+    """Seconds this thread has spent runnable but waiting for a CPU (Linux schedstat): on a
+    shared machine, the part of the wall time the grader lost to other processes."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+@dataclass
+class Run:
+    elapsed: float  # wall seconds, first request to last reply
+    cpu_s: float  # the grading process's CPU over the run (the server's is not in it)
+    waited_s: float | None  # runnable but not running (another process had the CPU)
+    done_at: list[float]  # seconds from the start at which each chat's grades were ready
+    grader: OpenAIGrader
+
+    def steady_rate(self) -> float:
+        """Chats a second between the 10th and 90th percentile completions: every slot busy
+        (the ramp-up before the first replies and the drain after the last request left
+        are outside it, as they are outside ``concurrency / mean latency``)."""
+        times = sorted(self.done_at)
+        lo, hi = len(times) // 10, len(times) * 9 // 10
+        return (hi - lo) / (times[hi] - times[lo])
+
+
+async def run(chats: list[Chat], concurrency: int, url: str) -> Run:
     rubric = load_rubric("online-chat-zh")
     grader = OpenAIGrader(
         "gpt-4o-mini",
@@ -117,15 +163,30 @@ async def run(chats: list[Chat], concurrency: int, url: str) -> tuple[float, Ope
     )
     # Warm up (imports, TLS context, connection pool) outside the timed run.
     await grader.grade(synthetic_chats(1, seed=99)[0], rubric)
+    todo = iter(chats)
+    done_at: list[float] = []
+    unscored = 0
+
+    async def worker() -> None:
+        # as the pipeline runs it: ``concurrency`` chats in flight, the next one taken up
+        # (masked, rendered) when one finishes, not every chat prepared up front
+        nonlocal unscored
+        for chat in todo:
+            grades = await grader.grade(chat, rubric)
+            done_at.append(time.perf_counter() - start)
+            unscored += sum(g.status == "unscored" for g in grades)
+
+    wait_start = run_queue_wait()
     start, cpu_start = time.perf_counter(), time.process_time()
-    results = await asyncio.gather(*(grader.grade(c, rubric) for c in chats))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - start
-    grader.bench_cpu_s = time.process_time() - cpu_start  # type: ignore[attr-defined]
+    cpu = time.process_time() - cpu_start
+    wait_end = run_queue_wait()
+    waited = wait_end - wait_start if wait_start is not None and wait_end is not None else None
     await grader.aclose()
-    bad = sum(g.status == "unscored" for grades in results for g in grades)
-    if bad:
-        raise SystemExit(f"{bad} grades unscored: the benchmark is invalid")
-    return elapsed, grader
+    if unscored:
+        raise SystemExit(f"{unscored} grades unscored: the benchmark is invalid")
+    return Run(elapsed, cpu, waited, done_at, grader)
 
 
 def main() -> None:
@@ -137,7 +198,8 @@ def main() -> None:
     ap.add_argument(
         "--in-process",
         action="store_true",
-        help="serve from a thread of this process (shares the GIL with the grader: pessimistic)",
+        help="serve from a thread of this process (shares the GIL and the CPU figure with "
+        "the grader: pessimistic)",
     )
     args = ap.parse_args()
     mean_latency = (
@@ -148,11 +210,12 @@ def main() -> None:
         chats = synthetic_chats(n)
         if args.in_process:
             with FakeOpenAI(latency=args.latency, latency_max=args.latency_max) as server:
-                elapsed, grader = asyncio.run(run(chats, concurrency, server.url))
+                result = asyncio.run(run(chats, concurrency, server.url))
+            stats = ServerStats(len(server.delays), server.delays, 0.0, 0.0, server.max_in_flight)
         else:
-            with server_process(args.latency, args.latency_max) as url:
-                elapsed, grader = asyncio.run(run(chats, concurrency, url))
-        report(chats, concurrency, args.latency, args.latency_max, elapsed, grader)
+            with server_process(args.latency, args.latency_max) as (url, stats):
+                result = asyncio.run(run(chats, concurrency, url))
+        report(chats, concurrency, args.latency, args.latency_max, result, stats)
 
 
 def report(
@@ -160,14 +223,17 @@ def report(
     concurrency: int,
     latency: float,
     latency_max: float | None,
-    elapsed: float,
-    grader: OpenAIGrader,
+    result: Run,
+    server: ServerStats,
 ) -> None:
+    grader = result.grader
     requests = grader.stats.requests - 1  # minus the warm-up
-    # uniform draws: the mean is the midpoint (the server's own draws are seeded and many)
-    mean = latency if latency_max is None else (latency + latency_max) / 2
+    # the ideal from the latencies the server actually drew for the timed requests
+    delays = server.delays[1:] or [latency]
+    mean = statistics.mean(delays)
     ideal = concurrency / mean
-    throughput = len(chats) / elapsed
+    steady = result.steady_rate()
+    whole = len(chats) / result.elapsed
     rubric = load_rubric("online-chat-zh")
     prompt = load_prompt("zh")
     prefix_tokens = []
@@ -183,16 +249,32 @@ def report(
     shape = (
         f"{latency * 1000:.0f} ms"
         if latency_max is None
-        else (f"{latency * 1000:.0f}-{latency_max * 1000:.0f} ms (mean {mean * 1000:.0f})")
+        else f"{latency * 1000:.0f}-{latency_max * 1000:.0f} ms"
     )
-
+    cpu_ms = result.cpu_s / len(chats) * 1000
     print(f"chats: {len(chats)}, HTTP requests: {requests}, concurrency: {concurrency}, "
-          f"latency: {shape}")  # fmt: skip
-    print(f"elapsed: {elapsed:.2f} s, throughput: {throughput:.1f} chats/s, "
-          f"ideal: {ideal:.1f}/s, share of ideal: {throughput / ideal:.1%}")  # fmt: skip
-    cpu_ms = grader.bench_cpu_s / len(chats) * 1000  # type: ignore[attr-defined]
-    print(f"grader CPU per chat: {cpu_ms:.2f} ms -> CPU-bound ceiling {1000 / cpu_ms:.0f} chats/s "
-          f"({1000 / cpu_ms / ideal:.1f}x the ideal; the share above is lower when the machine is busy)")  # fmt: skip
+          f"latency: {shape}, mean drawn {mean * 1000:.0f} ms over {len(delays)} replies")  # fmt: skip
+    print(f"steady rate (10th-90th percentile completions): {steady:.1f} chats/s, "
+          f"ideal {ideal:.1f}/s (concurrency / mean latency): SHARE OF IDEAL {steady / ideal:.1%}")  # fmt: skip
+    print(f"whole run incl. ramp-up and drain: {result.elapsed:.2f} s, {whole:.1f} chats/s, "
+          f"{whole / ideal:.1%} of ideal")  # fmt: skip
+    print(f"GRADER CPU PER CHAT: {cpu_ms:.2f} ms (this process only) -> CPU-bound ceiling "
+          f"{1000 / cpu_ms:.0f} chats/s, {1000 / cpu_ms / ideal:.1f}x the ideal; "
+          f"{result.cpu_s / result.elapsed:.0%} of a core used")  # fmt: skip
+    observed = [r["latency_ms"] for r in grader.call_log.rows[1:] if r["latency_ms"] is not None]  # type: ignore[union-attr]
+    if observed:
+        print(f"latency seen by the grader (send to reply read, from the call log): mean "
+              f"{statistics.mean(observed):.0f} ms, {statistics.mean(observed) - mean * 1000:+.0f} ms "
+              f"on the drawn latency (the server's parsing and answering, the network, and "
+              f"waiting for this process to be scheduled)")  # fmt: skip
+    if result.waited_s is not None:
+        print(f"machine load: the grader waited {result.waited_s:.1f} s for a CPU while runnable "
+              f"({result.waited_s / result.elapsed:.0%} of the run; 0% on a quiet machine)")  # fmt: skip
+    if server.cpu_s:
+        print(f"server (own process): {server.cpu_s / max(1, server.requests) * 1000:.2f} ms CPU a "
+              f"request, {server.cpu_s / result.elapsed:.0%} of a core over the run, waited "
+              f"{server.waited_s:.1f} s for a CPU, at most {server.max_in_flight} requests held "
+              "at once")  # fmt: skip
     print(f"prompt tokens per chat (estimate): static prefix {prefix:.0f} "
           f"(identical across chats: {len(set(prefix_tokens)) == 1}), transcript {transcript:.0f}, "
           f"prefix share {prefix / (prefix + transcript):.0%}")  # fmt: skip

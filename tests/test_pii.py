@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 from fake_openai.data import make_chat
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.grading.pii import ChatMasker, find_pii, mask_chat
+from auditor.grading.pii import ChatMasker, find_phones, find_pii, mask_chat, min_phone_digits
 
 
 def masked(text: str, orders: list[str] | None = None) -> str:
@@ -87,3 +88,39 @@ def test_masking_round_trips_any_text(text):
     for r in mt.replacements:
         assert mt.masked[r.masked_start : r.masked_end] == r.placeholder
         assert mt.to_original(r.masked_start, r.masked_end) == text[r.orig_start : r.orig_end]
+
+
+def test_min_phone_digits_is_the_shortest_valid_number():
+    # CN's shortest national number has 7 digits; written internationally, Austria (+43),
+    # Germany (+49) and Iran (+98) have 4-digit national numbers: 2 + 4 = 6
+    assert min_phone_digits("CN") == 6
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("0123456789０１２+-() ./x号电话打") + ["\u0661"]),
+        max_size=40,
+    ).filter(lambda t: sum(ch.isdigit() for ch in t) < min_phone_digits("CN"))
+)
+@settings(max_examples=300, deadline=None)
+def test_texts_below_the_digit_floor_hold_no_phone_for_libphonenumber(text):
+    # the floor only skips work: the matcher itself finds nothing in such a text
+    matcher = phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID)
+    assert list(matcher) == []
+
+
+def test_a_number_at_or_above_the_floor_is_still_found():
+    assert [s.kind for s in find_phones("电话 13812345678")] == ["PHONE"]
+
+
+def test_a_recurring_text_masks_the_same_in_every_chat():
+    # find_pii's results are remembered per text; placeholders stay numbered per chat
+    canned = "请拨打 13812345678 或 13987654321 联系我们"
+    first = ChatMasker().mask("我的号码 13987654321")
+    assert first.masked == "我的号码 ⟨PHONE_1⟩"
+    one, two = ChatMasker(), ChatMasker()
+    one.mask("我的号码 13987654321")
+    assert one.mask(canned).masked == "请拨打 ⟨PHONE_2⟩ 或 ⟨PHONE_1⟩ 联系我们"
+    assert two.mask(canned).masked == "请拨打 ⟨PHONE_1⟩ 或 ⟨PHONE_2⟩ 联系我们"
+    assert ChatMasker(["DD\\d{8}"]).mask("DD20240012 13812345678").masked == ("⟨ORDER_1⟩ ⟨PHONE_1⟩")
+    assert ChatMasker().mask("DD20240012 13812345678").masked == "DD20240012 ⟨PHONE_1⟩"

@@ -115,3 +115,21 @@ def test_an_unknown_language_is_an_error():
 )
 def test_token_estimate(text, tokens):
     assert estimate_tokens(text) == tokens
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("json_object", [False, True])
+def test_render_equals_the_langchain_template_formatting(language, json_object):
+    prompt = load_prompt(language)
+    rubric = rubric_zh() if language == "zh" else rubric_en()
+    chat = make_chat(
+        ("customer", "订单 {order} 和 {{braces}} 还有 }{ 都原样保留"),
+        ("agent", "好的 {transcript}"),
+    )
+    lines = transcript_lines(chat)
+    schema = '{"$defs": {}}' if json_object else ""
+    rendered = prompt.render(rubric, lines, json_object=json_object, schema=schema)
+    assert rendered.messages == prompt.render_with_langchain(
+        rubric, rendered.transcript, json_object=json_object, schema=schema
+    )
+    assert "{order}" in rendered.messages[1]["content"]

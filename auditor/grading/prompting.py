@@ -138,6 +138,9 @@ def _fmt_points(p: float) -> str:
     return f"{p:g}"
 
 
+_MARKER = "\x00TRANSCRIPT\x00"
+
+
 class GradingPrompt:
     """One prompt file, loaded and checked; renders requests for any rubric."""
 
@@ -169,6 +172,10 @@ class GradingPrompt:
             [("system", "{system}"), ("human", self.spec.user)]
         )
         self._static: dict[tuple[str, bool, str], tuple[str, str]] = {}
+        # the user message around the transcript, split once: per chat, the message is
+        # ``transcript.join(parts)``, what formatting the template gives (``render_with_langchain``
+        # is the reference a test compares with) at a tenth of the CPU
+        self._user_parts = self.templates["user"].format(transcript=_MARKER).split(_MARKER)
 
     # -- the static part ---------------------------------------------------------------
 
@@ -235,10 +242,18 @@ class GradingPrompt:
             )
             if json_object:
                 system += self.templates["json_object_suffix"].format(schema=schema)
-            marker = "\x00TRANSCRIPT\x00"
-            head = self.templates["user"].format(transcript=marker).split(marker)[0]
+            head = self._user_parts[0]
             self._static[key] = (system, head)
         return self._static[key]
+
+    def render_with_langchain(
+        self, rubric: Rubric, transcript: str, *, json_object: bool = False, schema: str = ""
+    ) -> list[dict[str, str]]:
+        """The messages as langchain's chat template formats them: what ``render`` must equal."""
+        system, _ = self.static_parts(rubric, json_object=json_object, schema=schema)
+        msgs = self.chat_template.format_messages(system=system, transcript=transcript)
+        role = {"system": "system", "human": "user"}
+        return [{"role": role[m.type], "content": str(m.content)} for m in msgs]
 
     def reask_message(self, errors: list[str]) -> str:
         """The user message of a re-ask: the validation errors, addressed to the model."""
@@ -256,9 +271,10 @@ class GradingPrompt:
     ) -> RenderedPrompt:
         system, head = self.static_parts(rubric, json_object=json_object, schema=schema)
         transcript = render_transcript(lines)
-        msgs = self.chat_template.format_messages(system=system, transcript=transcript)
-        role = {"system": "system", "human": "user"}
-        messages = [{"role": role[m.type], "content": str(m.content)} for m in msgs]
+        messages = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": transcript.join(self._user_parts)},
+        ]
         return RenderedPrompt(
             messages=messages,
             static_prefix=system + head,

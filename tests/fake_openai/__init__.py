@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -177,17 +178,18 @@ class FakeOpenAI:
         # latency_max: each reply waits a uniform draw in [latency, latency_max] (seeded)
         self.latency_max = latency_max
         self._rng = random.Random(seed)
-        self.delays: list[float] = []
+        self.delays: list[float] = []  # the latency each chat-completions reply waited
         self.reject_json_schema = reject_json_schema
         self.reject_logprobs = reject_logprobs
         self.default_levels = default_levels
         self.requests: list[dict[str, Any]] = []
         self.raw_bodies: list[bytes] = []
         self.headers: list[dict[str, str]] = []
+        self.connections: set[tuple[str, int]] = set()  # client (host, port) of each request
         self._queue: deque[Reply | Callable[[dict[str, Any]], Reply]] = deque()
         #: with the queue empty, replies come from this (a function of the request) if set
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
-        self._seen_prefixes: set[str] = set()
+        self._seen_prefixes: dict[str, int] = {}  # system message -> its token estimate
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -295,11 +297,13 @@ class FakeOpenAI:
 
     async def _handle(self, request: Request) -> Response:
         raw = await request.body()
-        body = json.loads(raw)
+        body = orjson.loads(raw)
         with self._lock:
             self.raw_bodies.append(raw)
             self.headers.append(dict(request.headers))
             self.requests.append(body)
+            if request.client is not None:  # (host, port): one port per TCP connection
+                self.connections.add((request.client.host, request.client.port))
         rf_type = (body.get("response_format") or {}).get("type")
         if self.llama_cpp and rf_type not in (None, "text", "json_object"):
             return JSONResponse(
@@ -319,10 +323,10 @@ class FakeOpenAI:
             return _error(400, "logprobs are not supported by this model")
         reply = self._next(body)
         delay = reply.delay or self.latency
-        if not reply.delay and self.latency_max is not None:
-            with self._lock:
+        with self._lock:
+            if not reply.delay and self.latency_max is not None:
                 delay = self._rng.uniform(self.latency, self.latency_max)
-                self.delays.append(delay)
+            self.delays.append(delay)  # every latency served, for the benchmark's ideal
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -354,10 +358,13 @@ class FakeOpenAI:
         self, body: dict[str, Any], contents: list[str], reply: Reply
     ) -> dict[str, Any]:
         system = body["messages"][0]["content"]
-        prompt = sum(estimate_tokens(m["content"]) for m in body["messages"])
         with self._lock:
-            cached = estimate_tokens(system) if system in self._seen_prefixes else 0
-            self._seen_prefixes.add(system)
+            seen = system in self._seen_prefixes
+            if not seen:  # the estimate of a prefix is kept: the benchmark sends one 2,000 times
+                self._seen_prefixes[system] = estimate_tokens(system)
+            system_tokens = self._seen_prefixes[system]
+        cached = system_tokens if seen else 0
+        prompt = system_tokens + sum(estimate_tokens(m["content"]) for m in body["messages"][1:])
         choices = []
         for i, content in enumerate(contents):
             choice: dict[str, Any] = {

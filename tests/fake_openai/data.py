@@ -91,15 +91,18 @@ class MemoryCallLog:
 
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
+        # request hash -> its latest ok row: a lookup as the store's index makes it, not a
+        # scan that would grow with the run (the benchmark logs thousands of calls)
+        self._ok: dict[str, dict[str, Any]] = {}
 
     def record_call(self, row: dict[str, Any]) -> None:
-        self.rows.append(dict(row))
+        kept = dict(row)
+        self.rows.append(kept)
+        if kept["status"] == "ok":
+            self._ok[kept["request_hash"]] = kept
 
     def cached_response(self, request_hash: str) -> dict[str, Any] | None:
-        for row in reversed(self.rows):
-            if row["request_hash"] == request_hash and row["status"] == "ok":
-                return row
-        return None
+        return self._ok.get(request_hash)
 
     def statuses(self) -> list[tuple[str, int]]:
         return [(r["status"], r["attempt"]) for r in self.rows]
