@@ -132,7 +132,9 @@ def serve(db_path: str | None, host: str, port: int, workers: int) -> None:
     app = create_app(path)  # opens the database now: a wrong path fails here, clearly
     click.echo(f"review desk on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        # No access log: at log level warning it prints nothing, yet each request still
+        # built its log call.
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         return
     # Worker processes build their own app; they share the session key through the
     # environment so that a cookie signed by one is valid in all.
@@ -145,4 +147,5 @@ def serve(db_path: str | None, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="warning",
+        access_log=False,
     )
