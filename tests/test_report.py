@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -703,6 +704,31 @@ def test_cli_empty_database_is_a_clear_error(tmp_path):
     assert res.exit_code == 3
     assert "no audited chats" in res.output and "auditor audit" in res.output
     assert not (tmp_path / "report.html").exists()
+
+
+def test_cli_untimed_chats_only_says_they_have_no_day(tmp_path):
+    # a day exported without timestamps (JDDC-like): audited, but no day for a report
+    chat = {
+        "chat_id": "u1",
+        "agent_id": "a1",
+        "messages": [
+            {"role": "customer", "text": "我的订单还没到"},
+            {"role": "agent", "text": "您好，我帮您查一下"},
+        ],
+    }
+    day = tmp_path / "untimed.jsonl"
+    day.write_text(json.dumps(chat, ensure_ascii=False) + "\n", encoding="utf-8")
+    db = tmp_path / "untimed.db"
+    from auditor.cli import main
+
+    audited = CliRunner().invoke(main, ["audit", str(day), "--db", str(db), "--workers", "1"])
+    assert audited.exit_code == 0, audited.output
+    res = run_cli("--db", str(db))
+    assert res.exit_code == 3
+    assert "the 1 audited chat(s)" in res.output and "no timestamps" in res.output
+    assert "run `auditor audit FILE` first" not in res.output
+    res = run_cli("--db", str(db), "--agent", "a1")
+    assert res.exit_code == 3 and "of agent 'a1' have no timestamps" in res.output
 
 
 def test_cli_errors_name_the_fix(db_path):

@@ -75,6 +75,14 @@ def resolve_period(
     """The period to report: explicit days, else the last DEFAULT_DAYS days with data."""
     rng = Q.data_range(store, agent_id)
     if rng is None:
+        untimed = Q.untimed_results(store, agent_id)
+        if untimed:
+            raise InputError(
+                f"the {untimed:,} audited chat(s) in {store.path}"
+                + (f" of agent {agent_id!r}" if agent_id is not None else "")
+                + " have no timestamps, so no day, and a report covers days: see them with "
+                "`auditor export` or `auditor show CHAT_ID`"
+            )
         if agent_id is not None and Q.data_range(store) is not None:
             raise InputError(
                 f"agent {agent_id!r} has no audited chats in {store.path}; "

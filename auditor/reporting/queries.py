@@ -111,6 +111,16 @@ def data_range(store: Store, agent_id: str | None = None) -> Row | None:
     return row if row["last"] is not None else None
 
 
+def untimed_results(store: Store, agent_id: str | None = None) -> int:
+    """Results with no day (chats exported without timestamps): reports leave them out."""
+    sql = "SELECT COUNT(*) AS n FROM results WHERE day IS NULL"
+    params: list[Any] = []
+    if agent_id is not None:
+        sql += " AND agent_id = ?"
+        params.append(agent_id)
+    return int(store.query(sql, params)[0]["n"])
+
+
 def rollup_where(scope: Scope, alias: str) -> tuple[str, list[Any]]:
     """The scope as a WHERE clause on a rollup table (an agent with no id is '' there)."""
     sql = f"{alias}.day BETWEEN ? AND ?"
