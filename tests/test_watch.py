@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from auditor.grading import make_grader
 from auditor.ingest import IngestOptions
 from auditor.pipeline import run_audit
@@ -212,3 +214,47 @@ def test_cli_watch_stops_cleanly_on_sigterm_and_sigint(tmp_path: Path) -> None:
     assert len(stored_ids(store)) == 4  # the line added after the first stop was read too
     statuses = {r[0] for r in store.db.conn.execute("SELECT status FROM runs")}
     assert statuses == {"completed"}
+
+
+def test_a_stop_asked_mid_run_ends_after_the_current_chat_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C/SIGTERM during a run is taken between chats (not inside asyncio's shutdown):
+    the run saves what it audited, the file's offset stays, and the next start reads the
+    rest without auditing anything twice."""
+    from auditor.commands.watch import _Stop
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    f = drop / "day.jsonl"
+    f.write_bytes(b"".join(DAY[:5]))
+    store = Store(tmp_path / "a.db")
+    plain = auditor_for(store)
+    stopping = _Stop()
+
+    def asked_after_two(items: Any) -> Any:
+        for n, item in enumerate(items):
+            if n == 2:
+                stopping.handle(signal.SIGINT, None)  # arrives while the run is auditing
+            yield item
+
+    def audit(paths: list[str], items: list[Any]) -> dict[str, int]:
+        stopping.running = True
+        try:
+            counts = plain(paths, stopping.until_asked(asked_after_two(items)))
+        finally:
+            stopping.running = False
+        if stopping.asked:
+            raise KeyboardInterrupt
+        return counts
+
+    with pytest.raises(KeyboardInterrupt):
+        watch_pass(drop, store, IngestOptions(), audit, WatchStatus(), {})
+    assert len(stored_ids(store)) == 2  # the two chats read before the stop are saved
+    assert store.watch_state(str(f.resolve())) is None  # the offset did not move
+    with pytest.raises(KeyboardInterrupt):  # a second signal, or one between runs: at once
+        stopping.handle(signal.SIGINT, None)
+    status = WatchStatus()
+    watch_pass(drop, store, IngestOptions(), plain, status, {})  # the next start
+    assert (status.read, status.audited, status.skipped) == (5, 3, 2)
+    assert len(stored_ids(store)) == 5

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -57,10 +58,18 @@ def watch(
         concurrency = 1 if grader.name == "offline" else 8
     command = " ".join(["auditor", *sys.argv[1:]])
 
+    stopping = _Stop()
+
     def audit(paths: list[str], items: Iterable[Any]) -> dict[str, int]:
-        summary = run_audit(paths, store=store, grader=grader, rubric_spec=rubric,
-                            ingest_options=ingest_options, concurrency=concurrency, command=command,
-                            items=items)  # fmt: skip
+        stopping.running = True
+        try:
+            summary = run_audit(paths, store=store, grader=grader, rubric_spec=rubric,
+                                ingest_options=ingest_options, concurrency=concurrency,
+                                command=command, items=stopping.until_asked(items))  # fmt: skip
+        finally:
+            stopping.running = False
+        if stopping.asked:  # before the file's offset moves: its unread lines wait for next time
+            raise KeyboardInterrupt
         return summary.counts()
 
     tty = sys.stderr.isatty()
@@ -72,19 +81,50 @@ def watch(
             last[0] = text
             click.echo(("\r\x1b[2K" if tty else "") + text, err=True, nl=not tty)
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stopping.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         status = watch_folder(Path(folder), store, ingest_options, audit, interval=interval, once=once,
-                              on_status=show)  # fmt: skip
+                              on_status=show, sleep=stopping.sleep)  # fmt: skip
     except KeyboardInterrupt:
         click.echo(("\n" if tty else "") + f"Stopped. {last[0]}", err=True)
         click.echo("What was audited is saved; run the same command to continue.", err=True)
         return
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if tty:
         click.echo("", err=True)
     click.echo(status.line())
+
+
+class _Stop:
+    """Ctrl-C or SIGTERM, taken between chats rather than wherever Python happens to be.
+
+    A KeyboardInterrupt raised at an arbitrary point could land in asyncio's own shutdown of
+    a run (seen: the default executor's shutdown never awaited, and a watcher that hung on
+    exit). So while a run is auditing, the first signal only asks: the run's chats stop
+    after the current one, the run saves what it audited and ends, and then the watcher
+    stops (the file's offset does not move, so the lines not read wait for the next start;
+    the ones audited are skipped then by the resume rule). Between passes, or on a second
+    signal, it stops at once.
+    """
+
+    def __init__(self) -> None:
+        self.asked = False
+        self.running = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.asked or not self.running:
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def until_asked(self, items: Iterable[Any]) -> Iterator[Any]:
+        for item in items:
+            if self.asked:
+                return
+            yield item
+
+    def sleep(self, seconds: float) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        time.sleep(seconds)
