@@ -11,16 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..errors import UsageError
 from ..models import ChatResult, Evidence
 from ..review import (
     allowed_levels,
     effective_result,
     queue_item_of,
-    resolve_audited,
 )
-from ..review.access import require_agent_access
-from ..review.errors import NotFound
+from ..review.claims import audited
 from ..rubric import Criterion
 from ..store import Store
 from ..store_desk import DeskTables, User
@@ -102,16 +99,7 @@ def chat_view(
 ) -> dict[str, Any]:
     """Everything the chat page shows. ``blind``: only the user's own reviews, no effective
     score (a calibration session, where each reviewer scores without seeing the others)."""
-    refs = store.result_refs(chat_id, results=False)
-    if not refs:
-        raise NotFound(f"no audited chat {chat_id!r}")
-    # Access is decided before anything else is read, so a refusal carries no data.
-    for r in refs:
-        require_agent_access(user, r["agent_id"])
-    try:
-        ref = resolve_audited(store, chat_id, rubric_name or refs[0]["rubric_name"], refs=refs)
-    except UsageError as err:  # an unknown rubric name for this chat
-        raise NotFound(str(err)) from err
+    ref = audited(store, user, chat_id, rubric_name, first_rubric=True)
     result, rubric = ref.result, ref.rubric
     body = store.transcript(ref.transcript_hash) or {"messages": []}
     qrow = store.queue_row(chat_id, ref.rubric_name)

@@ -38,8 +38,14 @@ def check_text(value: Any, field: str, *, required: bool = False) -> str:
     return value
 
 
-def audited(store: Store, user: User, chat_id: Any, rubric_name: Any = None) -> AuditedRef:
-    """The audited chat, after the access check (an agent: only their own)."""
+def audited(
+    store: Store, user: User, chat_id: Any, rubric_name: Any = None, *, first_rubric: bool = False
+) -> AuditedRef:
+    """The audited chat, after the access check (an agent: only their own).
+
+    Access is decided before anything else is read, so a refusal carries no data. Without a
+    rubric name a chat audited under several rubrics is ambiguous, unless ``first_rubric``
+    (the chat page: the first one it was audited under)."""
     if not isinstance(chat_id, str) or not chat_id:
         raise DeskError("chat_id is required")
     refs = store.result_refs(chat_id, results=False)
@@ -47,6 +53,8 @@ def audited(store: Store, user: User, chat_id: Any, rubric_name: Any = None) -> 
         raise NotFound(f"no audited chat {chat_id!r}")
     for r in refs:
         require_agent_access(user, r["agent_id"])
+    if first_rubric and not rubric_name:
+        rubric_name = refs[0]["rubric_name"]
     try:
         return resolve_audited(store, chat_id, rubric_name or None, refs=refs)
     except UsageError as e:
