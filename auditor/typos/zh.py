@@ -321,8 +321,13 @@ class ChineseDetector:
         self.params = params or ZhParams()
         self.extra_words = extra_words
         self._curated = _curated_automaton()
-        base = self.data.cover_words(self.params.cover_min_freq)
-        self._cover_words = base | extra_words if extra_words else base
+        # words that "cover" characters (2–4 characters, at least cover_min_freq frequent, or
+        # an extra word), by first character, built on first use (see _cover_of)
+        self._cover: dict[str, frozenset[str]] = {}
+        self._extra_by_first: dict[str, set[str]] = defaultdict(set)
+        for w in extra_words:
+            if w:
+                self._extra_by_first[w[0]].add(w)
         self._window_cache: dict[tuple[str, int], tuple[str, int, int] | None] = {}
         lm = load_language_model(self.params.language_model)
         self._scorer = ContextScorer(self.data, extra_words, lm)
@@ -339,24 +344,28 @@ class ChineseDetector:
                 context_bias=self.params.lm_context_bias,
             )
         self._swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
-        # two-character words by their first and by their last character (the context
-        # detector's candidate filter)
-        nxt: dict[str, set[str]] = defaultdict(set)
-        prv: dict[str, set[str]] = defaultdict(set)
-        for w in self.data.two_char_words(self.params.cover_min_freq):
-            nxt[w[0]].add(w[1])
-            prv[w[1]].add(w[0])
-        self._next2: dict[str, set[str]] = dict(nxt)
-        self._prev2: dict[str, set[str]] = dict(prv)
         self._best_cache: dict[tuple[str, int, tuple[bool, bool]], _Best | None] = {}
         self._ctx_swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
     def _is_word(self, w: str, min_freq: int) -> bool:
-        return w in self.extra_words or self.data.freq.get(w, 0) >= min_freq
+        return w in self.extra_words or self.data.freq(w) >= min_freq
 
     def _char_freq(self, ch: str) -> int:
-        return self.data.char_freq.get(ch, 0)
+        return self.data.freq(ch)
+
+    def _cover_of(self, ch: str) -> frozenset[str]:
+        """The covering words that start with ``ch`` (see ``__init__``), cached."""
+        got = self._cover.get(ch)
+        if got is None:
+            m = self.params.cover_min_freq
+            words = {w for w, n in self.data.bucket(ch).items() if len(w) >= 2 and n >= m}
+            got = self._cover[ch] = frozenset(words | self._extra_by_first.get(ch, _EMPTY))
+        return got
+
+    def _covers(self, w: str) -> bool:
+        """``w`` (2–4 characters) is a covering word."""
+        return w in self._cover_of(w[0])
 
     # -- detection ----------------------------------------------------------------------
     def detect(self, s: str, blocked: list[bool]) -> list[Hit]:
@@ -426,12 +435,15 @@ class ChineseDetector:
         """
         n = len(s)
         orphan = [False] * n
-        words = self._cover_words
+        covers = self._cover
         for m in _CJK_RUN.finditer(s):
             a, run = m.start(), m.group()
             size = len(run)
             covered = [False] * size
             for j in range(size - 1):
+                words = covers.get(run[j])
+                if words is None:
+                    words = self._cover_of(run[j])
                 for e in (j + 2, j + 3, j + 4):
                     if e > size:
                         break
@@ -456,10 +468,9 @@ class ChineseDetector:
 
     def _joins(self, s: str, i: int, ch: str, lo: int, hi: int) -> bool:
         """``ch`` at ``i`` forms a dictionary word (2–4 chars) with its neighbours."""
-        words = self._cover_words
         for length in (2, 3, 4):
             for a in range(max(lo, i - length + 1), min(i, hi - length) + 1):
-                if s[a:i] + ch + s[i + 1 : a + length] in words:
+                if self._covers(s[a:i] + ch + s[i + 1 : a + length]):
                     return True
         return False
 
@@ -588,13 +599,17 @@ class ChineseDetector:
         if chars is not None:  # the run's ends are marked only where the window reaches them
             left, right, at = chars.context(w, k, 0 if edge[0] else -n, n if edge[1] else 2 * n)
             base = chars.logprob(left + w[k] + right, at)
-        # a swap must make a two-character word with a neighbour (set lookups: the hot path)
-        after = self._next2.get(w[k - 1], _EMPTY) if k > 0 else _EMPTY
-        before = self._prev2.get(w[k + 1], _EMPTY) if k + 1 < n else _EMPTY
+        # a swap must make a two-character word (in jieba's counts, at least cover_min_freq)
+        # with a neighbour (dictionary lookups: the hot path)
+        m = self.params.cover_min_freq
+        bucket = self.data.bucket
+        prev = w[k - 1] if k > 0 else ""
+        after = bucket(prev) if prev else {}
+        nxt = w[k + 1] if k + 1 < n else ""
         count = 0
         top = -math.inf
         for ch, kind in self._context_swaps(w[k]):
-            if ch not in after and ch not in before:
+            if after.get(prev + ch, 0) < m and not (nxt and bucket(ch).get(ch + nxt, 0) >= m):
                 continue
             count += 1
             seg = self._scorer.gain(w, k, ch, 0, n) + bonus[kind]
@@ -640,7 +655,7 @@ class ChineseDetector:
             if sim < psim:
                 continue
             w = head + h + tail
-            f = freq.get(w, 0)
+            f = freq(w)
             if f >= pmin and (result is None or (sim, f) > (result[2], result[1])):
                 result = (w, f, sim)
         if len(self._window_cache) < 500_000:
