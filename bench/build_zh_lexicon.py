@@ -18,7 +18,9 @@ Sources (installed packages; the versions are written into the table's header):
 Layout (see :func:`auditor.typos.zhdata.parse_lexicon`): a header line ``ZHLEX1 k=v …`` naming
 each section's byte length, then the sections in header order. Words are sorted, so the words
 sharing a first character are one slice; ``firsts``/``starts``/``offsets`` index those slices,
-and a process builds a first character's dictionary only when a text holds it. The build is
+and a process builds a first character's dictionary only when a text holds it. The two-character
+words are also listed by their last character (``lasts``/``pair_starts``/``pair_firsts``/
+``pair_counts``): which characters come before a given one. The build is
 deterministic (sorted, fixed gzip mtime).
 """
 
@@ -83,6 +85,15 @@ def build() -> tuple[bytes, str]:
         pos += len(w) + 1
     starts.append(len(words))
     offsets.append(pos)
+    # two-character words by their last character: the first characters and counts of each
+    pairs = sorted((w[1], w[0], freq[w]) for w in words if len(w) == 2)
+    lasts: list[int] = []
+    pair_starts: list[int] = []
+    for i, (last, _, _) in enumerate(pairs):
+        if not lasts or ord(last) != lasts[-1]:
+            lasts.append(ord(last))
+            pair_starts.append(i)
+    pair_starts.append(len(pairs))
     table = pinyin_dict.pinyin_dict
     readings = [f"{chr(cp)}\t{table[cp]}" for cp in sorted(table) if is_cjk(chr(cp)) and table[cp]]
     t2s = opencc.OpenCC("t2s")
@@ -104,6 +115,10 @@ def build() -> tuple[bytes, str]:
         "offsets": u32(offsets),
         "readings": "\n".join(readings).encode(),
         "plain": "\n".join(plain).encode(),
+        "lasts": u32(lasts),
+        "pair_starts": u32(pair_starts),
+        "pair_firsts": "".join(f for _, f, _ in pairs).encode("utf-32-le"),
+        "pair_counts": u32([n for _, _, n in pairs]),
     }
     versions = f"jieba={metadata.version('jieba')} pypinyin={metadata.version('pypinyin')}"
     head = f"ZHLEX1 total={total} {versions} " + " ".join(

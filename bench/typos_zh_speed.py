@@ -96,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         if args.code is not None:
             sys.path.insert(0, str(args.code))
-        print(json.dumps(one(args.data, args.one == "on")))
+        import auditor  # the --code checkout's, before typos_bench puts this one first
+
+        row: dict[str, object] = {**one(args.data, args.one == "on"), "code": auditor.__file__}
+        print(json.dumps(row))
         return 0
     runs: list[tuple[str, Path, str]] = [("this checkout", REPO, "on")]
     if args.off:
@@ -111,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             out = subprocess.run(
                 [*cmd, "--code", str(code)], check=True, capture_output=True, text=True
             ).stdout
-            got[label].append(json.loads(out.strip().splitlines()[-1]))
+            row = json.loads(out.strip().splitlines()[-1])
+            if not Path(row.pop("code")).is_relative_to(code):
+                raise SystemExit(f"{label}: the child imported auditor from elsewhere")
+            got[label].append(row)
             load.append(os.getloadavg()[0])
     for label, rows in got.items():
         warm = [r["first_zh"] + r["first_suspect"] for r in rows]

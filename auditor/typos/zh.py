@@ -344,7 +344,12 @@ class ChineseDetector:
                 context_bias=self.params.lm_context_bias,
             )
         self._swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
+        # two-character words: the characters after / before a character (_next2, _prev2)
+        self._after: dict[str, set[str]] = {}
+        self._before: dict[str, set[str]] = {}
         self._best_cache: dict[tuple[str, int, tuple[bool, bool]], _Best | None] = {}
+        self._uncovered_cache: dict[str, tuple[int, ...]] = {}  # see _uncovered
+        self._run_cache: dict[str, tuple[tuple[int, _Best], ...]] = {}  # see suspects
         self._ctx_swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
@@ -361,6 +366,21 @@ class ChineseDetector:
             m = self.params.cover_min_freq
             words = {w for w, n in self.data.bucket(ch).items() if len(w) >= 2 and n >= m}
             got = self._cover[ch] = frozenset(words | self._extra_by_first.get(ch, _EMPTY))
+        return got
+
+    def _next2(self, ch: str) -> set[str]:
+        """The characters ``c`` that make ``ch + c`` a two-character word of jieba's (at least
+        cover_min_freq frequent; extra words not included), cached."""
+        got = self._after.get(ch)
+        if got is None:
+            got = self._after[ch] = self.data.after(ch, self.params.cover_min_freq)
+        return got
+
+    def _prev2(self, ch: str) -> set[str]:
+        """The characters ``c`` that make ``c + ch`` such a word, cached."""
+        got = self._before.get(ch)
+        if got is None:
+            got = self._before[ch] = self.data.before(ch, self.params.cover_min_freq)
         return got
 
     def _covers(self, w: str) -> bool:
@@ -429,30 +449,39 @@ class ChineseDetector:
         return False
 
     def _orphans(self, s: str, blocked: list[bool]) -> list[bool]:
-        """``orphan[i]``: a checkable CJK char that no 2–4-char dictionary word covers.
-
-        The hot loop of the Chinese check: set lookups over each CJK run, nothing else.
-        """
-        n = len(s)
-        orphan = [False] * n
-        covers = self._cover
+        """``orphan[i]``: a checkable CJK char that no 2–4-char dictionary word covers."""
+        orphan = [False] * len(s)
         for m in _CJK_RUN.finditer(s):
-            a, run = m.start(), m.group()
-            size = len(run)
-            covered = [False] * size
-            for j in range(size - 1):
-                words = covers.get(run[j])
-                if words is None:
-                    words = self._cover_of(run[j])
-                for e in (j + 2, j + 3, j + 4):
-                    if e > size:
-                        break
-                    if run[j:e] in words:
-                        covered[j:e] = [True] * (e - j)
-            for k in range(size):
-                if not covered[k] and not blocked[a + k]:
+            a = m.start()
+            for k in self._uncovered(m.group()):
+                if not blocked[a + k]:
                     orphan[a + k] = True
         return orphan
+
+    def _uncovered(self, run: str) -> tuple[int, ...]:
+        """Offsets in the CJK run ``run`` that no 2–4-character covering word covers.
+
+        The hot loop of the Chinese check (set lookups, nothing else), cached per run: agents
+        repeat their clauses."""
+        got = self._uncovered_cache.get(run)
+        if got is not None:
+            return got
+        covers = self._cover
+        size = len(run)
+        covered = [False] * size
+        for j in range(size - 1):
+            words = covers.get(run[j])
+            if words is None:
+                words = self._cover_of(run[j])
+            for e in (j + 2, j + 3, j + 4):
+                if e > size:
+                    break
+                if run[j:e] in words:
+                    covered[j:e] = [True] * (e - j)
+        got = tuple(k for k in range(size) if not covered[k])
+        if len(self._uncovered_cache) < 200_000:
+            self._uncovered_cache[run] = got
+        return got
 
     def _swaps(self, ch: str) -> tuple[tuple[str, int], ...]:
         """Candidate characters for ``ch`` with their kind: 3/2/1 sound similarity, 0 shape."""
@@ -481,28 +510,51 @@ class ChineseDetector:
 
     def suspects(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Suspect]:
         """Every orphan character with a swap that raises the context score (the candidates
-        the context detector tiers; bench/typos_zh_fit.py fits its weights on them)."""
-        p = self.params
-        orphan = self._orphans(s, blocked) if p.orphans_only else None
+        the context detector tiers; bench/typos_zh_fit.py fits its weights on them).
+
+        Everything here is local to a CJK run, so a run with nothing blocked or taken is
+        settled once per process (agents repeat their clauses)."""
         out: list[Suspect] = []
         for m in _CJK_RUN.finditer(s):
             lo, hi = m.span()
-            for i in range(lo, hi):
-                if taken[i] or blocked[i] or s[i] in NEVER_SUSPECT or s[i] in VARIANTS:
-                    continue
-                if orphan is not None and not orphan[i]:
-                    continue
-                a, b = max(lo, i - MAX_WORD), min(hi, i + MAX_WORD + 1)
-                edge = (a == lo, b == hi)  # the character model marks a run's ends
-                key = (s[a:b], i - a, edge)
-                if key in self._best_cache:
-                    best = self._best_cache[key]
-                else:
-                    best = self._best_swap(key[0], key[1], edge)
-                    if len(self._best_cache) < 500_000:
-                        self._best_cache[key] = best
-                if best is not None:
-                    out.append(Suspect(i, *best, lo, hi))
+            run = m.group()
+            if True in blocked[lo:hi] or True in taken[lo:hi]:
+                where = [
+                    k for k in self._positions(run) if not blocked[lo + k] and not taken[lo + k]
+                ]
+                found = self._run_suspects(run, where)
+            else:
+                got = self._run_cache.get(run)
+                if got is None:
+                    got = tuple(self._run_suspects(run, self._positions(run)))
+                    if len(self._run_cache) < 200_000:
+                        self._run_cache[run] = got
+                found = list(got)
+            out.extend(Suspect(lo + k, *best, lo, hi) for k, best in found)
+        return out
+
+    def _positions(self, run: str) -> list[int]:
+        """Offsets in ``run`` that may be suspects: orphans (or every character, with
+        ``orphans_only`` off), never a NEVER_SUSPECT or VARIANTS character."""
+        where = self._uncovered(run) if self.params.orphans_only else range(len(run))
+        return [k for k in where if run[k] not in NEVER_SUSPECT and run[k] not in VARIANTS]
+
+    def _run_suspects(self, run: str, where: list[int]) -> list[tuple[int, _Best]]:
+        """(offset, best swap) for the offsets ``where`` in the CJK run ``run`` that have one."""
+        out: list[tuple[int, _Best]] = []
+        size = len(run)
+        for k in where:
+            a, b = max(0, k - MAX_WORD), min(size, k + MAX_WORD + 1)
+            edge = (a == 0, b == size)  # the character model marks a run's ends
+            key = (run[a:b], k - a, edge)
+            if key in self._best_cache:
+                best = self._best_cache[key]
+            else:
+                best = self._best_swap(key[0], key[1], edge)
+                if len(self._best_cache) < 500_000:
+                    self._best_cache[key] = best
+            if best is not None:
+                out.append((k, best))
         return out
 
     def features(self, x: Suspect, typed: str, neighbours: int) -> list[float]:
@@ -599,17 +651,13 @@ class ChineseDetector:
         if chars is not None:  # the run's ends are marked only where the window reaches them
             left, right, at = chars.context(w, k, 0 if edge[0] else -n, n if edge[1] else 2 * n)
             base = chars.logprob(left + w[k] + right, at)
-        # a swap must make a two-character word (in jieba's counts, at least cover_min_freq)
-        # with a neighbour (dictionary lookups: the hot path)
-        m = self.params.cover_min_freq
-        bucket = self.data.bucket
-        prev = w[k - 1] if k > 0 else ""
-        after = bucket(prev) if prev else {}
-        nxt = w[k + 1] if k + 1 < n else ""
+        # a swap must make a two-character word with a neighbour (set lookups: the hot path)
+        after = self._next2(w[k - 1]) if k > 0 else _EMPTY
+        before = self._prev2(w[k + 1]) if k + 1 < n else _EMPTY
         count = 0
         top = -math.inf
         for ch, kind in self._context_swaps(w[k]):
-            if after.get(prev + ch, 0) < m and not (nxt and bucket(ch).get(ch + nxt, 0) >= m):
+            if ch not in after and ch not in before:
                 continue
             count += 1
             seg = self._scorer.gain(w, k, ch, 0, n) + bonus[kind]

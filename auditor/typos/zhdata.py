@@ -78,7 +78,8 @@ class Lexicon:
         meta = dict(f.split("=", 1) for f in data[7 : pos - 1].decode().split())
         self.total = int(meta["total"])
         sections: dict[str, bytes] = {}
-        for name in ("words", "counts", "firsts", "starts", "offsets", "readings", "plain"):
+        names = ("words", "counts", "firsts", "starts", "offsets", "readings", "plain")
+        for name in (*names, "lasts", "pair_starts", "pair_firsts", "pair_counts"):
             size = int(meta[name])
             sections[name] = data[pos : pos + size]
             pos += size
@@ -90,6 +91,10 @@ class Lexicon:
         self.offsets = _u32(sections["offsets"])
         self.readings_text = sections["readings"].decode()
         self.plain_text = sections["plain"].decode()
+        self.pair_index = {chr(cp): i for i, cp in enumerate(_u32(sections["lasts"]))}
+        self.pair_starts = _u32(sections["pair_starts"])
+        self.pair_firsts = sections["pair_firsts"].decode("utf-32-le")
+        self.pair_counts = _u32(sections["pair_counts"])
 
     def bucket(self, ch: str) -> dict[str, int]:
         """Every word starting with ``ch`` -> its count (a new dict: callers cache it)."""
@@ -98,6 +103,15 @@ class Lexicon:
             return {}
         words = self.words[self.offsets[i] : self.offsets[i + 1] - 1].split("\n")
         return dict(zip(words, self.counts[self.starts[i] : self.starts[i + 1]], strict=True))
+
+    def before(self, ch: str, min_freq: int) -> set[str]:
+        """The characters ``c`` for which ``c + ch`` is a word at least ``min_freq`` frequent."""
+        i = self.pair_index.get(ch)
+        if i is None:
+            return set()
+        a, b = self.pair_starts[i], self.pair_starts[i + 1]
+        pairs = zip(self.pair_firsts[a:b], self.pair_counts[a:b], strict=True)
+        return {c for c, n in pairs if n >= min_freq}
 
 
 @cache
@@ -132,6 +146,14 @@ class ZhData:
         if got is None:
             got = self._buckets[ch] = self.lexicon.bucket(ch)
         return got
+
+    def after(self, ch: str, min_freq: int) -> set[str]:
+        """The characters ``c`` for which ``ch + c`` is a word at least ``min_freq`` frequent."""
+        return {w[1] for w, n in self.bucket(ch).items() if len(w) == 2 and n >= min_freq}
+
+    def before(self, ch: str, min_freq: int) -> set[str]:
+        """The characters ``c`` for which ``c + ch`` is a word at least ``min_freq`` frequent."""
+        return self.lexicon.before(ch, min_freq)
 
     def freq(self, w: str) -> int:
         """jieba's count of the word ``w`` (0 when it is no word of 1–4 characters)."""
