@@ -632,13 +632,32 @@ class ChineseDetector:
         got = self._ctx_swap_cache.get(ch)
         if got is None:
             low = self.params.context_min_similarity
-            got = tuple(
-                (h, kind)
-                for h, kind in self._swaps(ch)
-                if not (kind and kind < low) and h not in NEVER_SUGGEST
-            )
+            if low >= 2:  # fuzzy sounds (1) are dropped: only the plain-reading ones needed
+                got = self._close_swaps(ch)
+            else:
+                got = tuple(
+                    (h, kind)
+                    for h, kind in self._swaps(ch)
+                    if not (kind and kind < low) and h not in NEVER_SUGGEST
+                )
             self._ctx_swap_cache[ch] = got
         return got
+
+    def _close_swaps(self, ch: str) -> tuple[tuple[str, int], ...]:
+        """``_swaps(ch)`` without its fuzzy-sound (kind 1) entries and NEVER_SUGGEST, built
+        from the plain-reading candidates only (the fuzzy sets are the large ones): a shape
+        neighbour that also sounds fuzzily alike is kind 1 in ``_swaps``, so it goes too."""
+        data = self.data
+        sounds = dict(data.close_candidates(ch))
+        kinds: dict[str, int] = {}
+        for h in data.shape.get(ch, ()):
+            if h in sounds:
+                kinds[h] = sounds[h]
+            elif not data.fuzzy_alike(ch, h):
+                kinds[h] = 0
+        for h, sim in sounds.items():
+            kinds.setdefault(h, sim)
+        return tuple((h, kind) for h, kind in kinds.items() if h not in NEVER_SUGGEST)
 
     def _best_swap(self, w: str, k: int, edge: tuple[bool, bool]) -> _Best | None:
         """The best candidate for ``w[k]`` in the window ``w`` (``edge``: the window starts /

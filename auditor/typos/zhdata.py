@@ -138,6 +138,7 @@ class ZhData:
         self._by_plain = by_plain
         self._by_fuzzy = by_fuzzy
         self._cands: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._close: dict[str, tuple[tuple[str, int], ...]] = {}
         self.shape = _shape_groups()
 
     def bucket(self, ch: str) -> dict[str, int]:
@@ -200,6 +201,25 @@ class ZhData:
         out.pop(ch, None)
         result = tuple(out.items())
         self._cands[ch] = result
+        return result
+
+    def fuzzy_alike(self, ch: str, h: str) -> bool:
+        """``h`` is among :meth:`candidates` of ``ch`` by a fuzzy sound (similarity ≥ 1)."""
+        return h != ch and any(h in self._by_fuzzy.get(z, ()) for z in self.readings(ch)[2])
+
+    def close_candidates(self, ch: str) -> tuple[tuple[str, int], ...]:
+        """:meth:`candidates` of similarity 2 and 3 only (the same syllable), without the
+        large fuzzy sets; cached per character."""
+        got = self._close.get(ch)
+        if got is not None:
+            return got
+        out: dict[str, int] = {}
+        exact, plain, _ = self.readings(ch)
+        for p in plain:
+            for h in sorted(self._by_plain.get(p, ())):
+                out[h] = 3 if exact & self.readings(h)[0] else 2
+        out.pop(ch, None)
+        result = self._close[ch] = tuple(out.items())
         return result
 
 
