@@ -116,3 +116,17 @@ def test_context_swaps_are_the_filtered_swaps() -> None:
             if not (kind and kind < 2) and h not in NEVER_SUGGEST
         }
         assert set(det._context_swaps(ch)) == want, ch
+
+
+def test_uncovered_offsets_are_the_characters_no_word_covers() -> None:
+    from auditor.typos.zh import ChineseDetector
+
+    det = ChineseDetector({"京东小妹"})
+    for run in ("您好请问有什么可以帮您", "这个问提我们马上处理", "京东小妹为您服务", "侍", "好的"):
+        covered = [False] * len(run)
+        for a in range(len(run)):
+            for b in range(a + 2, min(len(run), a + 4) + 1):
+                if det._covers(run[a:b]):
+                    covered[a:b] = [True] * (b - a)
+        assert det._uncovered(run) == tuple(k for k, c in enumerate(covered) if not c), run
+    assert det._uncovered("这个问提我们马上处理") == (2, 3)  # the slip breaks 问题 apart

@@ -468,17 +468,20 @@ class ChineseDetector:
             return got
         covers = self._cover
         size = len(run)
-        covered = [False] * size
-        for j in range(size - 1):
-            words = covers.get(run[j])
-            if words is None:
-                words = self._cover_of(run[j])
-            for e in (j + 2, j + 3, j + 4):
-                if e > size:
-                    break
-                if run[j:e] in words:
-                    covered[j:e] = [True] * (e - j)
-        got = tuple(k for k in range(size) if not covered[k])
+        out: list[int] = []
+        reach = 0  # positions before it are covered by a word starting earlier
+        for j in range(size):
+            if j < size - 1:
+                words = covers.get(run[j])
+                if words is None:
+                    words = self._cover_of(run[j])
+                for e in (j + 4, j + 3, j + 2):  # the longest word starting here
+                    if e <= size and e > reach and run[j:e] in words:
+                        reach = e
+                        break
+            if j >= reach:
+                out.append(j)
+        got = tuple(out)
         if len(self._uncovered_cache) < 200_000:
             self._uncovered_cache[run] = got
         return got
