@@ -104,18 +104,19 @@ def test_no_jieba_or_pypinyin_at_run_time() -> None:
 def test_context_swaps_are_the_filtered_swaps() -> None:
     # the context detector builds its candidates from the same-syllable sets only; they must
     # equal the full candidate list with fuzzy sounds and pronouns filtered out
-    from auditor.typos.zh import NEVER_SUGGEST, ChineseDetector
+    from auditor.typos.zh import NEVER_SUGGEST, ChineseDetector, ZhParams
 
-    det = ChineseDetector(set())
     chars = set("帐账登陆录在再提题按安侍待已己做作坐反返包含涵维微信复回是时实事")
     chars |= set(sorted(zh_data().shape)[:400])
-    for ch in sorted(chars):
-        want = {
-            (h, kind)
-            for h, kind in det._swaps(ch)
-            if not (kind and kind < 2) and h not in NEVER_SUGGEST
-        }
-        assert set(det._context_swaps(ch)) == want, ch
+    for low in (1, 2, 3):
+        det = ChineseDetector(set(), ZhParams(context_min_similarity=low))
+        for ch in sorted(chars):
+            want = {
+                (h, kind)
+                for h, kind in det._swaps(ch)
+                if not (kind and kind < low) and h not in NEVER_SUGGEST
+            }
+            assert set(det._context_swaps(ch)) == want, (low, ch)
 
 
 def test_uncovered_offsets_are_the_characters_no_word_covers() -> None:

@@ -636,7 +636,7 @@ class ChineseDetector:
         if got is None:
             low = self.params.context_min_similarity
             if low >= 2:  # fuzzy sounds (1) are dropped: only the plain-reading ones needed
-                got = self._close_swaps(ch)
+                got = tuple((h, k) for h, k in self._close_swaps(ch) if not (k and k < low))
             else:
                 got = tuple(
                     (h, kind)
