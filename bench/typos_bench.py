@@ -245,14 +245,14 @@ def warmup(settings: TypoSettings) -> None:
     c1, w1 = time.process_time(), time.perf_counter()
     fresh.check_text("Please recieve it")  # builds the correction index
     c2, w2 = time.process_time(), time.perf_counter()
-    fresh.check_text("您好，请问有什么可以帮您")
+    fresh.check_text("您好，请您耐心等侍")  # a suspect: the character model is counted too
     c3, w3 = time.process_time(), time.perf_counter()
     fresh.skipped_language("Lamentamos el inconveniente, revisa tus mensajes")
     c4, w4 = time.process_time(), time.perf_counter()
     print(
         f"[WARM-UP] CPU s (wall s): English dictionaries {c1 - c0:.2f} ({w1 - w0:.2f}); "
         f"English correction index, on the first unknown word {c2 - c1:.2f} ({w2 - w1:.2f}); "
-        f"Chinese data, on the first Chinese text {c3 - c2:.2f} ({w3 - w2:.2f}); "
+        f"Chinese data and character model, on the first Chinese text {c3 - c2:.2f} ({w3 - w2:.2f}); "
         f"language model, on the first non-English suspect {c4 - c3:.2f} ({w4 - w3:.2f})"
     )
 

@@ -1,14 +1,16 @@
-"""Chinese typo check: speed and warm-up with and without the character model, side by side.
+"""Chinese typo check: warm-up and speed in fresh processes, optionally against another checkout.
 
-    python bench/typos_zh_speed.py [--data ../shared/data] [--rounds 3]
+    python bench/typos_zh_speed.py [--data ../shared/data] [--rounds 3] [--against ../main] [--off]
 
-Each round runs both settings (``ZhParams(char_model=False)``: the segmentation-gain scoring
-of the second pass; default: with the character trigram model) in fresh subprocesses,
-alternating, so both see the same machine load. Per process: CPU seconds to the first
-Chinese text (jieba data), then to the first text with a suspect (the character model loads
-there), then messages per second per core (CPU time) on new texts after a warm-up set, and
-steady (word caches warm) — the texts of ``bench/typos_bench.py`` (JDDC agent messages and
-CrossWOZ system turns; CSDS agent turns warm up). Skips when the data is absent.
+Each round runs every setting in its own fresh subprocess, alternating, so all see the same
+machine load: this checkout (default settings, with the character trigram model), with
+``--off`` also ``ZhParams(char_model=False)``, and with ``--against DIR`` the code of another
+checkout (before/after figures side by side). Per process, after the English side's one-time
+loads: CPU seconds of the first Chinese text (the Chinese data) and of the first text with a
+suspect (the character model), whose sum is the warm-up; then messages per second per core
+(CPU time) on new texts after a warm-up set, and steady (word caches warm) — the texts of
+``bench/typos_bench.py`` (JDDC agent messages and CrossWOZ system turns; CSDS agent turns warm
+up). Skips when the data is absent.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import subprocess
 import sys
 import time
@@ -23,7 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "bench"))  # typos_bench's loaders (the --code checkout's code)
 
 
 def one(data: Path, char_model: bool) -> dict[str, float]:
@@ -31,6 +34,7 @@ def one(data: Path, char_model: bool) -> dict[str, float]:
 
     from auditor.checks.typos import TypoChecker
     from auditor.rubric import TypoSettings
+    from auditor.typos import en
     from auditor.typos.zh import ZhParams
 
     chats = data / "chats"
@@ -38,16 +42,20 @@ def one(data: Path, char_model: bool) -> dict[str, float]:
         sys_turns = [r["content"] for r in csv.DictReader(f, delimiter="\t") if r["role"] == "sys"]
     msgs = [t for c in load_jddc(chats) for r, t in c if r == "agent"] + sys_turns
     warm = [t for c in load_csds(chats) for r, t in c if r == "agent"][:3000]
-    c0 = time.process_time()
     checker = TypoChecker(TypoSettings(), zh_params=ZhParams(char_model=char_model))
-    checker.check_text("好的")
+    # the English side's one-time loads (dictionaries, correction index, wordfreq, language
+    # model), which Latin words in the Chinese texts would otherwise pay inside the timing:
+    # they are English warm-up, measured by bench/typos_bench.py
+    checker.check_text("Please recieve it, Pazcal said")
+    checker.skipped_language("Lamentamos el inconveniente, revisa tus mensajes")
+    zipf = en._zipf() if hasattr(en, "_zipf") else None  # wordfreq, loaded on a rare name
+    if zipf is not None:
+        zipf("hello")
+    c0 = time.process_time()
+    checker.check_text("好的")  # the Chinese data (lexicon, readings, curated list)
     c1 = time.process_time()
     checker.check_text("请您耐心等侍")  # a suspect: the character model loads here
     c2 = time.process_time()
-    # the English side's one-time loads (correction index, wordfreq, language model), which
-    # Latin words in the timed texts would otherwise pay inside the timing
-    checker.check_text("Please recieve it, Pazcal said")
-    checker.skipped_language("Lamentamos el inconveniente, revisa tus mensajes")
     for t in warm:
         checker.check_text(t)
     seen = set(warm)
@@ -73,36 +81,57 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument(
+        "--against",
+        type=Path,
+        help="another checkout (e.g. the main branch): each round runs it too, interleaved",
+    )
+    ap.add_argument("--off", action="store_true", help="also run without the character model")
     ap.add_argument("--one", choices=["on", "off"], help=argparse.SUPPRESS)
+    ap.add_argument("--code", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if not (args.data / "typos").is_dir() or not (args.data / "chats").is_dir():
         print(f"skipped: no data at {args.data}")
         return 0
     if args.one:
-        print(json.dumps(one(args.data, args.one == "on")))
+        if args.code is not None:
+            sys.path.insert(0, str(args.code))
+        import auditor  # the --code checkout's, before typos_bench puts this one first
+
+        row: dict[str, object] = {**one(args.data, args.one == "on"), "code": auditor.__file__}
+        print(json.dumps(row))
         return 0
-    got: dict[str, list[dict[str, float]]] = {"off": [], "on": []}
+    runs: list[tuple[str, Path, str]] = [("this checkout", REPO, "on")]
+    if args.off:
+        runs.append(("this checkout without the character model", REPO, "off"))
+    if args.against is not None:
+        runs.append((f"{args.against}", args.against.resolve(), "on"))
+    got: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in runs}
+    load: list[float] = []
     for _ in range(args.rounds):
-        for mode in ("off", "on"):
+        for label, code, mode in runs:
+            cmd = [sys.executable, __file__, "--data", str(args.data), "--one", mode]
             out = subprocess.run(
-                [sys.executable, __file__, "--data", str(args.data), "--one", mode],
-                check=True,
-                capture_output=True,
-                text=True,
+                [*cmd, "--code", str(code)], check=True, capture_output=True, text=True
             ).stdout
-            got[mode].append(json.loads(out.strip().splitlines()[-1]))
-    for mode, label in (("off", "without character model"), ("on", "with (default)")):
-        rows = got[mode]
+            row = json.loads(out.strip().splitlines()[-1])
+            if not Path(row.pop("code")).is_relative_to(code):
+                raise SystemExit(f"{label}: the child imported auditor from elsewhere")
+            got[label].append(row)
+            load.append(os.getloadavg()[0])
+    for label, rows in got.items():
+        warm = [r["first_zh"] + r["first_suspect"] for r in rows]
         print(
-            f"[SPEED] Chinese {label}: first Chinese text "
+            f"[SPEED] Chinese, {label}: warm-up (first Chinese text + first suspect) "
+            + " / ".join(f"{w:.2f}" for w in warm)
+            + " CPU s (first text "
             + " / ".join(f"{r['first_zh']:.2f}" for r in rows)
-            + " CPU s; first suspect +"
-            + " / ".join(f"{r['first_suspect']:.2f}" for r in rows)
-            + f" CPU s; {int(rows[0]['n'])} new texts "
+            + f"); {int(rows[0]['n'])} new texts "
             + " / ".join(f"{r['new']:,.0f}" for r in rows)
             + " msg/s per core; steady "
             + " / ".join(f"{r['steady']:,.0f}" for r in rows)
         )
+    print(f"[SPEED] load average (1 min) during the rounds: {min(load):.1f}–{max(load):.1f}")
     return 0
 
 

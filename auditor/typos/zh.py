@@ -321,8 +321,13 @@ class ChineseDetector:
         self.params = params or ZhParams()
         self.extra_words = extra_words
         self._curated = _curated_automaton()
-        base = self.data.cover_words(self.params.cover_min_freq)
-        self._cover_words = base | extra_words if extra_words else base
+        # words that "cover" characters (2–4 characters, at least cover_min_freq frequent, or
+        # an extra word), by first character, built on first use (see _cover_of)
+        self._cover: dict[str, frozenset[str]] = {}
+        self._extra_by_first: dict[str, set[str]] = defaultdict(set)
+        for w in extra_words:
+            if w:
+                self._extra_by_first[w[0]].add(w)
         self._window_cache: dict[tuple[str, int], tuple[str, int, int] | None] = {}
         lm = load_language_model(self.params.language_model)
         self._scorer = ContextScorer(self.data, extra_words, lm)
@@ -339,24 +344,48 @@ class ChineseDetector:
                 context_bias=self.params.lm_context_bias,
             )
         self._swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
-        # two-character words by their first and by their last character (the context
-        # detector's candidate filter)
-        nxt: dict[str, set[str]] = defaultdict(set)
-        prv: dict[str, set[str]] = defaultdict(set)
-        for w in self.data.two_char_words(self.params.cover_min_freq):
-            nxt[w[0]].add(w[1])
-            prv[w[1]].add(w[0])
-        self._next2: dict[str, set[str]] = dict(nxt)
-        self._prev2: dict[str, set[str]] = dict(prv)
+        # two-character words: the characters after / before a character (_next2, _prev2)
+        self._after: dict[str, set[str]] = {}
+        self._before: dict[str, set[str]] = {}
         self._best_cache: dict[tuple[str, int, tuple[bool, bool]], _Best | None] = {}
+        self._uncovered_cache: dict[str, tuple[int, ...]] = {}  # see _uncovered
+        self._run_cache: dict[str, tuple[tuple[int, _Best], ...]] = {}  # see suspects
         self._ctx_swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
 
     # -- dictionary helpers -------------------------------------------------------------
     def _is_word(self, w: str, min_freq: int) -> bool:
-        return w in self.extra_words or self.data.freq.get(w, 0) >= min_freq
+        return w in self.extra_words or self.data.freq(w) >= min_freq
 
     def _char_freq(self, ch: str) -> int:
-        return self.data.char_freq.get(ch, 0)
+        return self.data.freq(ch)
+
+    def _cover_of(self, ch: str) -> frozenset[str]:
+        """The covering words that start with ``ch`` (see ``__init__``), cached."""
+        got = self._cover.get(ch)
+        if got is None:
+            m = self.params.cover_min_freq
+            words = {w for w, n in self.data.bucket(ch).items() if len(w) >= 2 and n >= m}
+            got = self._cover[ch] = frozenset(words | self._extra_by_first.get(ch, _EMPTY))
+        return got
+
+    def _next2(self, ch: str) -> set[str]:
+        """The characters ``c`` that make ``ch + c`` a two-character word of jieba's (at least
+        cover_min_freq frequent; extra words not included), cached."""
+        got = self._after.get(ch)
+        if got is None:
+            got = self._after[ch] = self.data.after(ch, self.params.cover_min_freq)
+        return got
+
+    def _prev2(self, ch: str) -> set[str]:
+        """The characters ``c`` that make ``c + ch`` such a word, cached."""
+        got = self._before.get(ch)
+        if got is None:
+            got = self._before[ch] = self.data.before(ch, self.params.cover_min_freq)
+        return got
+
+    def _covers(self, w: str) -> bool:
+        """``w`` (2–4 characters) is a covering word."""
+        return w in self._cover_of(w[0])
 
     # -- detection ----------------------------------------------------------------------
     def detect(self, s: str, blocked: list[bool]) -> list[Hit]:
@@ -420,27 +449,42 @@ class ChineseDetector:
         return False
 
     def _orphans(self, s: str, blocked: list[bool]) -> list[bool]:
-        """``orphan[i]``: a checkable CJK char that no 2–4-char dictionary word covers.
-
-        The hot loop of the Chinese check: set lookups over each CJK run, nothing else.
-        """
-        n = len(s)
-        orphan = [False] * n
-        words = self._cover_words
+        """``orphan[i]``: a checkable CJK char that no 2–4-char dictionary word covers."""
+        orphan = [False] * len(s)
         for m in _CJK_RUN.finditer(s):
-            a, run = m.start(), m.group()
-            size = len(run)
-            covered = [False] * size
-            for j in range(size - 1):
-                for e in (j + 2, j + 3, j + 4):
-                    if e > size:
-                        break
-                    if run[j:e] in words:
-                        covered[j:e] = [True] * (e - j)
-            for k in range(size):
-                if not covered[k] and not blocked[a + k]:
+            a = m.start()
+            for k in self._uncovered(m.group()):
+                if not blocked[a + k]:
                     orphan[a + k] = True
         return orphan
+
+    def _uncovered(self, run: str) -> tuple[int, ...]:
+        """Offsets in the CJK run ``run`` that no 2–4-character covering word covers.
+
+        The hot loop of the Chinese check (set lookups, nothing else), cached per run: agents
+        repeat their clauses."""
+        got = self._uncovered_cache.get(run)
+        if got is not None:
+            return got
+        covers = self._cover
+        size = len(run)
+        out: list[int] = []
+        reach = 0  # positions before it are covered by a word starting earlier
+        for j in range(size):
+            if j < size - 1:
+                words = covers.get(run[j])
+                if words is None:
+                    words = self._cover_of(run[j])
+                for e in (j + 4, j + 3, j + 2):  # the longest word starting here
+                    if e <= size and e > reach and run[j:e] in words:
+                        reach = e
+                        break
+            if j >= reach:
+                out.append(j)
+        got = tuple(out)
+        if len(self._uncovered_cache) < 200_000:
+            self._uncovered_cache[run] = got
+        return got
 
     def _swaps(self, ch: str) -> tuple[tuple[str, int], ...]:
         """Candidate characters for ``ch`` with their kind: 3/2/1 sound similarity, 0 shape."""
@@ -456,10 +500,9 @@ class ChineseDetector:
 
     def _joins(self, s: str, i: int, ch: str, lo: int, hi: int) -> bool:
         """``ch`` at ``i`` forms a dictionary word (2–4 chars) with its neighbours."""
-        words = self._cover_words
         for length in (2, 3, 4):
             for a in range(max(lo, i - length + 1), min(i, hi - length) + 1):
-                if s[a:i] + ch + s[i + 1 : a + length] in words:
+                if self._covers(s[a:i] + ch + s[i + 1 : a + length]):
                     return True
         return False
 
@@ -470,28 +513,51 @@ class ChineseDetector:
 
     def suspects(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Suspect]:
         """Every orphan character with a swap that raises the context score (the candidates
-        the context detector tiers; bench/typos_zh_fit.py fits its weights on them)."""
-        p = self.params
-        orphan = self._orphans(s, blocked) if p.orphans_only else None
+        the context detector tiers; bench/typos_zh_fit.py fits its weights on them).
+
+        Everything here is local to a CJK run, so a run with nothing blocked or taken is
+        settled once per process (agents repeat their clauses)."""
         out: list[Suspect] = []
         for m in _CJK_RUN.finditer(s):
             lo, hi = m.span()
-            for i in range(lo, hi):
-                if taken[i] or blocked[i] or s[i] in NEVER_SUSPECT or s[i] in VARIANTS:
-                    continue
-                if orphan is not None and not orphan[i]:
-                    continue
-                a, b = max(lo, i - MAX_WORD), min(hi, i + MAX_WORD + 1)
-                edge = (a == lo, b == hi)  # the character model marks a run's ends
-                key = (s[a:b], i - a, edge)
-                if key in self._best_cache:
-                    best = self._best_cache[key]
-                else:
-                    best = self._best_swap(key[0], key[1], edge)
-                    if len(self._best_cache) < 500_000:
-                        self._best_cache[key] = best
-                if best is not None:
-                    out.append(Suspect(i, *best, lo, hi))
+            run = m.group()
+            if True in blocked[lo:hi] or True in taken[lo:hi]:
+                where = [
+                    k for k in self._positions(run) if not blocked[lo + k] and not taken[lo + k]
+                ]
+                found = self._run_suspects(run, where)
+            else:
+                got = self._run_cache.get(run)
+                if got is None:
+                    got = tuple(self._run_suspects(run, self._positions(run)))
+                    if len(self._run_cache) < 200_000:
+                        self._run_cache[run] = got
+                found = list(got)
+            out.extend(Suspect(lo + k, *best, lo, hi) for k, best in found)
+        return out
+
+    def _positions(self, run: str) -> list[int]:
+        """Offsets in ``run`` that may be suspects: orphans (or every character, with
+        ``orphans_only`` off), never a NEVER_SUSPECT or VARIANTS character."""
+        where = self._uncovered(run) if self.params.orphans_only else range(len(run))
+        return [k for k in where if run[k] not in NEVER_SUSPECT and run[k] not in VARIANTS]
+
+    def _run_suspects(self, run: str, where: list[int]) -> list[tuple[int, _Best]]:
+        """(offset, best swap) for the offsets ``where`` in the CJK run ``run`` that have one."""
+        out: list[tuple[int, _Best]] = []
+        size = len(run)
+        for k in where:
+            a, b = max(0, k - MAX_WORD), min(size, k + MAX_WORD + 1)
+            edge = (a == 0, b == size)  # the character model marks a run's ends
+            key = (run[a:b], k - a, edge)
+            if key in self._best_cache:
+                best = self._best_cache[key]
+            else:
+                best = self._best_swap(key[0], key[1], edge)
+                if len(self._best_cache) < 500_000:
+                    self._best_cache[key] = best
+            if best is not None:
+                out.append((k, best))
         return out
 
     def features(self, x: Suspect, typed: str, neighbours: int) -> list[float]:
@@ -569,13 +635,32 @@ class ChineseDetector:
         got = self._ctx_swap_cache.get(ch)
         if got is None:
             low = self.params.context_min_similarity
-            got = tuple(
-                (h, kind)
-                for h, kind in self._swaps(ch)
-                if not (kind and kind < low) and h not in NEVER_SUGGEST
-            )
+            if low >= 2:  # fuzzy sounds (1) are dropped: only the plain-reading ones needed
+                got = tuple((h, k) for h, k in self._close_swaps(ch) if not (k and k < low))
+            else:
+                got = tuple(
+                    (h, kind)
+                    for h, kind in self._swaps(ch)
+                    if not (kind and kind < low) and h not in NEVER_SUGGEST
+                )
             self._ctx_swap_cache[ch] = got
         return got
+
+    def _close_swaps(self, ch: str) -> tuple[tuple[str, int], ...]:
+        """``_swaps(ch)`` without its fuzzy-sound (kind 1) entries and NEVER_SUGGEST, built
+        from the plain-reading candidates only (the fuzzy sets are the large ones): a shape
+        neighbour that also sounds fuzzily alike is kind 1 in ``_swaps``, so it goes too."""
+        data = self.data
+        sounds = dict(data.close_candidates(ch))
+        kinds: dict[str, int] = {}
+        for h in data.shape.get(ch, ()):
+            if h in sounds:
+                kinds[h] = sounds[h]
+            elif not data.fuzzy_alike(ch, h):
+                kinds[h] = 0
+        for h, sim in sounds.items():
+            kinds.setdefault(h, sim)
+        return tuple((h, kind) for h, kind in kinds.items() if h not in NEVER_SUGGEST)
 
     def _best_swap(self, w: str, k: int, edge: tuple[bool, bool]) -> _Best | None:
         """The best candidate for ``w[k]`` in the window ``w`` (``edge``: the window starts /
@@ -589,8 +674,8 @@ class ChineseDetector:
             left, right, at = chars.context(w, k, 0 if edge[0] else -n, n if edge[1] else 2 * n)
             base = chars.logprob(left + w[k] + right, at)
         # a swap must make a two-character word with a neighbour (set lookups: the hot path)
-        after = self._next2.get(w[k - 1], _EMPTY) if k > 0 else _EMPTY
-        before = self._prev2.get(w[k + 1], _EMPTY) if k + 1 < n else _EMPTY
+        after = self._next2(w[k - 1]) if k > 0 else _EMPTY
+        before = self._prev2(w[k + 1]) if k + 1 < n else _EMPTY
         count = 0
         top = -math.inf
         for ch, kind in self._context_swaps(w[k]):
@@ -640,7 +725,7 @@ class ChineseDetector:
             if sim < psim:
                 continue
             w = head + h + tail
-            f = freq.get(w, 0)
+            f = freq(w)
             if f >= pmin and (result is None or (sim, f) > (result[2], result[1])):
                 result = (w, f, sim)
         if len(self._window_cache) < 500_000:

@@ -19,6 +19,8 @@ import gzip
 import math
 import sys
 from array import array
+from bisect import bisect_left
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
@@ -36,40 +38,115 @@ def pack(gram: str) -> int:
     return key
 
 
+#: one sorted table of packed keys and their values
+_Table = tuple[Sequence[int], Sequence[int]]
+
+
 class CharModel:
     """Interpolated character trigram probabilities (log10), memoised per trigram.
 
     ``counts`` holds n-gram counts (1–3 characters, ``^``/``$`` boundaries, packed keys);
     ``follow`` the number of distinct characters seen after each 1- and 2-character history;
     ``runs`` the number of runs counted (the count of the history ``^``).
+
+    Unigrams and single-character histories are small dictionaries. The half million 2- and
+    3-character n-grams stay in sorted arrays (:meth:`from_tables`) and become a dictionary
+    per first character the first time a history starts with it: a process pays only for the
+    characters its texts hold (a message needs a few dozen), not for the whole table up front.
     """
 
     def __init__(self, counts: dict[int, int], follow: dict[int, int], runs: int):
-        self._c = counts
-        self._follow = follow
-        uni = [n for k, n in counts.items() if k < (1 << _BITS)]
-        self._total = sum(uni)
-        self._vocab = len(uni) + 1
+        def table(d: dict[int, int], lo: int, hi: int) -> _Table:
+            items = sorted((k, n) for k, n in d.items() if lo <= k < hi)
+            return [k for k, _ in items], [n for _, n in items]
+
+        one, two, three = 1 << _BITS, 1 << (2 * _BITS), 1 << (3 * _BITS)
+        self._setup(
+            {k: n for k, n in counts.items() if k < one},
+            {k: n for k, n in follow.items() if k < one},
+            [table(counts, one, two), table(counts, two, three)],
+            table(follow, one, two),
+            runs,
+        )
+
+    @classmethod
+    def from_tables(
+        cls,
+        unigrams: dict[int, int],
+        follow1: dict[int, int],
+        grams: list[_Table],
+        follow2: _Table,
+        runs: int,
+    ) -> CharModel:
+        """The model over sorted tables: ``grams`` of 2- and 3-character n-gram counts,
+        ``follow2`` of 2-character histories (each as ascending keys and their values)."""
+        self = cls.__new__(cls)
+        self._setup(unigrams, follow1, grams, follow2, runs)
+        return self
+
+    def _setup(
+        self,
+        unigrams: dict[int, int],
+        follow1: dict[int, int],
+        grams: list[_Table],
+        follow2: _Table,
+        runs: int,
+    ) -> None:
+        self._uni = unigrams
+        self._follow1 = follow1
+        self._grams = grams
+        self._follow2 = follow2
+        self._total = sum(unigrams.values())
+        self._vocab = len(unigrams) + 1
         self._runs = runs
         self._start = ord("^")
         self._memo: dict[int, float] = {}  # log10 P(c | a b) by packed trigram
+        self._by_first: dict[int, dict[int, int]] = {}  # 2-/3-gram counts by first character
+        self._follow_by_first: dict[int, dict[int, int]] = {}
+
+    @staticmethod
+    def _slice(table: _Table, first: int, into: dict[int, int]) -> None:
+        """Add the entries of ``table`` whose key starts with the code point ``first``."""
+        keys, vals = table
+        if not keys:
+            return
+        shift = _BITS * ((keys[0].bit_length() - 1) // _BITS)  # 21 for bigrams, 42 trigrams
+        lo = bisect_left(keys, first << shift)
+        hi = bisect_left(keys, (first + 1) << shift, lo)
+        into.update(zip(keys[lo:hi], vals[lo:hi], strict=True))
+
+    def _counts(self, first: int) -> dict[int, int]:
+        got = self._by_first.get(first)
+        if got is None:
+            got = self._by_first[first] = {}
+            for table in self._grams:
+                self._slice(table, first, got)
+        return got
+
+    def _follows(self, first: int) -> dict[int, int]:
+        got = self._follow_by_first.get(first)
+        if got is None:
+            got = self._follow_by_first[first] = {}
+            self._slice(self._follow2, first, got)
+        return got
 
     def prob(self, a: int, b: int, c: int) -> float:
         """P(c | a b) for code points; 0 stands for "no such history character"."""
-        get = self._c.get
-        p = (get(c, 0) + 1) / (self._total + self._vocab)
+        uni = self._uni
+        p = (uni.get(c, 0) + 1) / (self._total + self._vocab)
         if b:
-            ctx = self._runs if b == self._start else get(b, 0)
-            n1 = self._follow.get(b, 0)
+            ctx = self._runs if b == self._start else uni.get(b, 0)
+            n1 = self._follow1.get(b, 0)
             if ctx > 0 and n1 > 0:
-                hit = get((b << _BITS) | c, 0)
+                hit = self._counts(b).get((b << _BITS) | c, 0)
                 p = max(hit - DISCOUNT, 0.0) / ctx + min(1.0, DISCOUNT * n1 / ctx) * p
             if a:
                 h = (a << _BITS) | b
-                ctx = get(h, 0)
-                n1 = self._follow.get(h, 0)
+                grams = self._counts(a)
+                ctx = grams.get(h, 0)
+                n1 = self._follows(a).get(h, 0)
                 if ctx > 0 and n1 > 0:
-                    hit = get((h << _BITS) | c, 0)
+                    hit = grams.get((h << _BITS) | c, 0)
                     p = max(hit - DISCOUNT, 0.0) / ctx + min(1.0, DISCOUNT * n1 / ctx) * p
         return p
 
@@ -139,7 +216,39 @@ def parse_table(data: bytes) -> tuple[dict[int, int], dict[int, int], int]:
     return counts, follow, int(meta["runs"])
 
 
+def read_tables(data: bytes) -> CharModel:
+    """The model of one decompressed ZHNGRAM2 file, its n-grams kept as sorted arrays."""
+    if not data.startswith(b"ZHNGRAM2 "):
+        raise ValueError("zh_char_ngrams.bin.gz: not a ZHNGRAM2 table")
+    pos = data.index(b"\n") + 1
+    meta = dict(f.split("=", 1) for f in data[9 : pos - 1].decode().split())
+    tables: dict[str, _Table] = {}
+    while pos < len(data):
+        end = data.index(b"\n", pos)
+        name, n = data[pos:end].decode().split()
+        size = int(n)
+        pos = end + 1
+        keys = array("Q")
+        keys.frombytes(data[pos : pos + 8 * size])
+        pos += 8 * size
+        vals = array("I")
+        vals.frombytes(data[pos : pos + 4 * size])
+        pos += 4 * size
+        if sys.byteorder == "big":
+            keys.byteswap()
+            vals.byteswap()
+        tables[name] = (keys, vals)
+    return CharModel.from_tables(
+        dict(zip(*tables["1"], strict=True)),
+        dict(zip(*tables["f1"], strict=True)),
+        [tables["2"], tables["3"]],
+        tables["f2"],
+        int(meta["runs"]),
+    )
+
+
 @cache
 def char_model() -> CharModel:
-    """The process-wide model (loaded on first use)."""
-    return CharModel(*read_counts())
+    """The process-wide model (loaded on first use; n-grams per first character as needed)."""
+    raw = resources.files("auditor.typos.data").joinpath("zh_char_ngrams.bin.gz").read_bytes()
+    return read_tables(gzip.decompress(raw))

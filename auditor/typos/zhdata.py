@@ -1,26 +1,38 @@
-"""Chinese lexical data built once per process from installed packages only.
+"""Chinese lexical data, loaded from compact tables shipped in the package.
 
-* word frequencies: jieba's bundled ``dict.txt`` (349k words with corpus counts) — read directly
-  rather than through ``jieba.Tokenizer`` so nothing is cached to disk and no HMM is loaded;
-* readings: pypinyin's per-character pinyin table, reduced to three keys per reading —
+``data/zh_lexicon.bin.gz`` is built by ``bench/build_zh_lexicon.py`` from installed packages:
+
+* word counts: jieba's bundled ``dict.txt`` (349k words with corpus counts; the 342k of 1–4
+  characters are kept, and the total of all counts);
+* readings: pypinyin's per-character pinyin, reduced at run time to three keys per reading —
   exact (with tone), toneless, and "fuzzy" (z/zh, c/ch, s/sh, n/l, -n/-ng merged), the usual
-  sources of homophone slips from pinyin input methods and regional accents;
+  sources of homophone slips from pinyin input methods and regional accents — and the
+  simplified, frequent characters under each toneless primary reading (the candidates);
 * traditional → simplified: OpenCC ``t2s``; detection runs on simplified text.
+
+Nothing is parsed into one big dictionary at start-up: the words are stored sorted, so the
+words sharing a first character are one slice of the table, and that slice becomes a small
+dictionary the first time a text holds the character (a message needs a few dozen of them).
+Neither jieba nor pypinyin is imported at run time.
 """
 
 from __future__ import annotations
 
+import gzip
+import sys
 import unicodedata
+from array import array
 from collections import defaultdict
 from functools import cache
 from importlib import resources
 
 import opencc
-from pypinyin import pinyin_dict
 
 #: Single characters rarer than this (as standalone words in jieba's counts) are never proposed
 #: as a correction: a suggestion must be a character an agent would plausibly have meant.
 MIN_CANDIDATE_CHAR_FREQ = 50
+#: longest word kept (jieba's dictionary has longer idioms; 4 covers nearly all)
+MAX_WORD = 4
 
 _TONE_MARKS = {"\u0300", "\u0301", "\u0304", "\u030c"}  # grave, acute, macron, caron
 
@@ -30,13 +42,13 @@ def is_cjk(ch: str) -> bool:
     return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF
 
 
-def _toneless(reading: str) -> str:
+def toneless(reading: str) -> str:
     decomposed = unicodedata.normalize("NFD", reading)
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
 
 
-def _fuzzy(toneless: str) -> str:
-    s = toneless
+def fuzzy_reading(plain: str) -> str:
+    s = plain
     for a, b in (("zh", "z"), ("ch", "c"), ("sh", "s")):
         if s.startswith(a):
             s = b + s[len(a) :]
@@ -48,59 +60,126 @@ def _fuzzy(toneless: str) -> str:
     return s
 
 
-def _is_simplified(ch: str) -> bool:
-    return _t2s().convert(ch) == ch
+def _u32(data: bytes) -> array[int]:
+    a = array("I")
+    a.frombytes(data)
+    if sys.byteorder == "big":
+        a.byteswap()
+    return a
+
+
+class Lexicon:
+    """The raw tables of one ``ZHLEX1`` file (see ``bench/build_zh_lexicon.py``)."""
+
+    def __init__(self, data: bytes):
+        if not data.startswith(b"ZHLEX1 "):
+            raise ValueError("zh_lexicon.bin.gz: not a ZHLEX1 table")
+        pos = data.index(b"\n") + 1
+        meta = dict(f.split("=", 1) for f in data[7 : pos - 1].decode().split())
+        self.total = int(meta["total"])
+        sections: dict[str, bytes] = {}
+        names = ("words", "counts", "firsts", "starts", "offsets", "readings", "plain")
+        for name in (*names, "lasts", "pair_starts", "pair_firsts", "pair_counts"):
+            size = int(meta[name])
+            sections[name] = data[pos : pos + size]
+            pos += size
+        self.words = sections["words"].decode()
+        self.counts = _u32(sections["counts"])
+        firsts = _u32(sections["firsts"])
+        self.index = {chr(cp): i for i, cp in enumerate(firsts)}
+        self.starts = _u32(sections["starts"])
+        self.offsets = _u32(sections["offsets"])
+        self.readings_text = sections["readings"].decode()
+        self.plain_text = sections["plain"].decode()
+        self.pair_index = {chr(cp): i for i, cp in enumerate(_u32(sections["lasts"]))}
+        self.pair_starts = _u32(sections["pair_starts"])
+        self.pair_firsts = sections["pair_firsts"].decode("utf-32-le")
+        self.pair_counts = _u32(sections["pair_counts"])
+
+    def bucket(self, ch: str) -> dict[str, int]:
+        """Every word starting with ``ch`` -> its count (a new dict: callers cache it)."""
+        i = self.index.get(ch)
+        if i is None:
+            return {}
+        words = self.words[self.offsets[i] : self.offsets[i + 1] - 1].split("\n")
+        return dict(zip(words, self.counts[self.starts[i] : self.starts[i + 1]], strict=True))
+
+    def before(self, ch: str, min_freq: int) -> set[str]:
+        """The characters ``c`` for which ``c + ch`` is a word at least ``min_freq`` frequent."""
+        i = self.pair_index.get(ch)
+        if i is None:
+            return set()
+        a, b = self.pair_starts[i], self.pair_starts[i + 1]
+        pairs = zip(self.pair_firsts[a:b], self.pair_counts[a:b], strict=True)
+        return {c for c, n in pairs if n >= min_freq}
+
+
+@cache
+def lexicon() -> Lexicon:
+    raw = resources.files("auditor.typos.data").joinpath("zh_lexicon.bin.gz").read_bytes()
+    return Lexicon(gzip.decompress(raw))
 
 
 class ZhData:
     """Word frequencies, readings and homophone candidates (shared, read-only)."""
 
     def __init__(self) -> None:
-        self.freq = freq = _jieba_counts()
-        self.char_freq = {w: n for w, n in freq.items() if len(w) == 1}
+        lex = self.lexicon = lexicon()
+        self.total = lex.total
+        self._buckets: dict[str, dict[str, int]] = {}
+        self._table: dict[str, str] | None = None  # char -> pypinyin readings, on first use
         self._readings: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
-        by_plain: dict[str, set[str]] = defaultdict(set)
+        by_plain: dict[str, frozenset[str]] = {}
         by_fuzzy: dict[str, set[str]] = defaultdict(set)
-        table = pinyin_dict.pinyin_dict
-        for ch, n in self.char_freq.items():
-            # A correction is indexed under its primary (first) reading only: the writer
-            # meant the common sound of the intended character; rare readings add noise.
-            if n < MIN_CANDIDATE_CHAR_FREQ or not is_cjk(ch):
-                continue
-            readings = table.get(ord(ch))
-            if readings and _is_simplified(ch):
-                primary = _toneless(readings.split(",", 1)[0])
-                by_plain[primary].add(ch)
-                by_fuzzy[_fuzzy(primary)].add(ch)
+        for line in lex.plain_text.split("\n"):
+            primary, chars = line.split("\t")
+            by_plain[primary] = frozenset(chars)
+            by_fuzzy[fuzzy_reading(primary)].update(chars)
         self._by_plain = by_plain
         self._by_fuzzy = by_fuzzy
         self._cands: dict[str, tuple[tuple[str, int], ...]] = {}
-        self._cover: dict[int, frozenset[str]] = {}
+        self._close: dict[str, tuple[tuple[str, int], ...]] = {}
         self.shape = _shape_groups()
 
-    def cover_words(self, min_freq: int) -> frozenset[str]:
-        """Words of 2–4 characters at least ``min_freq`` frequent (cached per threshold)."""
-        got = self._cover.get(min_freq)
+    def bucket(self, ch: str) -> dict[str, int]:
+        """Words (1–4 characters) starting with ``ch`` -> jieba count (built on first use)."""
+        got = self._buckets.get(ch)
         if got is None:
-            got = frozenset(w for w, n in self.freq.items() if 2 <= len(w) <= 4 and n >= min_freq)
-            self._cover[min_freq] = got
+            got = self._buckets[ch] = self.lexicon.bucket(ch)
         return got
+
+    def after(self, ch: str, min_freq: int) -> set[str]:
+        """The characters ``c`` for which ``ch + c`` is a word at least ``min_freq`` frequent."""
+        return {w[1] for w, n in self.bucket(ch).items() if len(w) == 2 and n >= min_freq}
+
+    def before(self, ch: str, min_freq: int) -> set[str]:
+        """The characters ``c`` for which ``c + ch`` is a word at least ``min_freq`` frequent."""
+        return self.lexicon.before(ch, min_freq)
+
+    def freq(self, w: str) -> int:
+        """jieba's count of the word ``w`` (0 when it is no word of 1–4 characters)."""
+        if not w:
+            return 0
+        got = self._buckets.get(w[0])
+        if got is None:
+            got = self.bucket(w[0])
+        return got.get(w, 0)
 
     def readings(self, ch: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         """(readings with tone, toneless, fuzzy) of ``ch``; empty sets when pypinyin has none.
-        Computed on first use per character (building them all costs ~0.3 s at start-up)."""
+        Computed on first use per character."""
         got = self._readings.get(ch)
         if got is None:
-            raw = pinyin_dict.pinyin_dict.get(ord(ch)) if is_cjk(ch) else None
+            table = self._table
+            if table is None:
+                lines = self.lexicon.readings_text.split("\n")
+                table = self._table = dict(line.split("\t", 1) for line in lines)
+            raw = table.get(ch) if is_cjk(ch) else None
             exact = frozenset(raw.split(",")) if raw else frozenset()
-            plain = frozenset(_toneless(r) for r in exact)
-            got = (exact, plain, frozenset(_fuzzy(p) for p in plain))
+            plain = frozenset(toneless(r) for r in exact)
+            got = (exact, plain, frozenset(fuzzy_reading(p) for p in plain))
             self._readings[ch] = got
         return got
-
-    def two_char_words(self, min_freq: int) -> list[str]:
-        """Two-character words at least ``min_freq`` frequent."""
-        return [w for w, n in self.freq.items() if len(w) == 2 and n >= min_freq]
 
     def candidates(self, ch: str) -> tuple[tuple[str, int], ...]:
         """Characters that sound like ``ch``, each with a similarity level.
@@ -114,35 +193,34 @@ class ZhData:
         out: dict[str, int] = {}
         exact, plain, fuzz = self.readings(ch)
         for z in fuzz:
-            for h in self._by_fuzzy.get(z, ()):
+            for h in sorted(self._by_fuzzy.get(z, ())):
                 out[h] = 1
         for p in plain:
-            for h in self._by_plain.get(p, ()):
+            for h in sorted(self._by_plain.get(p, ())):
                 out[h] = 3 if exact & self.readings(h)[0] else 2
         out.pop(ch, None)
         result = tuple(out.items())
         self._cands[ch] = result
         return result
 
+    def fuzzy_alike(self, ch: str, h: str) -> bool:
+        """``h`` is among :meth:`candidates` of ``ch`` by a fuzzy sound (similarity ≥ 1)."""
+        return h != ch and any(h in self._by_fuzzy.get(z, ()) for z in self.readings(ch)[2])
 
-def _jieba_counts() -> dict[str, int]:
-    """word -> count from jieba's ``dict.txt`` (``word count tag`` lines). Read as one split
-    when every line has three fields (half the time of a per-line loop), else line by line."""
-    text = resources.files("jieba").joinpath("dict.txt").read_text(encoding="utf-8")
-    tokens = text.replace("\n", " ").split(" ")
-    if tokens and tokens[-1] == "":
-        tokens.pop()
-    if len(tokens) % 3 == 0 and len(tokens) == 3 * text.count("\n"):
-        try:
-            return dict(zip(tokens[0::3], map(int, tokens[1::3]), strict=True))
-        except ValueError:
-            pass  # a line of another shape: fall back
-    freq: dict[str, int] = {}
-    for line in text.splitlines():
-        parts = line.split(" ", 2)
-        if len(parts) >= 2:
-            freq[parts[0]] = int(parts[1])
-    return freq
+    def close_candidates(self, ch: str) -> tuple[tuple[str, int], ...]:
+        """:meth:`candidates` of similarity 2 and 3 only (the same syllable), without the
+        large fuzzy sets; cached per character."""
+        got = self._close.get(ch)
+        if got is not None:
+            return got
+        out: dict[str, int] = {}
+        exact, plain, _ = self.readings(ch)
+        for p in plain:
+            for h in sorted(self._by_plain.get(p, ())):
+                out[h] = 3 if exact & self.readings(h)[0] else 2
+        out.pop(ch, None)
+        result = self._close[ch] = tuple(out.items())
+        return result
 
 
 def _shape_groups() -> dict[str, frozenset[str]]:
@@ -160,7 +238,7 @@ def _shape_groups() -> dict[str, frozenset[str]]:
 
 @cache
 def zh_data() -> ZhData:
-    """The process-wide instance (about 1.5 s to build, then shared by every checker)."""
+    """The process-wide instance (a few hundredths of a second to build, then shared)."""
     return ZhData()
 
 

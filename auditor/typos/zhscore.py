@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .zhdata import ZhData
+from .zhdata import MAX_WORD, ZhData
 
 #: Debian's libime-data-language-model: a KenLM word trigram of Chinese (17 MB, mmap)
 LIBIME_LM = Path("/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm")
@@ -42,8 +42,7 @@ def load_language_model(setting: str | None = None) -> Any | None:
     return kenlm.Model(str(path))
 
 
-#: longest word considered (jieba's dictionary has longer idioms; 4 covers nearly all)
-MAX_WORD = 4
+__all__ = ["MAX_WORD", "ContextScorer", "load_language_model"]
 #: extra log10 cost of a character that is no word on its own (not in the dictionary)
 UNKNOWN_CHAR_PENALTY = 2.0
 
@@ -58,15 +57,14 @@ class ContextScorer:
         lm: Any | None = None,
     ):
         self.lm = lm
-        total = float(sum(data.freq.values()))
-        self._log_total = math.log10(total)
-        self._freq = data.freq
+        self._log_total = math.log10(data.total)
+        self._data = data
         self._extra = extra_words
         self._floor = -self._log_total - UNKNOWN_CHAR_PENALTY
         self._cache: dict[str, float] = {}
 
     def _logp(self, w: str) -> float | None:
-        f = self._freq.get(w)
+        f = self._data.freq(w)
         if f:
             return math.log10(f) - self._log_total
         if w in self._extra:
@@ -78,15 +76,24 @@ class ContextScorer:
         if got is not None:
             return got
         n = len(text)
+        bucket = self._data.bucket
+        starting = [bucket(c) for c in text]  # the words starting at each position
+        extra = self._extra
+        log_total = self._log_total
         best = [0.0] + [-math.inf] * n
         back = [0] * (n + 1)
         for j in range(1, n + 1):
             top, arg = -math.inf, 1
             for k in range(1, min(MAX_WORD, j) + 1):
-                lp = self._logp(text[j - k : j])
-                if lp is None:
-                    if k > 1:
-                        continue
+                w = text[j - k : j]
+                f = starting[j - k].get(w)
+                if f:
+                    lp = math.log10(f) - log_total
+                elif w in extra:
+                    lp = 3.0 - log_total  # an organisation term: as likely as a common word
+                elif k > 1:
+                    continue
+                else:
                     lp = self._floor
                 v = best[j - k] + lp
                 if v > top:

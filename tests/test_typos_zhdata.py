@@ -1,0 +1,133 @@
+"""Chinese typo data as compact tables: the same numbers as the sources, loaded lazily."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import subprocess
+import sys
+from importlib import metadata, resources
+from pathlib import Path
+
+import pytest
+
+from auditor.typos.pinyin import is_pinyin
+from auditor.typos.zhchars import CharModel, char_model, read_counts
+from auditor.typos.zhdata import zh_data
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def jieba_words() -> dict[str, int]:
+    text = resources.files("jieba").joinpath("dict.txt").read_text(encoding="utf-8")
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) >= 2:
+            out[parts[0]] = int(parts[1])
+    return out
+
+
+def test_word_counts_are_jiebas() -> None:
+    words = jieba_words()
+    data = zh_data()
+    assert data.total == sum(words.values())
+    rng = random.Random(7)
+    sample = rng.sample(sorted(w for w in words if len(w) <= 4), 3000)
+    assert [data.freq(w) for w in sample] == [words[w] for w in sample]
+    assert data.freq("问题") == words["问题"] > 10_000
+    assert data.freq("问提") == 0 and data.freq("") == 0
+    long = next(w for w in words if len(w) > 4)
+    assert data.freq(long) == 0  # only words of 1–4 characters are kept
+    # a bucket holds exactly the words starting with its character
+    want = {w: n for w, n in words.items() if w.startswith("登") and len(w) <= 4}
+    assert data.bucket("登") == want
+
+
+def test_readings_and_candidates_come_from_pypinyin() -> None:
+    from pypinyin import pinyin_dict
+
+    data = zh_data()
+    exact, plain, fuzzy = data.readings("账")
+    assert exact == frozenset(pinyin_dict.pinyin_dict[ord("账")].split(","))
+    assert plain == {"zhang"} and fuzzy == {"zan"}
+    kinds = dict(data.candidates("帐"))
+    assert kinds["账"] == 3  # same sound, same tone: the input-method slip 帐/账
+    assert data.readings("a") == (frozenset(), frozenset(), frozenset())
+    assert is_pinyin("xiexie") and is_pinyin("haode") and not is_pinyin("pleaze")
+
+
+def test_shipped_lexicon_is_what_the_build_script_writes() -> None:
+    raw = resources.files("auditor.typos.data").joinpath("zh_lexicon.bin.gz").read_bytes()
+    shipped = gzip.decompress(raw)
+    line = shipped[: shipped.index(b"\n")].decode()
+    for pkg in ("jieba", "pypinyin"):
+        if f"{pkg}={metadata.version(pkg)}" not in line.split():
+            pytest.skip(f"installed {pkg} differs from the one the table was built from")
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        from build_zh_lexicon import build
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    table, syllables = build()
+    assert table == shipped
+    text = resources.files("auditor.typos.data").joinpath("zh_pinyin.txt").read_text("utf-8")
+    assert syllables == text
+
+
+def test_lazy_character_model_matches_the_whole_table() -> None:
+    whole = CharModel(*read_counts())
+    lazy = char_model()
+    rng = random.Random(3)
+    chars = [ord(c) for c in "^的了是在我你账帐户号登录陆问题提安装按再次这个请耐心等待侍$"]
+    for _ in range(3000):
+        a, b, c = (rng.choice(chars) for _ in range(3))
+        a = 0 if rng.random() < 0.2 else a
+        assert lazy.prob(a, b, c) == whole.prob(a, b, c)
+
+
+def test_no_jieba_or_pypinyin_at_run_time() -> None:
+    code = (
+        "import sys\n"
+        "from auditor.checks.typos import TypoChecker\n"
+        "from auditor.rubric import TypoSettings\n"
+        "found = TypoChecker(TypoSettings()).check_text('这个问提我们马上处理，请您耐心等侍')\n"
+        "assert [t.text for t in found], found\n"
+        "print(sorted(m for m in ('jieba', 'pypinyin') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_context_swaps_are_the_filtered_swaps() -> None:
+    # the context detector builds its candidates from the same-syllable sets only; they must
+    # equal the full candidate list with fuzzy sounds and pronouns filtered out
+    from auditor.typos.zh import NEVER_SUGGEST, ChineseDetector, ZhParams
+
+    chars = set("帐账登陆录在再提题按安侍待已己做作坐反返包含涵维微信复回是时实事")
+    chars |= set(sorted(zh_data().shape)[:400])
+    for low in (1, 2, 3):
+        det = ChineseDetector(set(), ZhParams(context_min_similarity=low))
+        for ch in sorted(chars):
+            want = {
+                (h, kind)
+                for h, kind in det._swaps(ch)
+                if not (kind and kind < low) and h not in NEVER_SUGGEST
+            }
+            assert set(det._context_swaps(ch)) == want, (low, ch)
+
+
+def test_uncovered_offsets_are_the_characters_no_word_covers() -> None:
+    from auditor.typos.zh import ChineseDetector
+
+    det = ChineseDetector({"京东小妹"})
+    for run in ("您好请问有什么可以帮您", "这个问提我们马上处理", "京东小妹为您服务", "侍", "好的"):
+        covered = [False] * len(run)
+        for a in range(len(run)):
+            for b in range(a + 2, min(len(run), a + 4) + 1):
+                if det._covers(run[a:b]):
+                    covered[a:b] = [True] * (b - a)
+        assert det._uncovered(run) == tuple(k for k, c in enumerate(covered) if not c), run
+    assert det._uncovered("这个问提我们马上处理") == (2, 3)  # the slip breaks 问题 apart
