@@ -7,8 +7,8 @@ that dict in Python takes about 1 s, and loading pyspellchecker's list another 0
 first unknown word of every process. The same index is written once, at build time, by
 ``python bench/build_en_index.py`` into a compact file (words, counts, keys and postings as
 plain arrays, zlib-compressed, 2 MB) that loads in a few hundredths of a second: the keys stay
-a sorted list (looked up through small per-letter dicts built on first use) and the postings
-stay an ``array``.
+a sorted list (turned into a per-letter dict of key -> words on the first probe with that
+letter) and the postings stay an ``array``.
 
 The file records the SHA-256 of the pyspellchecker list it was built from; when the installed
 list differs (another pyspellchecker version), the index is built from the installed list in
@@ -39,9 +39,10 @@ class SuggestIndex:
     """Suggestable words, their counts, and the symmetric-delete index over them.
 
     ``keys`` is sorted (words and their one-letter deletes); the ids of the words filed under
-    ``keys[r]`` are ``postings[starts[r]:starts[r + 1]]``. A dict from key to row for all
-    330k keys would cost 0.15 s to build, so one is built per first letter, on the first
-    probe that starts with it (about 5 ms each): the first unknown word pays for two or three.
+    ``keys[r]`` are ``postings[starts[r]:starts[r + 1]]``. A dict from every key to its words
+    would cost about 0.5 s to build, so one is built per first letter, on the first probe
+    that starts with it (10-30 ms each): the first unknown word pays for two or three, and
+    later lookups cost what they cost in one big dict.
     """
 
     def __init__(
@@ -59,34 +60,36 @@ class SuggestIndex:
         self.starts = starts
         self.postings = postings
         self.source = source  # "shipped" or "built"
-        self._rows: dict[str, dict[str, int]] = {}
+        self._filed: dict[str, dict[str, tuple[str, ...]]] = {}
 
-    def _rows_from(self, initial: str) -> dict[str, int]:
-        """Key -> row for the keys starting with ``initial`` ("" for the empty key)."""
-        keys = self.keys
+    def _filed_from(self, initial: str) -> dict[str, tuple[str, ...]]:
+        """Key -> its words, for the keys starting with ``initial`` ("" for the empty key)."""
+        keys, starts, postings, words = self.keys, self.starts, self.postings, self.words
         if initial:
             lo = bisect_left(keys, initial)
             hi = bisect_left(keys, chr(ord(initial) + 1), lo)
         else:
             lo, hi = 0, int(bool(keys) and keys[0] == "")
-        rows = dict(zip(keys[lo:hi], range(lo, hi), strict=True))
-        self._rows[initial] = rows
-        return rows
+        filed = {
+            keys[r]: tuple([words[i] for i in postings[starts[r] : starts[r + 1]]])
+            for r in range(lo, hi)
+        }
+        self._filed[initial] = filed
+        return filed
 
     def candidates(self, probe: set[str]) -> set[str]:
         """Every word filed under one of the ``probe`` keys."""
-        by_initial, starts, postings = self._rows, self.starts, self.postings
-        ids: set[int] = set()
+        by_initial = self._filed
+        seen: set[str] = set()
         for k in probe:
             initial = k[:1]
-            rows = by_initial.get(initial)
-            if rows is None:
-                rows = self._rows_from(initial)
-            r = rows.get(k)
-            if r is not None:
-                ids.update(postings[starts[r] : starts[r + 1]])
-        words = self.words
-        return {words[i] for i in ids}
+            filed = by_initial.get(initial)
+            if filed is None:
+                filed = self._filed_from(initial)
+            got = filed.get(k)
+            if got:
+                seen.update(got)
+        return seen
 
 
 def deletes(word: str) -> set[str]:
