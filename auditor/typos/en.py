@@ -224,6 +224,8 @@ class EnglishSpeller:
         variant = self._locale_variant(low)
         if variant is not None:
             return Verdict("typo", variant, f"spelling of the other locale ({self.locale} wanted)")
+        if self.prefixed_word(low):
+            return Verdict("possible", None, "a known word with a productive prefix (deauthorize)")
         stem, clitic = _split_clitic(low)
         distance, best = self._suggest(stem)
         if best is None:
@@ -256,6 +258,15 @@ class EnglishSpeller:
     @property
     def _freq(self) -> dict[str, int]:
         return suggest_index().freq
+
+    def prefixed_word(self, low: str) -> bool:
+        """``low`` is a productive prefix before a known word of 5+ letters (deauthorize,
+        reactivate, preload, nonrefundable): the dictionaries list such words only for stems
+        flagged with the prefix, and support English coins them freely."""
+        for p in PRODUCTIVE_PREFIXES:
+            if low.startswith(p) and len(low) - len(p) >= 5 and self._is_word(low[len(p) :]):
+                return True
+        return False
 
     def _is_word(self, low: str) -> bool:
         return low in self._accepted or self._in_dicts(low)
@@ -331,6 +342,24 @@ class EnglishSpeller:
                 return d, w
         return 0, None
 
+
+#: prefixes that make new words from known ones (see ``EnglishSpeller.prefixed_word``)
+PRODUCTIVE_PREFIXES = (
+    "de",
+    "re",
+    "un",
+    "pre",
+    "dis",
+    "non",
+    "co",
+    "mis",
+    "sub",
+    "multi",
+    "auto",
+    "anti",
+    "inter",
+    "micro",
+)
 
 #: endings after an apostrophe that a correction keeps ("chilldren's" → children's)
 _CLITICS = ("'s", "'ll", "'re", "'ve", "'d", "'m")
