@@ -243,7 +243,8 @@ def warmup(settings: TypoSettings) -> None:
     fresh = TypoChecker(settings)
     fresh.check_text("Thanks for waiting")
     c1, w1 = time.process_time(), time.perf_counter()
-    fresh.check_text("Please recieve it")  # builds the correction index
+    fresh.check_text("Please recieve it")  # loads the correction index
+    fresh.check_text("We flew with Seattle International Airpot")  # wordfreq, for capitals
     c2, w2 = time.process_time(), time.perf_counter()
     fresh.check_text("您好，请问有什么可以帮您")
     c3, w3 = time.process_time(), time.perf_counter()
@@ -251,7 +252,8 @@ def warmup(settings: TypoSettings) -> None:
     c4, w4 = time.process_time(), time.perf_counter()
     print(
         f"[WARM-UP] CPU s (wall s): English dictionaries {c1 - c0:.2f} ({w1 - w0:.2f}); "
-        f"English correction index, on the first unknown word {c2 - c1:.2f} ({w2 - w1:.2f}); "
+        f"English correction index and word frequencies, on the first unknown words "
+        f"{c2 - c1:.2f} ({w2 - w1:.2f}); "
         f"Chinese data, on the first Chinese text {c3 - c2:.2f} ({w3 - w2:.2f}); "
         f"language model, on the first non-English suspect {c4 - c3:.2f} ({w4 - w3:.2f})"
     )
