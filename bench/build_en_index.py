@@ -1,4 +1,4 @@
-"""Writes auditor/typos/data/en_suggest.bin, the prebuilt English correction index.
+"""Writes auditor/typos/data/en_suggest.bin.gz, the prebuilt English correction index.
 
 The index is the symmetric-delete index over pyspellchecker's English list (see
 ``auditor/typos/en_index.py``); the file records the list's SHA-256, and the checker uses the

@@ -1,4 +1,4 @@
-"""The prebuilt English correction index (auditor/typos/en_index.py, data/en_suggest.bin)."""
+"""The prebuilt English correction index (auditor/typos/en_index.py, data/en_suggest.bin.gz)."""
 
 from __future__ import annotations
 
