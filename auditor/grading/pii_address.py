@@ -69,9 +69,10 @@ _EN_ADDRESS_LOWER = re.compile(
 _PO_BOX = re.compile(r"\b(?:P\.?\s?O\.?|Post\s+Office)\s*Box\s+\d{1,6}\b", re.IGNORECASE)
 
 
-#: Every Chinese match contains one of these (号, or a building part after a place name);
-#: every English one a digit. Cheap searches that let most messages skip the big patterns.
-_ZH_NEEDED = re.compile("[号栋幢座楼单元层室房户门期排区]")
+#: Every Chinese match contains 号 (the road branch ends its number with it) or a building
+#: part — a numeral, then 栋/单元/室… — (the estate branch needs one); every English one a
+#: digit. Cheap searches that let most messages skip the big patterns ("订单" is no address).
+_ZH_NEEDED = re.compile(rf"号|{_NUMERAL}\s?[栋幢座楼单层室房户门期排区]")
 _DIGIT = re.compile(r"\d")
 
 
