@@ -182,7 +182,9 @@ def every_detector(text: str, orders: list[re.Pattern[str]]) -> list[Span]:
 
 @given(
     st.lists(
-        st.sampled_from(list("D0123456789 -+()号码单") + ["13812345678", "DD2024", "DD20240012"]),
+        st.sampled_from(
+            list("D0123456789 -+()号码单一三八幺") + ["13812345678", "DD2024", "DD20240012"]
+        ),
         max_size=12,
     ).map("".join)
 )

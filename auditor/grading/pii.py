@@ -110,7 +110,9 @@ def min_phone_digits(region: str) -> int:
     return min(shortest, default=1)
 
 
-def find_phones(text: str, region: str = "CN") -> list[Span]:
+def find_phones(text: str, region: str = "CN", taken: Sequence[Span] = ()) -> list[Span]:
+    """Phone numbers: libphonenumber's, and those in Chinese numerals (``taken``: see
+    ``find_zh_numeral_phones``)."""
     found = []
     # libphonenumber's matcher costs ~60 µs on a message with a few digits; a text with
     # fewer digits (any script's) than the shortest valid number cannot hold one
@@ -119,7 +121,7 @@ def find_phones(text: str, region: str = "CN") -> list[Span]:
             text, region, leniency=phonenumbers.Leniency.VALID
         )
         found = [Span(m.start, m.end, "PHONE") for m in matcher]
-    return found + find_zh_numeral_phones(text, region)
+    return found + find_zh_numeral_phones(text, region, taken)
 
 
 def compile_order_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
@@ -151,7 +153,11 @@ def find_pii(text: str, order_patterns: Sequence[re.Pattern[str]] = ()) -> list[
     free = len(_DIGIT.findall(text)) - sum(
         len(_DIGIT.findall(text[t.start : t.end])) for t in taken
     )
-    phones = find_phones(text) if free >= min_phone_digits("CN") else find_zh_numeral_phones(text)
+    phones = (
+        find_phones(text, taken=taken)
+        if free >= min_phone_digits("CN")
+        else find_zh_numeral_phones(text, "CN", taken)
+    )
     lower = [
         *phones,
         *find_messenger_ids(text),
