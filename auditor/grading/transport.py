@@ -45,12 +45,9 @@ KEEPALIVE_S = 30.0
 PATH = "/chat/completions"
 #: the options ``AsyncOpenAI.post(PATH, content=..., options={"headers": JSON})`` builds,
 #: built once; each request is a copy with its body (``request`` copies them again itself)
+_HEADERS = {"Content-Type": "application/json"}
 _OPTIONS = FinalRequestOptions.construct(
-    method="post",
-    url=PATH,
-    json_data=None,
-    files=None,
-    headers={"Content-Type": "application/json"},
+    method="post", url=PATH, json_data=None, files=None, headers=dict(_HEADERS)
 )
 _MEMO_MAX = 64  # distinct URLs remembered (the grader uses one)
 
@@ -169,7 +166,9 @@ class ChatTransport:
                 self._client = None  # the old loop's session cannot be used (nor closed) here
             self._loop = loop
         try:
-            options = _OPTIONS.model_copy(update={"content": content})
+            # its own headers dict, as post() gives each request (the SDK may set a key's
+            # header in it)
+            options = _OPTIONS.model_copy(update={"content": content, "headers": dict(_HEADERS)})
             http = await self.client().request(httpx2.Response, options)
             return await http.aread()
         except openai.APITimeoutError as e:
