@@ -159,6 +159,22 @@ def test_the_address_prefilter_never_hides_an_address(text):
         assert _ZH_NEEDED.search(text)
 
 
+@given(
+    st.lists(
+        st.sampled_from(
+            list("0123456789 -,#.ABNW号") + ["Street", "St", "Ave", "road", "Apt", "Box", "PO"]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+@settings(max_examples=400, deadline=None)
+def test_the_english_address_prefilter_never_hides_an_address(text):
+    from auditor.grading.pii_address import _EN_ADDRESS, _EN_ADDRESS_LOWER, _EN_NEEDED, _PO_BOX
+
+    if any(p.search(text) for p in (_EN_ADDRESS, _EN_ADDRESS_LOWER, _PO_BOX)):
+        assert _EN_NEEDED.search(text)
+
+
 def every_detector(text: str, orders: list[re.Pattern[str]]) -> list[Span]:
     """find_pii without its shortcut: every detector run, overlaps resolved by priority."""
     found = [

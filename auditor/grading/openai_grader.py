@@ -609,7 +609,7 @@ class OpenAIGrader:
                         self._record(status="cached", **row)
                         resp = cached["response"]
                         return read(orjson.loads(resp) if isinstance(resp, str | bytes) else resp)
-                    return await self._send(body, row, read)
+                    return await self._send(body, row, read, request_bytes)
         except (BudgetExceeded, GraderError):
             raise
         except _CallFailed:
@@ -628,13 +628,18 @@ class OpenAIGrader:
         )
 
     async def _send(
-        self, body: dict[str, Any], row: dict[str, Any], read: Callable[[dict[str, Any]], _Round]
+        self,
+        body: dict[str, Any],
+        row: dict[str, Any],
+        read: Callable[[dict[str, Any]], _Round],
+        content: bytes | None = None,
     ) -> _Round:
         """Send one HTTP request and record it.
 
         The row's status is ``ok`` only when the reply is usable (every criterion asked got a
         valid, evidence-verified answer); otherwise ``invalid_output`` with the reasons. Only
         ``ok`` rows are replayed from the cache, so a bad reply is asked afresh next time.
+        ``content``: the request's bytes, those of ``row["request"]`` (not encoded again).
         """
         if self.budget.limited:
             try:
@@ -650,7 +655,9 @@ class OpenAIGrader:
             start = time.perf_counter()
             try:
                 # exactly the bytes hashed and logged
-                content = await transport.post(row["request"].encode())
+                reply = await transport.post(
+                    row["request"].encode() if content is None else content
+                )
             except openai.APIStatusError as e:
                 self._record(
                     status="http_error",
@@ -673,7 +680,7 @@ class OpenAIGrader:
                 )
                 raise
             latency = _ms(start)
-        return self._accept(content, row, read, latency)
+        return self._accept(reply, row, read, latency)
 
     def _accept(
         self,
