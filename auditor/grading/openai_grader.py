@@ -500,8 +500,8 @@ class OpenAIGrader:
     # -- the HTTP call -----------------------------------------------------------------
     #
     # Our body is already JSON — the very bytes we hash and log are the bytes sent — so the
-    # request goes through the SDK's low-level ``post`` (its documented way to send a body
-    # as-is) rather than the typed ``chat.completions.create``, which spent ~2 ms of CPU a
+    # request goes through the SDK's low-level ``post`` path (its documented way to send a
+    # body as-is; its options prebuilt, see transport.py) rather than the typed ``chat.completions.create``, which spent ~2 ms of CPU a
     # call re-walking the body and building pydantic models we would dump again. The SDK's
     # HTTP stack is its own aiohttp backend (``openai.DefaultAioHttpClient``), one pool of
     # kept-alive connections sized to ``concurrency`` (``transport.ChatTransport``); we keep

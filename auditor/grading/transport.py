@@ -1,7 +1,7 @@
 """The grader's chat-completions client: the openai SDK over its own aiohttp backend.
 
-Every request goes through the SDK (``AsyncOpenAI.post``, its documented low-level call that
-sends a body as-is): the grader's body is already JSON — the very bytes it hashes and logs
+Every request goes through the SDK (``AsyncOpenAI.request`` with the options its documented
+low-level ``AsyncOpenAI.post`` builds to send a body as-is): the grader's body is already JSON — the very bytes it hashes and logs
 are the bytes sent — and it reads the reply's bytes itself, so the typed
 ``chat.completions.create`` (which re-walks the body and builds pydantic models the grader
 would dump again) is not used. The SDK's HTTP stack is ``openai.DefaultAioHttpClient`` — the
