@@ -12,7 +12,12 @@ event loop, through
 * ``aiohttp``: a bare ``aiohttp.ClientSession`` with as many — the floor, no SDK at all;
 
 and prints each one's CPU time a request (this process only: the server's is its own) and
-wall time. Run:  python bench/http_stacks.py [--requests 600] [--concurrency 32,128]
+wall time. With ``--latency-max`` each reply waits a uniform draw between ``--latency`` and
+it, as in ``llm_throughput.py``: replies then arrive one at a time rather than in bursts, each
+waking the event loop on its own, and every stack costs more a request (the grader's bench
+shape). Run:
+  python bench/http_stacks.py [--requests 600] [--concurrency 32,128]
+  python bench/http_stacks.py --latency 0.2 --latency-max 2.0 --requests 300 --concurrency 32
 """
 
 from __future__ import annotations
@@ -134,9 +139,10 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=600)
     ap.add_argument("--concurrency", default="32,128")
     ap.add_argument("--latency", type=float, default=0.05, help="server latency, s")
+    ap.add_argument("--latency-max", type=float, default=None, help="varying latency: max, s")
     args = ap.parse_args()
     payloads = bodies(args.requests)
-    with server_process(args.latency) as (url, _):
+    with server_process(args.latency, args.latency_max) as (url, _):
         for concurrency in (int(c) for c in args.concurrency.split(",")):
             for stack in STACKS:
                 cpu_ms, wall = asyncio.run(measure(stack, url, payloads, concurrency))

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 import pytest
 from fake_openai.data import make_chat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.grading.pii import ChatMasker, find_phones, find_pii, mask_chat, min_phone_digits
+from auditor.grading.pii import (
+    KINDS,
+    ChatMasker,
+    Span,
+    find_cards,
+    find_id_numbers,
+    find_orders,
+    find_phones,
+    find_pii,
+    mask_chat,
+    min_phone_digits,
+)
+from auditor.grading.pii_address import find_addresses
+from auditor.grading.pii_contacts import find_emails, find_ips, find_messenger_ids, find_passports
+from auditor.grading.pii_names import find_names
 
 
 def masked(text: str, orders: list[str] | None = None) -> str:
@@ -124,3 +140,73 @@ def test_a_recurring_text_masks_the_same_in_every_chat():
     assert two.mask(canned).masked == "请拨打 ⟨PHONE_1⟩ 或 ⟨PHONE_2⟩ 联系我们"
     assert ChatMasker(["DD\\d{8}"]).mask("DD20240012 13812345678").masked == ("⟨ORDER_1⟩ ⟨PHONE_1⟩")
     assert ChatMasker().mask("DD20240012 13812345678").masked == "DD20240012 ⟨PHONE_1⟩"
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("0123456789０１号栋幢座楼单元层室房户门期排区路街道小区花园大厦AB一二十 -")
+        ),
+        max_size=30,
+    )
+)
+@settings(max_examples=400, deadline=None)
+def test_the_address_prefilter_never_hides_an_address(text):
+    # find_addresses skips the big Chinese pattern where its cheap prefilter finds nothing
+    from auditor.grading.pii_address import _ZH_ADDRESS, _ZH_NEEDED
+
+    if _ZH_ADDRESS.search(text):
+        assert _ZH_NEEDED.search(text)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            list("0123456789 -,#.ABNW号") + ["Street", "St", "Ave", "road", "Apt", "Box", "PO"]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+@settings(max_examples=400, deadline=None)
+def test_the_english_address_prefilter_never_hides_an_address(text):
+    from auditor.grading.pii_address import _EN_ADDRESS, _EN_ADDRESS_LOWER, _EN_NEEDED, _PO_BOX
+
+    if any(p.search(text) for p in (_EN_ADDRESS, _EN_ADDRESS_LOWER, _PO_BOX)):
+        assert _EN_NEEDED.search(text)
+
+
+def every_detector(text: str, orders: list[re.Pattern[str]]) -> list[Span]:
+    """find_pii without its shortcut: every detector run, overlaps resolved by priority."""
+    found = [
+        *find_emails(text),
+        *find_id_numbers(text),
+        *find_orders(text, orders),
+        *find_cards(text),
+        *find_passports(text),
+        *find_phones(text),
+        *find_messenger_ids(text),
+        *find_ips(text),
+        *find_addresses(text),
+        *find_names(text),
+    ]
+    kept: list[Span] = []
+    for s in sorted(found, key=lambda s: KINDS.index(s.kind)):
+        if all(s.end <= t.start or s.start >= t.end for t in kept):
+            kept.append(s)
+    return sorted(kept, key=lambda s: s.start)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            list("D0123456789 -+()号码单一三八幺") + ["13812345678", "DD2024", "DD20240012"]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+@settings(max_examples=400, deadline=None)
+def test_skipping_the_phone_matcher_beside_an_order_number_changes_no_span(text):
+    # with fewer free digits than a phone needs outside the spans taken before phones
+    # (an order number's digits are the ORDER's), find_pii skips libphonenumber
+    orders = [re.compile(r"DD\d{8}")]
+    assert find_pii(text, orders) == every_detector(text, orders)

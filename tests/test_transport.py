@@ -7,6 +7,7 @@ import asyncio
 import json
 import socket
 
+import httpx2
 import openai
 import pytest
 from fake_openai import FakeOpenAI, Reply
@@ -153,3 +154,32 @@ def test_proxies_come_from_the_environment_as_the_sdk_takes_them(monkeypatch):
     client = sdk_client(api_key="k", base_url="https://api.example/v1", timeout=5, connections=1)
     proxied = [t for t in client._client._mounts.values() if t is not None]
     assert [str(t.proxy.url) for t in proxied] == ["http://proxy.example:3128"]  # type: ignore[attr-defined]
+
+
+def test_remembered_url_merges_are_the_sdks_own_and_follow_a_new_base_url():
+    client = sdk_client(api_key="k", base_url="http://127.0.0.1:1/v1", timeout=5, connections=1)
+    http = client._client
+    for _ in range(2):  # computed, then remembered
+        assert client._prepare_url("/chat/completions") == openai.AsyncOpenAI._prepare_url(
+            client, "/chat/completions"
+        )
+        url = "http://127.0.0.1:1/v1/chat/completions"
+        assert http._merge_url(url) == httpx2.AsyncClient._merge_url(http, url)
+    client.base_url = "http://127.0.0.1:2/v2"
+    assert str(client._prepare_url("/chat/completions")) == "http://127.0.0.1:2/v2/chat/completions"
+
+
+def test_each_request_sends_its_own_body_through_the_prebuilt_options():
+    bodies = [BODY.replace(b"grade", f"grade {i}".encode()) for i in range(6)]
+    with fake(latency=0.01) as server:
+        t = ChatTransport(api_key="k", base_url=server.url, timeout=5, connections=3)
+
+        async def go() -> None:
+            try:
+                await asyncio.gather(*(t.post(b) for b in bodies))
+            finally:
+                await t.aclose()
+
+        asyncio.run(go())
+    assert sorted(server.raw_bodies) == sorted(bodies)
+    assert {h["content-type"] for h in server.headers} == {"application/json"}

@@ -101,7 +101,9 @@ class BatchReplayGrader(OpenAIGrader):
             self.replies.setdefault(r.request_hash, []).append(r)
         self.used = []
 
-    async def _send(self, body: dict[str, Any], row: dict[str, Any], read: Any) -> _Round:  # type: ignore[override]
+    async def _send(  # type: ignore[override]
+        self, body: dict[str, Any], row: dict[str, Any], read: Any, content: bytes | None = None
+    ) -> _Round:
         errors = 0
         last = ""
         for reply in self.replies.get(row["request_hash"], []):
@@ -133,12 +135,11 @@ class BatchReplayGrader(OpenAIGrader):
                             transport=True,
                         )
                     continue
-                content = orjson.dumps(reply.body or {})
-                return self._accept(content, row, read, None)
+                return self._accept(orjson.dumps(reply.body or {}), row, read, None)
             finally:
                 self._current = None
         if self.online:
-            return await super()._send(body, row, read)
+            return await super()._send(body, row, read, content)
         raise Deferred(row["request"], row["request_hash"], int(row.get("reask") or 0))
 
     def record_unused(self, chat_id: str) -> None:

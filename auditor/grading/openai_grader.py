@@ -500,8 +500,8 @@ class OpenAIGrader:
     # -- the HTTP call -----------------------------------------------------------------
     #
     # Our body is already JSON — the very bytes we hash and log are the bytes sent — so the
-    # request goes through the SDK's low-level ``post`` (its documented way to send a body
-    # as-is) rather than the typed ``chat.completions.create``, which spent ~2 ms of CPU a
+    # request goes through the SDK's low-level ``post`` path (its documented way to send a
+    # body as-is; its options prebuilt, see transport.py) rather than the typed ``chat.completions.create``, which spent ~2 ms of CPU a
     # call re-walking the body and building pydantic models we would dump again. The SDK's
     # HTTP stack is its own aiohttp backend (``openai.DefaultAioHttpClient``), one pool of
     # kept-alive connections sized to ``concurrency`` (``transport.ChatTransport``); we keep
@@ -609,7 +609,7 @@ class OpenAIGrader:
                         self._record(status="cached", **row)
                         resp = cached["response"]
                         return read(orjson.loads(resp) if isinstance(resp, str | bytes) else resp)
-                    return await self._send(body, row, read)
+                    return await self._send(body, row, read, request_bytes)
         except (BudgetExceeded, GraderError):
             raise
         except _CallFailed:
@@ -628,13 +628,18 @@ class OpenAIGrader:
         )
 
     async def _send(
-        self, body: dict[str, Any], row: dict[str, Any], read: Callable[[dict[str, Any]], _Round]
+        self,
+        body: dict[str, Any],
+        row: dict[str, Any],
+        read: Callable[[dict[str, Any]], _Round],
+        content: bytes | None = None,
     ) -> _Round:
         """Send one HTTP request and record it.
 
         The row's status is ``ok`` only when the reply is usable (every criterion asked got a
         valid, evidence-verified answer); otherwise ``invalid_output`` with the reasons. Only
         ``ok`` rows are replayed from the cache, so a bad reply is asked afresh next time.
+        ``content``: the request's bytes, those of ``row["request"]`` (not encoded again).
         """
         if self.budget.limited:
             try:
@@ -650,7 +655,9 @@ class OpenAIGrader:
             start = time.perf_counter()
             try:
                 # exactly the bytes hashed and logged
-                content = await transport.post(row["request"].encode())
+                reply = await transport.post(
+                    row["request"].encode() if content is None else content
+                )
             except openai.APIStatusError as e:
                 self._record(
                     status="http_error",
@@ -673,7 +680,7 @@ class OpenAIGrader:
                 )
                 raise
             latency = _ms(start)
-        return self._accept(content, row, read, latency)
+        return self._accept(reply, row, read, latency)
 
     def _accept(
         self,

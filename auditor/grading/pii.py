@@ -110,7 +110,9 @@ def min_phone_digits(region: str) -> int:
     return min(shortest, default=1)
 
 
-def find_phones(text: str, region: str = "CN") -> list[Span]:
+def find_phones(text: str, region: str = "CN", taken: Sequence[Span] = ()) -> list[Span]:
+    """Phone numbers: libphonenumber's, and those in Chinese numerals (``taken``: see
+    ``find_zh_numeral_phones``)."""
     found = []
     # libphonenumber's matcher costs ~60 µs on a message with a few digits; a text with
     # fewer digits (any script's) than the shortest valid number cannot hold one
@@ -119,32 +121,52 @@ def find_phones(text: str, region: str = "CN") -> list[Span]:
             text, region, leniency=phonenumbers.Leniency.VALID
         )
         found = [Span(m.start, m.end, "PHONE") for m in matcher]
-    return found + find_zh_numeral_phones(text, region)
+    return found + find_zh_numeral_phones(text, region, taken)
 
 
 def compile_order_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
     return [re.compile(p) for p in patterns]
 
 
+def _take(taken: list[Span], spans: Iterable[Span]) -> None:
+    """Add to ``taken`` each span (in priority order) that overlaps none taken before."""
+    for span in spans:
+        if all(span.end <= t.start or span.start >= t.end for t in taken):
+            taken.append(span)
+
+
 def find_pii(text: str, order_patterns: Sequence[re.Pattern[str]] = ()) -> list[Span]:
     """All personal-data spans in ``text``, non-overlapping, sorted by position."""
-    by_priority = [
+    higher = [
         *find_emails(text),
         *find_id_numbers(text),
         *find_orders(text, order_patterns),
         *find_cards(text),
         *find_passports(text),
-        *find_phones(text),
+    ]
+    higher.sort(key=lambda s: KINDS.index(s.kind))
+    taken: list[Span] = []
+    _take(taken, higher)
+    # A phone span is kept only clear of every span taken above, and a valid number has at
+    # least ``min_phone_digits`` digits: with fewer digits left outside those spans (an
+    # order number's digits are the ORDER's), libphonenumber's matcher cannot add a span.
+    free = len(_DIGIT.findall(text)) - sum(
+        len(_DIGIT.findall(text[t.start : t.end])) for t in taken
+    )
+    phones = (
+        find_phones(text, taken=taken)
+        if free >= min_phone_digits("CN")
+        else find_zh_numeral_phones(text, "CN", taken)
+    )
+    lower = [
+        *phones,
         *find_messenger_ids(text),
         *find_ips(text),
         *find_addresses(text),
         *find_names(text),
     ]
-    by_priority.sort(key=lambda s: KINDS.index(s.kind))
-    taken: list[Span] = []
-    for span in by_priority:
-        if all(span.end <= t.start or span.start >= t.end for t in taken):
-            taken.append(span)
+    lower.sort(key=lambda s: KINDS.index(s.kind))
+    _take(taken, lower)
     return sorted(taken, key=lambda s: s.start)
 
 

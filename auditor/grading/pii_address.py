@@ -69,10 +69,14 @@ _EN_ADDRESS_LOWER = re.compile(
 _PO_BOX = re.compile(r"\b(?:P\.?\s?O\.?|Post\s+Office)\s*Box\s+\d{1,6}\b", re.IGNORECASE)
 
 
-#: Every Chinese match contains one of these (号, or a building part after a place name);
-#: every English one a digit. Cheap searches that let most messages skip the big patterns.
-_ZH_NEEDED = re.compile("[号栋幢座楼单元层室房户门期排区]")
+#: Every Chinese match contains 号 (the road branch ends its number with it) or a building
+#: part — a numeral, then 栋/单元/室… — (the estate branch needs one); every English one a
+#: digit. Cheap searches that let most messages skip the big patterns ("订单" is no address).
+_ZH_NEEDED = re.compile(rf"号|{_NUMERAL}\s?[栋幢座楼单层室房户门期排区]")
 _DIGIT = re.compile(r"\d")
+#: Every English match has a house number followed (after a letter or "-N" at most) by a
+#: space, or the word box (PO Box): Chinese text with digits seldom has either.
+_EN_NEEDED = re.compile(r"\d[A-Za-z]?(?:-\d{1,5})?\s|(?i:box)")
 
 
 def find_addresses(text: str) -> list[Span]:
@@ -88,6 +92,7 @@ def find_addresses(text: str) -> list[Span]:
         while end > start and text[end - 1].isspace():
             end -= 1
         out.append(Span(start, end, "ADDRESS"))
-    for pattern in (_EN_ADDRESS, _EN_ADDRESS_LOWER, _PO_BOX) if _DIGIT.search(text) else ():
+    english = _DIGIT.search(text) and _EN_NEEDED.search(text)
+    for pattern in (_EN_ADDRESS, _EN_ADDRESS_LOWER, _PO_BOX) if english else ():
         out.extend(Span(m.start(), m.end(), "ADDRESS") for m in pattern.finditer(text))
     return out

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 
 import phonenumbers
 
@@ -73,13 +74,18 @@ def find_emails(text: str) -> list[Span]:
     return out
 
 
-def find_zh_numeral_phones(text: str, region: str = "CN") -> list[Span]:
-    """Phone numbers written (partly) in Chinese numerals, validated as numbers."""
+def find_zh_numeral_phones(text: str, region: str = "CN", taken: Sequence[Span] = ()) -> list[Span]:
+    """Phone numbers written (partly) in Chinese numerals, validated as numbers.
+
+    ``taken``: spans already masked by a detector that wins over phones; a run overlapping
+    one could never be kept, so it is not parsed (``pii.find_pii``)."""
     out = []
     for m in _ZH_PHONE_RUN.finditer(text):
         run = m.group()
         if not any(c in _ZH_DIGIT for c in run):
             continue  # plain digits: libphonenumber's own matcher sees those
+        if any(m.start() < t.end and t.start < m.end() for t in taken):
+            continue
         digits = "".join(_ZH_DIGIT.get(c, c) for c in run if not (c.isspace() or c == "-"))
         try:
             number = phonenumbers.parse(digits, region)

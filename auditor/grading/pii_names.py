@@ -46,6 +46,7 @@ _EN_TITLE = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+"
     r"(?P<v>[A-Z][a-z'\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'\-]+)?)"
 )
+_ASCII_CAPITAL = re.compile("[A-Z]")
 _EN_INTRO = re.compile(
     r"(?i:\bmy\s+name\s+is|\bmy\s+name's|\bname\s*:|\brecipient\s*:|\bconsignee\s*:)\s*"
     r"(?P<v>[A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+){0,2})"
@@ -106,6 +107,9 @@ def find_names(text: str) -> list[Span]:
         start = _zh_name_before(text, m.start())
         if start is not None:
             out.append(Span(start, m.start(), "NAME"))
-    for pattern in (_ZH_INTRO, _EN_TITLE, _EN_INTRO):
+    # both English patterns capture a name that starts with an ASCII capital
+    for pattern in (
+        (_ZH_INTRO, _EN_TITLE, _EN_INTRO) if _ASCII_CAPITAL.search(text) else (_ZH_INTRO,)
+    ):
         out.extend(Span(m.start("v"), m.end("v"), "NAME") for m in pattern.finditer(text))
     return out

@@ -106,6 +106,7 @@ class ReplySpec:
     def __init__(self, rubric: Rubric):
         self.criteria = rubric.llm_criteria
         self.models = {c.id: _criterion_model(c, i) for i, c in enumerate(self.criteria)}
+        self._levels = {c.id: frozenset(criterion_levels(c)) for c in self.criteria}
         fields: dict[str, Any] = {
             f"c{i}": (self.models[c.id], Field(alias=c.id)) for i, c in enumerate(self.criteria)
         }
@@ -158,6 +159,21 @@ class ReplySpec:
             if item is None:
                 out.errors[c.id] = [f"{c.id}: missing; grade every criterion."]
                 continue
+            # The common case, a grade as asked: the per-criterion model adds only the
+            # criterion and level literals to CriterionReply, so check those and validate
+            # once (a third of the cost); anything else is judged, and its errors worded,
+            # by the per-criterion model below.
+            if (
+                type(item) is dict
+                and item.get("criterion") == c.id
+                and type(level := item.get("level")) is str
+                and level in self._levels[c.id]
+            ):
+                try:
+                    out.grades[c.id] = CriterionReply.model_validate(item)
+                    continue
+                except ValidationError:
+                    pass
             try:
                 valid = self.models[c.id].model_validate(item)
             except ValidationError as e:

@@ -1,7 +1,7 @@
 """The grader's chat-completions client: the openai SDK over its own aiohttp backend.
 
-Every request goes through the SDK (``AsyncOpenAI.post``, its documented low-level call that
-sends a body as-is): the grader's body is already JSON — the very bytes it hashes and logs
+Every request goes through the SDK (``AsyncOpenAI.request`` with the options its documented
+low-level ``AsyncOpenAI.post`` builds to send a body as-is): the grader's body is already JSON — the very bytes it hashes and logs
 are the bytes sent — and it reads the reply's bytes itself, so the typed
 ``chat.completions.create`` (which re-walks the body and builds pydantic models the grader
 would dump again) is not used. The SDK's HTTP stack is ``openai.DefaultAioHttpClient`` — the
@@ -21,31 +21,89 @@ Retries are the grader's (tenacity): the SDK's are off.
 At most ``connections`` connections are open, all kept alive between requests: the grader
 sets it to its ``--concurrency``, so at 128 requests in flight no reply closes a connection
 that the next request would have to open again.
+
+Per request, the SDK's own work is most of the grader's HTTP CPU (``bench/http_stacks.py``),
+so what does not change between requests is done once: the request options are built once
+per client and copied with each body (what ``AsyncOpenAI.post`` builds afresh every call,
+then hands to ``AsyncOpenAI.request``, which is what is called here), and the two URL merges
+the SDK and its httpx client redo for every request (three URL parses of the same string)
+are remembered per base URL — the same ``httpx2.URL`` objects they would compute.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx2
 import openai
+from openai._models import FinalRequestOptions
 
 from .. import __version__
 
 KEEPALIVE_S = 30.0
+PATH = "/chat/completions"
+#: the options ``AsyncOpenAI.post(PATH, content=..., options={"headers": JSON})`` builds,
+#: built once; each request is a copy with its body (``request`` copies them again itself)
+_HEADERS = {"Content-Type": "application/json"}
+_OPTIONS = FinalRequestOptions.construct(
+    method="post", url=PATH, json_data=None, files=None, headers=dict(_HEADERS)
+)
+_MEMO_MAX = 64  # distinct URLs remembered (the grader uses one)
+
+
+class _AioHttpClient(openai.DefaultAioHttpClient):
+    """The SDK's aiohttp backend, remembering its URL merges: ``_merge_url`` is a function
+    of the URL string and the client's ``base_url``, and the grader sends every request to
+    one URL (httpx parses it from a string on every request otherwise)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._merged: dict[str, httpx2.URL] = {}
+        self._merged_base: httpx2.URL | None = None
+
+    def _merge_url(self, url: httpx2.URL | str) -> httpx2.URL:
+        if not isinstance(url, str):
+            return super()._merge_url(url)
+        if self.base_url is not self._merged_base:
+            self._merged, self._merged_base = {}, self.base_url
+        merged = self._merged.get(url)
+        if merged is None:
+            merged = super()._merge_url(url)
+            if len(self._merged) < _MEMO_MAX:
+                self._merged[url] = merged
+        return merged
+
+
+class _OpenAI(openai.AsyncOpenAI):
+    """``AsyncOpenAI`` remembering ``_prepare_url`` (a function of the path and its
+    ``base_url``, two URL parses a request otherwise); everything else is the SDK's."""
+
+    _prepared: dict[str, httpx2.URL]
+    _prepared_base: httpx2.URL | None = None
+
+    def _prepare_url(self, url: str) -> httpx2.URL:
+        if self.base_url is not self._prepared_base:
+            self._prepared, self._prepared_base = {}, self.base_url
+        prepared = self._prepared.get(url)
+        if prepared is None:
+            prepared = super()._prepare_url(url)
+            if len(self._prepared) < _MEMO_MAX:
+                self._prepared[url] = prepared
+        return prepared
 
 
 def sdk_client(
     *, api_key: str, base_url: str | None, timeout: float, connections: int
 ) -> openai.AsyncOpenAI:
     """An ``AsyncOpenAI`` over the SDK's aiohttp backend, ``connections`` kept alive."""
-    client = openai.AsyncOpenAI(
+    client = _OpenAI(
         api_key=api_key,
         base_url=base_url,  # None: OPENAI_BASE_URL, then the SDK default
         max_retries=0,  # tenacity is the one retry layer
         timeout=timeout,
         default_headers={"User-Agent": f"auditor/{__version__}"},
-        http_client=openai.DefaultAioHttpClient(
+        http_client=_AioHttpClient(
             limits=httpx2.Limits(
                 max_connections=connections,
                 max_keepalive_connections=connections,
@@ -108,12 +166,10 @@ class ChatTransport:
                 self._client = None  # the old loop's session cannot be used (nor closed) here
             self._loop = loop
         try:
-            http = await self.client().post(
-                "/chat/completions",
-                content=content,
-                cast_to=httpx2.Response,
-                options={"headers": {"Content-Type": "application/json"}},
-            )
+            # its own headers dict, as post() gives each request (the SDK may set a key's
+            # header in it)
+            options = _OPTIONS.model_copy(update={"content": content, "headers": dict(_HEADERS)})
+            http = await self.client().request(httpx2.Response, options)
             return await http.aread()
         except openai.APITimeoutError as e:
             if _timed_out(e):
