@@ -30,7 +30,7 @@ from .redact import redact, redact_json
 from .result_rows import FINDING_COLUMNS, GRADE_COLUMNS, RESULT_COLUMNS, result_dict
 from .rollups import CriterionDelta, DayDelta, OldResult, batch_deltas, removal_deltas
 from .rubric import Rubric
-from .store_rows import QUEUE_COLUMNS, ChatRows, chat_rows, result_of
+from .store_rows import QUEUE_COLUMNS, ChatRows, chat_rows, grade_source_row, result_of
 from .transcript_rows import (
     HEADER_COLUMNS,
     MESSAGE_COLUMNS,
@@ -183,6 +183,7 @@ class Store:
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot open the audit database {self.path}: {e}") from e
         self._known_rubrics: set[str] = set()
+        self._known_sources: dict[str, int] = {}  # grade_sources key -> id (committed)
 
     def close(self) -> None:
         self.db.close()
@@ -359,7 +360,7 @@ class Store:
             for transcript_hash, header, messages, indexed in (a.transcript for a in audited):
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO transcripts (hash, chat_id, agent_id, customer_id, "
-                    "channel, language) VALUES (?,?,?,?,?,?)",
+                    "channel, language, started_at) VALUES (?,?,?,?,?,?,?)",
                     (transcript_hash, *header),
                 )
                 if cur.rowcount == 1:  # a new transcript: its messages and their index (m010)
@@ -388,11 +389,12 @@ class Store:
                 "severity, points_lost, evidence, detail, data, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 findings,
             )
+            sources = self._grade_source_ids({g[11] for g in grades})
             conn.executemany(
                 "INSERT INTO grades (chat_id, rubric_name, criterion, status, level, points_lost, "
-                "failed, severity, confidence, evidence, rationale, grader, model, "
-                "prompt_version, error, flags, seq) VALUES (" + ",".join("?" * 17) + ")",
-                grades,
+                "failed, severity, confidence, evidence, rationale, source, error, seq) "
+                "VALUES (" + ",".join("?" * 14) + ")",
+                [(*g[:11], sources[g[11]], g[12], g[13]) for g in grades],
             )
             conn.executemany(
                 "DELETE FROM failure_patterns WHERE chat_id = ? AND rubric_name = ?", keys
@@ -414,6 +416,25 @@ class Store:
             )
             # the report's rollups of m017, once the batch's rows are in
             report_rollups.after_save(conn, audited, before)
+        self._known_sources.update(sources)  # committed: their ids are for good
+
+    def _grade_source_ids(self, keys: Iterable[str]) -> dict[str, int]:
+        """``grade_sources`` ids of grade source keys, adding the new ones (inside the batch's
+        transaction; the ids are remembered by the caller once it commits)."""
+        known = self._known_sources
+        out = {k: known[k] for k in keys if k in known}
+        for key in keys:
+            if key not in out:
+                conn = self.db.conn
+                conn.execute(
+                    "INSERT OR IGNORE INTO grade_sources (name, key, grader, model, "
+                    "prompt_version, flags) VALUES (?,?,?,?,?,?)",
+                    grade_source_row(key),
+                )
+                (out[key],) = conn.execute(
+                    "SELECT id FROM grade_sources WHERE key = ?", (key,)
+                ).fetchone()
+        return out
 
     def _old_results(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], OldResult]:
         """What the stored results about to be replaced contribute to the rollups."""
@@ -483,7 +504,7 @@ class Store:
             key,
         ).fetchall()
         grades = conn.execute(
-            f"SELECT {', '.join(GRADE_COLUMNS)} FROM grades "
+            f"SELECT {', '.join(GRADE_COLUMNS)} FROM grades_full "
             "WHERE chat_id = ? AND rubric_name = ? ORDER BY seq",
             key,
         ).fetchall()
@@ -512,7 +533,7 @@ class Store:
         if head is None:
             return None
         messages = conn.execute(
-            f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages WHERE id BETWEEN ? AND ? "
+            f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages_full WHERE id BETWEEN ? AND ? "
             "ORDER BY id",
             message_id_range(head[0]),
         ).fetchall()
