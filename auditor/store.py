@@ -351,12 +351,17 @@ class Store:
             )
             for r in rejects
         ]
-        queue_rows, queue_drops = self._review_queue_changes(run_id, audited, now)
-        day_delta, criterion_delta = batch_deltas(audited, self._old_results(keys))
         conn = self.db.conn
-        before = report_rollups.before_save(conn, keys)
+        # most of a batch is new: one read for which keys have a result stored, and the
+        # per-chat reads only for those (m011/m017 rollups, the queue's sticky reasons)
+        stored = report_rollups.stored_keys(conn, keys)
+        queue_rows, queue_drops = self._review_queue_changes(run_id, audited, now, stored)
+        day_delta, criterion_delta = batch_deltas(audited, self._old_results(stored))
+        before = report_rollups.before_save(conn, keys, stored)
         with conn:  # one transaction
             self._apply_rollups(day_delta, criterion_delta)
+            new_messages: list[tuple[Any, ...]] = []
+            indexed_rows: list[tuple[int, str]] = []
             for transcript_hash, header, messages, indexed in (a.transcript for a in audited):
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO transcripts (hash, chat_id, agent_id, customer_id, "
@@ -365,11 +370,10 @@ class Store:
                 )
                 if cur.rowcount == 1:  # a new transcript: its messages and their index (m010)
                     rows = message_rows(int(cur.lastrowid or 0), messages)
-                    conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", rows)
-                    conn.executemany(
-                        "INSERT INTO messages_fts (rowid, text) VALUES (?, ?)",
-                        [(r[0], text) for r, text in zip(rows, indexed, strict=True)],
-                    )
+                    new_messages += rows
+                    indexed_rows += zip([r[0] for r in rows], indexed, strict=True)
+            conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", new_messages)
+            conn.executemany("INSERT INTO messages_fts (rowid, text) VALUES (?, ?)", indexed_rows)
             conn.executemany(
                 "INSERT OR REPLACE INTO chats VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", chats
             )
@@ -633,7 +637,11 @@ class Store:
     _OPEN_TARGETS = f"(SELECT count(*) FROM json_each(q.targets) t WHERE NOT {_REVIEWED})"
 
     def _review_queue_changes(
-        self, run_id: str, audited: Sequence[ChatRows], now: str
+        self,
+        run_id: str,
+        audited: Sequence[ChatRows],
+        now: str,
+        stored: Sequence[tuple[str, str]] | None = None,
     ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]]]:
         """Queue rows to write and keys to drop for a batch (for ``save_rows``).
 
@@ -646,13 +654,14 @@ class Store:
         i_reasons = self._QUEUE_COLUMNS.index("reasons")
         i_queued_at = self._QUEUE_COLUMNS.index("queued_at")
         existing: dict[tuple[str, str], tuple[list[str], str]] = {}
-        for a in audited:
+        # an item is queued for a stored result only (saved with it, dropped with it)
+        for key in stored if stored is not None else [(a.chat_id, a.rubric_name) for a in audited]:
             row = self.db.conn.execute(
                 "SELECT reasons, queued_at FROM review_queue WHERE chat_id = ? AND rubric_name = ?",
-                (a.chat_id, a.rubric_name),
+                key,
             ).fetchone()
             if row:
-                existing[(a.chat_id, a.rubric_name)] = (loads(row[0]), row[1])
+                existing[key] = (loads(row[0]), row[1])
         rows, drops = [], []
         for a in audited:
             key = (a.chat_id, a.rubric_name)
