@@ -76,8 +76,9 @@ class ChatRows(NamedTuple):
     chat_id: str
     rubric_name: str
     rubric_hash: str
-    #: (hash, transcripts header row, message tuples without ids: message_id, role, author,
-    #: ts, text, auto; each message's text as the full-text index holds it)
+    #: (hash, transcripts header row with ``started_at``, message tuples without ids:
+    #: message_id, role, author, ts (as stored: transcript_rows.compact_times), text, auto;
+    #: each message's text as the full-text index holds it)
     transcript: tuple[str, tuple[Any, ...], list[tuple[Any, ...]], list[str]]
     chat: tuple[Any, ...]
     result: tuple[Any, ...]
