@@ -5,6 +5,7 @@ Uses sqlite-utils' ``Migrations`` (each migration and its record run in one tran
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database, Migrations
@@ -307,8 +308,10 @@ def _lean_result(db: Database, chat_id: str, rubric_name: str) -> Any:
     findings = db.execute(
         f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings {where} ORDER BY seq", key
     ).fetchall()
+    # a database m018_compact_rows has converted reads a grade's source through the view
+    table = "grades_full" if "grades_full" in db.view_names() else "grades"
     grades = db.execute(
-        f"SELECT {', '.join(GRADE_COLUMNS)} FROM grades {where} ORDER BY seq", key
+        f"SELECT {', '.join(GRADE_COLUMNS)} FROM {table} {where} ORDER BY seq", key
     ).fetchall()
     return ChatResult.model_validate(result_dict(row, findings, grades, None))
 
@@ -805,3 +808,127 @@ def m017_report_rollups(db: Database) -> None:
     from .report_rollups import create_and_backfill
 
     create_and_backfill(db.conn)
+
+
+@migrations()
+def m018_compact_rows(db: Database) -> None:
+    """What every grade and every message repeated, kept once (issue 12: ≤ 8 KiB a chat).
+
+    * ``grade_sources``: one row per distinct (grader, model, prompt_version, flags) — the
+      same in every grade of a run —, named for Datasette (``name``); ``grades.source``
+      references it instead of the four columns (~45 bytes a grade).
+    * ``messages.ts``: the integer milliseconds after the transcript's first message
+      (``transcripts.started_at``, ISO text) instead of ISO text in every message (~22
+      bytes a message); a time those would not give back exactly (another UTC offset,
+      sub-millisecond digits) stays ISO text (auditor/transcript_rows.py).
+    * Views giving the rows as they read before: ``grades_full`` (the grade with its
+      grader, model, prompt_version and flags) and ``messages_full`` (``ts`` as ISO text).
+      The store reads results and transcripts through them.
+    """
+    import orjson
+
+    from .store_rows import grade_source_key, grade_source_row
+    from .transcript_rows import compact_times, iso_time
+
+    db.execute(
+        'CREATE TABLE IF NOT EXISTS "grade_sources" (\n   "id" INTEGER PRIMARY KEY,\n   '
+        '"name" TEXT NOT NULL,\n   "key" TEXT NOT NULL UNIQUE,\n   "grader" TEXT,\n   '
+        '"model" TEXT,\n   "prompt_version" TEXT,\n   "flags" TEXT\n)'
+    )
+    # the distinct sources the grades name, and each one's id
+    db.execute(
+        "CREATE TEMP TABLE _grade_source_ids (grader, model, prompt_version, flags, id INTEGER)"
+    )
+    for grader, model, prompt_version, flags in db.execute(
+        "SELECT DISTINCT grader, model, prompt_version, flags FROM grades"
+    ).fetchall():
+        key = grade_source_key(grader, model, prompt_version, orjson.loads(flags or "[]"))
+        db.execute(
+            "INSERT OR IGNORE INTO grade_sources (name, key, grader, model, prompt_version, "
+            "flags) VALUES (?,?,?,?,?,?)",
+            grade_source_row(key),
+        )
+        (source_id,) = db.execute("SELECT id FROM grade_sources WHERE key = ?", [key]).fetchone()
+        db.execute(
+            "INSERT INTO _grade_source_ids VALUES (?,?,?,?,?)",
+            [grader, model, prompt_version, flags, source_id],
+        )
+    same = " AND ".join(
+        f'x."{c}" IS grades."{c}"' for c in ("grader", "model", "prompt_version", "flags")
+    )
+    _rebuild(
+        db,
+        "grades",
+        drop=("grader", "model", "prompt_version", "flags"),
+        add={"source": ("INTEGER", f"(SELECT x.id FROM _grade_source_ids x WHERE {same})")},
+        foreign_keys=(
+            'FOREIGN KEY ("chat_id", "rubric_name") REFERENCES "results" ("chat_id", '
+            '"rubric_name")',
+            'FOREIGN KEY ("chat_id") REFERENCES "chats" ("chat_id")',
+            'FOREIGN KEY ("source") REFERENCES "grade_sources" ("id")',
+        ),
+        without_rowid=True,
+    )
+    db.execute("DROP TABLE _grade_source_ids")
+
+    # messages: ts as milliseconds after the transcript's first message
+    db.execute('ALTER TABLE "transcripts" ADD COLUMN "started_at" TEXT')
+    db.execute(
+        'CREATE TABLE "_new_messages" (\n   "id" INTEGER PRIMARY KEY,\n   "transcript_id" '
+        'INTEGER NOT NULL REFERENCES "transcripts" ("id"),\n   "seq" INTEGER NOT NULL,\n   '
+        '"message_id" TEXT,\n   "role" TEXT,\n   "author" TEXT,\n   "ts" INTEGER,\n   '
+        '"text" TEXT,\n   "auto" INTEGER\n)'
+    )
+    conn = db.conn
+
+    def convert(rows: list[tuple[Any, ...]]) -> None:
+        try:
+            started, times = compact_times(
+                [None if r[6] is None else datetime.fromisoformat(r[6]) for r in rows]
+            )
+        except (TypeError, ValueError):  # not a time datetime wrote: left as it is
+            started, times = None, []
+        # kept as milliseconds only where they give back exactly the text stored
+        times = [
+            t if isinstance(t, int) and iso_time(started, t) == r[6] else r[6]
+            for r, t in zip(rows, times or [r[6] for r in rows], strict=True)
+        ]
+        conn.execute("UPDATE transcripts SET started_at = ? WHERE id = ?", (started, rows[0][1]))
+        conn.executemany(
+            "INSERT INTO _new_messages VALUES (?,?,?,?,?,?,?,?,?)",
+            [(*r[:6], t, *r[7:]) for r, t in zip(rows, times, strict=True)],
+        )
+
+    reader = conn.execute(
+        "SELECT id, transcript_id, seq, message_id, role, author, ts, text, auto FROM messages "
+        "ORDER BY id"
+    )
+    current: list[tuple[Any, ...]] = []
+    while chunk := reader.fetchmany(5000):
+        for row in chunk:
+            if current and row[1] != current[0][1]:
+                convert(current)
+                current = []
+            current.append(row)
+    if current:
+        convert(current)
+    db.execute('DROP TABLE "messages"')
+    db.execute('ALTER TABLE "_new_messages" RENAME TO "messages"')
+    create_views(db)
+
+
+def create_views(db: Database) -> None:
+    """The views of m018_compact_rows: grades and messages as they read before it."""
+    from .transcript_rows import ISO_TS_SQL
+
+    db.execute(
+        'CREATE VIEW IF NOT EXISTS "grades_full" AS SELECT g.chat_id, g.rubric_name, '
+        "g.criterion, g.status, g.level, g.points_lost, g.failed, g.severity, g.confidence, "
+        "g.evidence, g.rationale, s.grader, s.model, s.prompt_version, g.error, s.flags, g.seq "
+        "FROM grades g LEFT JOIN grade_sources s ON s.id = g.source"
+    )
+    db.execute(
+        'CREATE VIEW IF NOT EXISTS "messages_full" AS SELECT m.id, m.transcript_id, m.seq, '
+        f"m.message_id, m.role, m.author, {ISO_TS_SQL} AS ts, m.text, m.auto "
+        "FROM messages m JOIN transcripts t ON t.id = m.transcript_id"
+    )

@@ -20,14 +20,20 @@ from .store_rows import ChatRows
 Before = tuple[dict[Any, Any], dict[Any, Any]]
 
 
-def before_save(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]) -> Before:
+def before_save(
+    conn: sqlite3.Connection,
+    keys: Sequence[tuple[str, str]],
+    stored: Sequence[tuple[str, str]] | None = None,
+) -> Before:
     """Read what the stored results under ``keys`` (chat_id, rubric_name) contribute; call
-    before the batch deletes or replaces them."""
-    stored = _stored(conn, keys)  # most of a batch is new: nothing to read for those
+    before the batch deletes or replaces them. ``stored``: those of ``keys`` with a stored
+    result, when the caller has read them already (``stored_keys``)."""
+    if stored is None:
+        stored = stored_keys(conn, keys)  # most of a batch is new: nothing to read for those
     return problem_rollups.before_save(conn, stored), extreme_rollups.before_save(conn, stored)
 
 
-def _stored(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+def stored_keys(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """Those of ``keys`` that have a stored result, read 500 at a time."""
     wanted = set(keys)
     chats = sorted({chat_id for chat_id, _ in keys})

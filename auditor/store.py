@@ -30,7 +30,7 @@ from .redact import redact, redact_json
 from .result_rows import FINDING_COLUMNS, GRADE_COLUMNS, RESULT_COLUMNS, result_dict
 from .rollups import CriterionDelta, DayDelta, OldResult, batch_deltas, removal_deltas
 from .rubric import Rubric
-from .store_rows import QUEUE_COLUMNS, ChatRows, chat_rows, result_of
+from .store_rows import QUEUE_COLUMNS, ChatRows, chat_rows, grade_source_row, result_of
 from .transcript_rows import (
     HEADER_COLUMNS,
     MESSAGE_COLUMNS,
@@ -183,6 +183,7 @@ class Store:
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot open the audit database {self.path}: {e}") from e
         self._known_rubrics: set[str] = set()
+        self._known_sources: dict[str, int] = {}  # grade_sources key -> id (committed)
 
     def close(self) -> None:
         self.db.close()
@@ -350,25 +351,29 @@ class Store:
             )
             for r in rejects
         ]
-        queue_rows, queue_drops = self._review_queue_changes(run_id, audited, now)
-        day_delta, criterion_delta = batch_deltas(audited, self._old_results(keys))
         conn = self.db.conn
-        before = report_rollups.before_save(conn, keys)
+        # most of a batch is new: one read for which keys have a result stored, and the
+        # per-chat reads only for those (m011/m017 rollups, the queue's sticky reasons)
+        stored = report_rollups.stored_keys(conn, keys)
+        queue_rows, queue_drops = self._review_queue_changes(run_id, audited, now, stored)
+        day_delta, criterion_delta = batch_deltas(audited, self._old_results(stored))
+        before = report_rollups.before_save(conn, keys, stored)
         with conn:  # one transaction
             self._apply_rollups(day_delta, criterion_delta)
+            new_messages: list[tuple[Any, ...]] = []
+            indexed_rows: list[tuple[int, str]] = []
             for transcript_hash, header, messages, indexed in (a.transcript for a in audited):
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO transcripts (hash, chat_id, agent_id, customer_id, "
-                    "channel, language) VALUES (?,?,?,?,?,?)",
+                    "channel, language, started_at) VALUES (?,?,?,?,?,?,?)",
                     (transcript_hash, *header),
                 )
                 if cur.rowcount == 1:  # a new transcript: its messages and their index (m010)
                     rows = message_rows(int(cur.lastrowid or 0), messages)
-                    conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", rows)
-                    conn.executemany(
-                        "INSERT INTO messages_fts (rowid, text) VALUES (?, ?)",
-                        [(r[0], text) for r, text in zip(rows, indexed, strict=True)],
-                    )
+                    new_messages += rows
+                    indexed_rows += zip([r[0] for r in rows], indexed, strict=True)
+            conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", new_messages)
+            conn.executemany("INSERT INTO messages_fts (rowid, text) VALUES (?, ?)", indexed_rows)
             conn.executemany(
                 "INSERT OR REPLACE INTO chats VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", chats
             )
@@ -388,11 +393,12 @@ class Store:
                 "severity, points_lost, evidence, detail, data, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 findings,
             )
+            sources = self._grade_source_ids({g[11] for g in grades})
             conn.executemany(
                 "INSERT INTO grades (chat_id, rubric_name, criterion, status, level, points_lost, "
-                "failed, severity, confidence, evidence, rationale, grader, model, "
-                "prompt_version, error, flags, seq) VALUES (" + ",".join("?" * 17) + ")",
-                grades,
+                "failed, severity, confidence, evidence, rationale, source, error, seq) "
+                "VALUES (" + ",".join("?" * 14) + ")",
+                [(*g[:11], sources[g[11]], g[12], g[13]) for g in grades],
             )
             conn.executemany(
                 "DELETE FROM failure_patterns WHERE chat_id = ? AND rubric_name = ?", keys
@@ -414,6 +420,25 @@ class Store:
             )
             # the report's rollups of m017, once the batch's rows are in
             report_rollups.after_save(conn, audited, before)
+        self._known_sources.update(sources)  # committed: their ids are for good
+
+    def _grade_source_ids(self, keys: Iterable[str]) -> dict[str, int]:
+        """``grade_sources`` ids of grade source keys, adding the new ones (inside the batch's
+        transaction; the ids are remembered by the caller once it commits)."""
+        known = self._known_sources
+        out = {k: known[k] for k in keys if k in known}
+        for key in keys:
+            if key not in out:
+                conn = self.db.conn
+                conn.execute(
+                    "INSERT OR IGNORE INTO grade_sources (name, key, grader, model, "
+                    "prompt_version, flags) VALUES (?,?,?,?,?,?)",
+                    grade_source_row(key),
+                )
+                (out[key],) = conn.execute(
+                    "SELECT id FROM grade_sources WHERE key = ?", (key,)
+                ).fetchone()
+        return out
 
     def _old_results(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], OldResult]:
         """What the stored results about to be replaced contribute to the rollups."""
@@ -483,7 +508,7 @@ class Store:
             key,
         ).fetchall()
         grades = conn.execute(
-            f"SELECT {', '.join(GRADE_COLUMNS)} FROM grades "
+            f"SELECT {', '.join(GRADE_COLUMNS)} FROM grades_full "
             "WHERE chat_id = ? AND rubric_name = ? ORDER BY seq",
             key,
         ).fetchall()
@@ -512,7 +537,7 @@ class Store:
         if head is None:
             return None
         messages = conn.execute(
-            f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages WHERE id BETWEEN ? AND ? "
+            f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages_full WHERE id BETWEEN ? AND ? "
             "ORDER BY id",
             message_id_range(head[0]),
         ).fetchall()
@@ -612,7 +637,11 @@ class Store:
     _OPEN_TARGETS = f"(SELECT count(*) FROM json_each(q.targets) t WHERE NOT {_REVIEWED})"
 
     def _review_queue_changes(
-        self, run_id: str, audited: Sequence[ChatRows], now: str
+        self,
+        run_id: str,
+        audited: Sequence[ChatRows],
+        now: str,
+        stored: Sequence[tuple[str, str]] | None = None,
     ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]]]:
         """Queue rows to write and keys to drop for a batch (for ``save_rows``).
 
@@ -625,13 +654,14 @@ class Store:
         i_reasons = self._QUEUE_COLUMNS.index("reasons")
         i_queued_at = self._QUEUE_COLUMNS.index("queued_at")
         existing: dict[tuple[str, str], tuple[list[str], str]] = {}
-        for a in audited:
+        # an item is queued for a stored result only (saved with it, dropped with it)
+        for key in stored if stored is not None else [(a.chat_id, a.rubric_name) for a in audited]:
             row = self.db.conn.execute(
                 "SELECT reasons, queued_at FROM review_queue WHERE chat_id = ? AND rubric_name = ?",
-                (a.chat_id, a.rubric_name),
+                key,
             ).fetchone()
             if row:
-                existing[(a.chat_id, a.rubric_name)] = (loads(row[0]), row[1])
+                existing[key] = (loads(row[0]), row[1])
         rows, drops = [], []
         for a in audited:
             key = (a.chat_id, a.rubric_name)

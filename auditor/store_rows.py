@@ -15,6 +15,7 @@ from .fulltext import searchable_text
 from .models import ChatResult
 from .patterns import Failure, pattern_rows
 from .review.policy import queue_item_row
+from .transcript_rows import compact_times
 
 #: Queue row columns, in the order ``Store`` writes them.
 QUEUE_COLUMNS = (
@@ -44,6 +45,25 @@ def _iso(ts: Any) -> str | None:
     return ts.isoformat() if ts is not None else None
 
 
+def grade_source_key(
+    grader: str, model: str | None, prompt_version: str | None, flags: list[str]
+) -> str:
+    """What graded a grade, as the key of its ``grade_sources`` row (m018_compact_rows): the
+    grader, model, prompt version and flags are the same in every grade of a run, so each
+    grade names a row of that small table instead of repeating them (~45 bytes a grade)."""
+    return dumps([grader, model, prompt_version, flags])
+
+
+def grade_source_row(key: str) -> tuple[str, str, str, str | None, str | None, str]:
+    """The ``grade_sources`` row (name, key, grader, model, prompt_version, flags) of a key;
+    ``name`` is the label Datasette shows beside a grade's ``source``."""
+    grader, model, prompt_version, flags = orjson.loads(key)
+    name = " · ".join(str(x) for x in (grader, model, prompt_version) if x)
+    if flags:
+        name += " · " + ", ".join(flags)
+    return name, key, grader, model, prompt_version, dumps(flags)
+
+
 def compact_evidence(evidence: list[dict[str, Any]]) -> str:
     """Evidence as stored: ``[[message_id, quote], ...]`` (the keys of every quote spelt
     out were ~5% of the database); auditor/result_rows.py expands it back."""
@@ -56,8 +76,9 @@ class ChatRows(NamedTuple):
     chat_id: str
     rubric_name: str
     rubric_hash: str
-    #: (hash, transcripts header row, message tuples without ids: message_id, role, author,
-    #: ts, text, auto; each message's text as the full-text index holds it)
+    #: (hash, transcripts header row with ``started_at``, message tuples without ids:
+    #: message_id, role, author, ts (as stored: transcript_rows.compact_times), text, auto;
+    #: each message's text as the full-text index holds it)
     transcript: tuple[str, tuple[Any, ...], list[tuple[Any, ...]], list[str]]
     chat: tuple[Any, ...]
     result: tuple[Any, ...]
@@ -74,8 +95,12 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     chat, res, rubric = a.chat, a.result, a.rubric
     # the canonical transcript's rows straight from the chat (what Chat.transcript_dict
     # holds, without a JSON round trip), and the text the full-text index holds
-    messages = [(m.id, m.role, m.author, _iso(m.ts), m.text, int(m.auto)) for m in chat.messages]
-    header = (chat.chat_id, chat.agent_id, chat.customer_id, chat.channel, chat.language)
+    started, times = compact_times([m.ts for m in chat.messages])
+    messages = [
+        (m.id, m.role, m.author, ts, m.text, int(m.auto))
+        for m, ts in zip(chat.messages, times, strict=True)
+    ]
+    header = (chat.chat_id, chat.agent_id, chat.customer_id, chat.channel, chat.language, started)
     transcript = (res.transcript_hash, header, messages, [searchable_text(m[4]) for m in messages])
     chat_row = (
         chat.chat_id,
@@ -164,11 +189,8 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
                 g.confidence,
                 compact_evidence(evidence),
                 g.rationale,
-                g.grader,
-                g.model,
-                g.prompt_version,
+                grade_source_key(g.grader, g.model, g.prompt_version, g.flags),
                 g.error,
-                dumps(g.flags),
                 seq,
             )
         )
@@ -201,9 +223,15 @@ def result_of(rows: ChatRows) -> ChatResult:
     row = tuple(by_name[c] for c in RESULT_COLUMNS)
     findings = [(f[3], f[2], f[4], f[5], f[6], f[7], f[8], f[9]) for f in rows.findings]
     # grades rows: chat_id, rubric_name, criterion, status, level, points_lost, failed,
-    # severity, confidence, evidence, rationale, grader, model, prompt_version, error, flags
-    order = (2, 3, 4, 5, 7, 6, 9, 10, 8, 11, 12, 13, 14, 15)  # -> GRADE_COLUMNS
-    grades = [tuple(g[i] for i in order) for g in rows.grades]
+    # severity, confidence, evidence, rationale, source key, error, seq
+    grades = []
+    for g in rows.grades:
+        grader, model, prompt_version, flags = orjson.loads(g[11])
+        # -> GRADE_COLUMNS
+        grades.append(
+            (*(g[i] for i in (2, 3, 4, 5, 7, 6, 9, 10, 8)), grader, model, prompt_version, g[12])
+            + (dumps(flags),)
+        )
     source = (rows.chat[9], rows.chat[10])
     return ChatResult.model_validate(result_dict(row, findings, grades, source))
 

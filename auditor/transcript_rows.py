@@ -11,6 +11,7 @@ back needs no second index, and the key doubles as the rowid the FTS5 index poin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 #: Messages per transcript the id scheme leaves room for (ingest caps a chat far below it).
@@ -19,6 +20,61 @@ MAX_MESSAGES = 1 << SEQ_BITS
 
 HEADER_COLUMNS = ("chat_id", "agent_id", "customer_id", "channel", "language")
 MESSAGE_COLUMNS = ("message_id", "role", "author", "ts", "text", "auto")
+
+
+def compact_times(stamps: Sequence[datetime | None]) -> tuple[str | None, list[Any]]:
+    """A transcript's message times as stored (m018_compact_rows): the first message's time
+    as ISO text (``transcripts.started_at``) and each message's ``ts`` as the integer
+    milliseconds after it — ~3 bytes instead of ~25 of ISO text a message.
+
+    A time that the milliseconds and the first time's offset would not give back exactly
+    (another UTC offset, sub-millisecond digits) is kept as its ISO text, so
+    :func:`iso_time` (and the SQL view ``messages_full``) always returns the text
+    ``datetime.isoformat`` wrote.
+    """
+    t0 = stamps[0] if stamps else None
+    if t0 is None:
+        return None, [None if ts is None else ts.isoformat() for ts in stamps]
+    started = t0.isoformat()
+    if t0.microsecond % 1000:
+        return started, [None if ts is None else ts.isoformat() for ts in stamps]
+    offset = t0.utcoffset()
+    base = t0.replace(tzinfo=None)
+    out: list[Any] = []
+    for ts in stamps:
+        if ts is None:
+            out.append(None)
+        elif ts.microsecond % 1000 == 0 and ts.utcoffset() == offset:
+            d = ts.replace(tzinfo=None) - base
+            out.append((d.days * 86_400 + d.seconds) * 1000 + d.microseconds // 1000)
+        else:
+            out.append(ts.isoformat())
+    return started, out
+
+
+def iso_time(started: str | None, ts: Any) -> str | None:
+    """A stored message time as ISO text (the inverse of :func:`compact_times`)."""
+    if isinstance(ts, int) and started is not None:
+        return (datetime.fromisoformat(started) + timedelta(milliseconds=ts)).isoformat()
+    return ts  # type: ignore[no-any-return]
+
+
+#: ``messages.ts`` as ISO text in SQL, for a message ``m`` of a transcript ``t`` (the
+#: ``messages_full`` view; equal to :func:`iso_time`, tests/test_scale.py checks it):
+#: the first time's wall clock in ms, plus ``m.ts``, written back with the first time's offset.
+_T0 = "t.started_at"
+_FRACTION = f"substr({_T0}, 20, 1) = '.'"
+_WALL_MS = (
+    f"(CAST(strftime('%s', substr({_T0}, 1, 19)) AS INTEGER) * 1000 + "
+    f"CASE WHEN {_FRACTION} THEN CAST(substr({_T0}, 21, 3) AS INTEGER) ELSE 0 END + m.ts)"
+)
+ISO_TS_SQL = (
+    f"CASE WHEN typeof(m.ts) = 'integer' AND {_T0} IS NOT NULL THEN "
+    f"strftime('%Y-%m-%dT%H:%M:%S', {_WALL_MS} / 1000, 'unixepoch') || "
+    f"CASE WHEN {_WALL_MS} % 1000 THEN printf('.%03d000', {_WALL_MS} % 1000) ELSE '' END || "
+    f"CASE WHEN {_FRACTION} THEN substr({_T0}, 27) ELSE substr({_T0}, 20) END "
+    "ELSE m.ts END"
+)
 
 
 def message_id_range(transcript_id: int) -> tuple[int, int]:

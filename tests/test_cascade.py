@@ -137,7 +137,9 @@ def test_audit_with_escalate_model_stores_the_strong_grade(tmp_path, monkeypatch
         )
         assert res.exit_code == 0, res.output
     store = Store(tmp_path / "a.db")
-    rows = store.query("SELECT criterion, model, flags FROM grades ORDER BY chat_id, criterion")
+    rows = store.query(
+        "SELECT criterion, model, flags FROM grades_full ORDER BY chat_id, criterion"
+    )
     escalated = [(r["criterion"], r["model"]) for r in rows if ESCALATED in json.loads(r["flags"])]
     assert escalated == [("solution", "gpt-4o")] * 3
     assert {r["model"] for r in rows if r["criterion"] != "solution"} == {"gpt-4o-mini"}

@@ -153,7 +153,9 @@ def test_migration_converts_a_database_from_before_in_place(audited_day, tmp_pat
         old.table(table).insert_all(rows)
     for table in ("findings", "grades"):
         cols = {r["name"] for r in old.query(f"PRAGMA table_info({table})")}
-        rows = lean.query(f"SELECT * FROM {table} ORDER BY chat_id, rubric_name, seq")
+        # grades as they read before m018 (their source's columns with them)
+        source = "grades_full" if table == "grades" else table
+        rows = lean.query(f"SELECT * FROM {source} ORDER BY chat_id, rubric_name, seq")
         for r in rows:  # evidence as it was stored before: [{message_id, quote}]
             r["evidence"] = orjson.dumps(
                 [{"message_id": m, "quote": q} for m, q in orjson.loads(r["evidence"])]
