@@ -38,6 +38,22 @@ def grade_outcome(criterion: Criterion, status: str, level: str | None) -> dict[
     filled (then settling them costs nothing); an impossible level, or ``na`` where the
     rubric does not allow it, becomes ``unscored`` with the reason.
     """
+    return dict(settled_outcome(criterion, status, level))
+
+
+def settled_outcome(criterion: Criterion, status: str, level: str | None) -> Mapping[str, Any]:
+    """:func:`grade_outcome`, remembered per criterion for its own levels: the mapping is
+    shared, read it (``Grade(**outcome)``) but never change it."""
+    memo = criterion.settled_outcomes
+    got = memo.get((status, level))
+    if got is None:
+        got = _grade_outcome(criterion, status, level)
+        if level is None or criterion.level(level) is not None:  # never a model's stray id
+            memo[status, level] = got
+    return got
+
+
+def _grade_outcome(criterion: Criterion, status: str, level: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"severity": criterion.severity, "points_lost": 0.0, "failed": False}
     if status == "scored":
         lv = criterion.level(level or "")
@@ -68,10 +84,11 @@ def grade_outcome(criterion: Criterion, status: str, level: str | None) -> dict[
 
 def settle_grade(grade: Grade, criterion: Criterion) -> Grade:
     """Fill points/severity/failed from the rubric; an impossible level becomes unscored."""
-    update = grade_outcome(criterion, grade.status, grade.level)
-    if all(getattr(grade, k) == v for k, v in update.items()):
-        return grade  # already settled by its grader: no copy on the hot path
-    return grade.model_copy(update=update)
+    update = settled_outcome(criterion, grade.status, grade.level)
+    for k, v in update.items():
+        if getattr(grade, k) != v:
+            return grade.model_copy(update=dict(update))
+    return grade  # already settled by its grader: no copy on the hot path
 
 
 def score_chat(

@@ -33,7 +33,7 @@ from ..errors import GraderError
 from ..models import Chat, Evidence, Grade, Message
 from ..reasons import ADVISORY
 from ..rubric import SAFE_LOADER, Criterion, Rubric
-from ..scoring import grade_outcome
+from ..scoring import settled_outcome
 from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Hit, Outcome, Signals
 
 #: shipped inside the package (a wheel unpacks onto the file system, so this is a real folder)
@@ -570,7 +570,7 @@ class OfflineGrader:
         if out.rank is None and criterion.na_allowed:
             return Grade(
                 criterion=criterion.id,
-                **grade_outcome(criterion, "na", None),
+                **settled_outcome(criterion, "na", None),
                 rationale=f"{prefix}n/a: {out.rationale}",
                 confidence=out.confidence,
                 grader=self.name,
@@ -586,7 +586,7 @@ class OfflineGrader:
         rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
         return Grade(
             criterion=criterion.id,
-            **grade_outcome(criterion, "scored", level),
+            **settled_outcome(criterion, "scored", level),
             evidence=self._evidence(chat, criterion, out),
             rationale=rationale,
             confidence=out.confidence,
