@@ -391,11 +391,12 @@ def _repeats(chat: Chat, norms: list[str | None]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     last_agent = -1
     for i, m in enumerate(chat.messages):
-        if m.is_agent_reply:
+        role = m.role
+        if role == "agent" and not m.auto:  # m.is_agent_reply, inlined (hot loop)
             last_agent = i
             continue
         norm = norms[i]
-        if norm is None or not m.is_customer:
+        if norm is None or role != "customer":
             continue
         grams = _repeat_grams(norm)
         if grams is None:
@@ -423,14 +424,14 @@ def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
     analyse = library.analyse
     for i, m in enumerate(chat.messages):
         text = m.text
-        if m.is_agent_reply:
-            role = "agent"
+        role = m.role
+        if role == "agent" and not m.auto:  # m.is_agent_reply, inlined (hot loop)
             agent_indexes.append(i)
             if _is_long(text, lang):
                 long_agent.append(i)
-            pii.extend(_pii_hits(m, i, customer_text))
-        elif m.is_customer:
-            role = "customer"
+            if _pii_spans(text):  # mostly none: no generator to start
+                pii.extend(_pii_hits(m, i, customer_text))
+        elif role == "customer":
             customer_text += "\n" + text
         else:
             norms.append(None)
@@ -596,6 +597,8 @@ class OfflineGrader:
         )
 
     def _evidence(self, chat: Chat, criterion: Criterion, out: Outcome) -> list[Evidence]:
+        if not out.hits and not out.context:
+            return []
         messages = chat.messages
         cites: list[tuple[int, int, int]] = [(h.pos, h.start, h.end) for h in out.hits]
         for index in out.context:
