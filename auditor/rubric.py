@@ -92,10 +92,17 @@ class Criterion(_Strict):
                 return lv
         return None
 
-    @property
+    @cached_property
     def ordered_levels(self) -> list[Level]:
-        """Levels from worst to best, by points (the order used for agreement metrics)."""
+        """Levels from worst to best, by points (the order used for agreement metrics);
+        computed once (a loaded rubric is not edited)."""
         return sorted(self.levels, key=lambda lv: lv.points)
+
+    @cached_property
+    def settled_outcomes(self) -> dict[tuple[str, str | None], dict[str, Any]]:
+        """``scoring.grade_outcome``'s answers for this criterion, remembered by (status,
+        level) for the levels it has (filled by ``scoring``; a loaded rubric is not edited)."""
+        return {}
 
     @property
     def na_allowed(self) -> bool:

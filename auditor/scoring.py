@@ -38,6 +38,22 @@ def grade_outcome(criterion: Criterion, status: str, level: str | None) -> dict[
     filled (then settling them costs nothing); an impossible level, or ``na`` where the
     rubric does not allow it, becomes ``unscored`` with the reason.
     """
+    return dict(settled_outcome(criterion, status, level))
+
+
+def settled_outcome(criterion: Criterion, status: str, level: str | None) -> Mapping[str, Any]:
+    """:func:`grade_outcome`, remembered per criterion for its own levels: the mapping is
+    shared, read it (``Grade(**outcome)``) but never change it."""
+    memo = criterion.settled_outcomes
+    got = memo.get((status, level))
+    if got is None:
+        got = _grade_outcome(criterion, status, level)
+        if level is None or criterion.level(level) is not None:  # never a model's stray id
+            memo[status, level] = got
+    return got
+
+
+def _grade_outcome(criterion: Criterion, status: str, level: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"severity": criterion.severity, "points_lost": 0.0, "failed": False}
     if status == "scored":
         lv = criterion.level(level or "")
@@ -68,10 +84,11 @@ def grade_outcome(criterion: Criterion, status: str, level: str | None) -> dict[
 
 def settle_grade(grade: Grade, criterion: Criterion) -> Grade:
     """Fill points/severity/failed from the rubric; an impossible level becomes unscored."""
-    update = grade_outcome(criterion, grade.status, grade.level)
-    if all(getattr(grade, k) == v for k, v in update.items()):
-        return grade  # already settled by its grader: no copy on the hot path
-    return grade.model_copy(update=update)
+    update = settled_outcome(criterion, grade.status, grade.level)
+    for k, v in update.items():
+        if getattr(grade, k) != v:
+            return grade.model_copy(update=dict(update))
+    return grade  # already settled by its grader: no copy on the hot path
 
 
 def score_chat(
@@ -83,26 +100,52 @@ def score_chat(
     *,
     grader: str = "",
 ) -> ChatResult:
-    settled_findings = []
+    # one pass over each list: settle, then count what failed and what it cost
+    criterion = rubric.criterion
+    settled_findings: list[Finding] = []
+    failed: list[str] = []
+    lost_checks = lost_grades = 0.0  # summed apart, then added (as sum() + sum() did)
+    fatal = False
+    n_critical = n_normal = 0
     for f in findings:
-        c = rubric.criterion(f.criterion)
-        settled_findings.append(settle_finding(f, c) if c is not None else f)
-    settled_grades = []
+        c = criterion(f.criterion)
+        if c is not None:
+            f = settle_finding(f, c)
+        settled_findings.append(f)
+        lost_checks += f.points_lost
+        if f.status == "fail":
+            failed.append(f.criterion)
+            sev = f.severity
+            if sev == "fatal":
+                fatal = True
+            elif sev == "critical":
+                n_critical += 1
+            else:
+                n_normal += 1
+    settled_grades: list[Grade] = []
+    unscored: list[str] = []
+    provisional = False  # grades lost to an outage lose no points: never a pass (below)
     for g in grades:
-        c = rubric.criterion(g.criterion)
-        settled_grades.append(settle_grade(g, c) if c is not None else g)
-
-    failed: list[tuple[str, str]] = [
-        (f.criterion, f.severity) for f in settled_findings if f.status == "fail"
-    ]
-    failed += [(g.criterion, g.severity) for g in settled_grades if g.failed]
-    lost = sum(f.points_lost for f in settled_findings) + sum(g.points_lost for g in settled_grades)
-    fatal = any(sev == "fatal" for _, sev in failed)
-    n_critical = sum(1 for _, sev in failed if sev == "critical")
-    n_normal = sum(1 for _, sev in failed if sev == "normal")
+        c = criterion(g.criterion)
+        if c is not None:
+            g = settle_grade(g, c)
+        settled_grades.append(g)
+        lost_grades += g.points_lost
+        if g.failed:
+            failed.append(g.criterion)
+            sev = g.severity
+            if sev == "fatal":
+                fatal = True
+            elif sev == "critical":
+                n_critical += 1
+            else:
+                n_normal += 1
+        if g.status == "unscored":
+            unscored.append(g.criterion)
+            provisional = provisional or TRANSPORT_ERROR in g.flags
 
     rules = rubric.pass_rules
-    score = max(0.0, rubric.total - lost)
+    score = max(0.0, rubric.total - (lost_checks + lost_grades))
     if fatal and rules.fatal_fails:
         score = 0.0
     passed = not (fatal and rules.fatal_fails)
@@ -110,8 +153,6 @@ def score_chat(
     passed = passed and n_normal <= rules.max_normal_failures
     if rules.min_score is not None:
         passed = passed and score >= rules.min_score
-    # grades lost to an outage lose no points, so the score is only provisional: never a pass
-    provisional = any(g.status == "unscored" and TRANSPORT_ERROR in g.flags for g in settled_grades)
     passed = passed and not provisional
 
     return ChatResult(
@@ -130,8 +171,8 @@ def score_chat(
         started_at=chat.started_at,
         source=chat.source,
         grader=grader,
-        failed_criteria=[c for c, _ in failed],
-        unscored_criteria=[g.criterion for g in settled_grades if g.status == "unscored"],
+        failed_criteria=failed,
+        unscored_criteria=unscored,
         provisional=provisional,
     )
 

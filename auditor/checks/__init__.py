@@ -325,6 +325,14 @@ class ChatChecker:
 
             self._opens = opens
 
+        # per criterion, once: (criterion, check, needs timestamps, reads the rubric's language)
+        self._plan: list[tuple[Criterion, str, bool, bool]] = []
+        for c in self.criteria:
+            assert c.check is not None  # the rubric validator guarantees it
+            self._plan.append(
+                (c, c.check, c.check in TIMED_CHECKS, self.language_dependent(c.check))
+            )
+
     def language_dependent(self, check: str) -> bool:
         rule = self.rules.get(check)
         if rule is not None and check not in LANGUAGE_CHECKS:
@@ -373,21 +381,20 @@ class ChatChecker:
         done: dict[str, Verdict] = {}
         findings: list[Finding] = []
         timed = chat.timed
-        for c in self.criteria:
-            assert c.check is not None  # the rubric validator guarantees it
-            result = done.get(c.check)
+        for c, check, needs_times, language_dependent in self._plan:
+            result = done.get(check)
             if result is None:
-                if not timed and c.check in TIMED_CHECKS:
+                if needs_times and not timed:
                     result = Verdict("na", "no timestamps: the chat was exported without times")
-                elif not covered and self.language_dependent(c.check):
+                elif language_dependent and not covered:
                     result = Verdict("na", language_na(chat.language, self.rubric.language))
                 else:
-                    result = self._verdict(c.check, chat, analysis, replies, report, view)
-                done[c.check] = result
+                    result = self._verdict(check, chat, analysis, replies, report, view)
+                done[check] = result
             findings.append(
                 Finding(
                     criterion=c.id,
-                    check=c.check,
+                    check=check,
                     status=result.status,
                     severity=c.severity,
                     points_lost=c.points if result.status == "fail" else 0.0,

@@ -172,14 +172,17 @@ def detect_injection(chat: Chat) -> list[Evidence]:
     then disguised ones (``injection_views``) in messages without a plain match. An empty
     list means nothing suspicious.
     """
-    plain = _plain(chat)
-    return plain + _disguised(chat, plain)
+    joined = "\n".join([msg.text for msg in chat.messages])  # read by both passes
+    plain = _plain(chat, joined)
+    return plain + _disguised(chat, plain, joined)
 
 
-def _plain(chat: Chat) -> list[Evidence]:
+def _plain(chat: Chat, joined: str | None = None) -> list[Evidence]:
     # Folding is per character, so folding the joined messages is joining their folds; no
     # trigger word spans a line break. No trigger anywhere in the chat: nothing can match.
-    if not _may_match(_folded("\n".join([msg.text for msg in chat.messages]))):
+    if joined is None:
+        joined = "\n".join([msg.text for msg in chat.messages])
+    if not _may_match(_folded(joined)):
         return []
     found: list[Evidence] = []
     for msg in chat.messages:
@@ -207,12 +210,15 @@ def plain_match(text: str) -> bool:
 QUOTE_CHARS = 300
 
 
-def _disguised(chat: Chat, plain: list[Evidence]) -> list[Evidence]:
-    """Disguised injections in the messages without a plain match (``injection_views``)."""
+def _disguised(chat: Chat, plain: list[Evidence], joined: str | None = None) -> list[Evidence]:
+    """Disguised injections in the messages without a plain match (``injection_views``);
+    ``joined``: the chat's texts joined by line breaks, when the caller has them."""
     done = {e.message_id for e in plain}
     msgs = chat.messages
+    if joined is None:
+        joined = "\n".join([m.text for m in msgs])
     found: list[Evidence] = []
-    for msg in msgs if views.may_hide_text("\n".join(m.text for m in msgs)) else ():
+    for msg in msgs if views.may_hide_text(joined) else ():
         if msg.id in done:
             continue
         for start, end in views.decoded_hits(msg.text, plain_match):
@@ -222,6 +228,8 @@ def _disguised(chat: Chat, plain: list[Evidence]) -> list[Evidence]:
         if msgs[i].id not in done:
             found.append(Evidence(message_id=msgs[i].id, quote=msgs[i].text[:QUOTE_CHARS]))
             done.add(msgs[i].id)
+    if len(found) < 2:
+        return found  # nothing to order (the common case: nothing found)
     order = {m.id: i for i, m in enumerate(msgs)}
     return sorted(found, key=lambda e: order[e.message_id])
 

@@ -33,7 +33,7 @@ from ..errors import GraderError
 from ..models import Chat, Evidence, Grade, Message
 from ..reasons import ADVISORY
 from ..rubric import SAFE_LOADER, Criterion, Rubric
-from ..scoring import grade_outcome
+from ..scoring import settled_outcome
 from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Hit, Outcome, Signals
 
 #: shipped inside the package (a wheel unpacks onto the file system, so this is a real folder)
@@ -391,11 +391,12 @@ def _repeats(chat: Chat, norms: list[str | None]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     last_agent = -1
     for i, m in enumerate(chat.messages):
-        if m.is_agent_reply:
+        role = m.role
+        if role == "agent" and not m.auto:  # m.is_agent_reply, inlined (hot loop)
             last_agent = i
             continue
         norm = norms[i]
-        if norm is None or not m.is_customer:
+        if norm is None or role != "customer":
             continue
         grams = _repeat_grams(norm)
         if grams is None:
@@ -423,14 +424,14 @@ def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
     analyse = library.analyse
     for i, m in enumerate(chat.messages):
         text = m.text
-        if m.is_agent_reply:
-            role = "agent"
+        role = m.role
+        if role == "agent" and not m.auto:  # m.is_agent_reply, inlined (hot loop)
             agent_indexes.append(i)
             if _is_long(text, lang):
                 long_agent.append(i)
-            pii.extend(_pii_hits(m, i, customer_text))
-        elif m.is_customer:
-            role = "customer"
+            if _pii_spans(text):  # mostly none: no generator to start
+                pii.extend(_pii_hits(m, i, customer_text))
+        elif role == "customer":
             customer_text += "\n" + text
         else:
             norms.append(None)
@@ -570,7 +571,7 @@ class OfflineGrader:
         if out.rank is None and criterion.na_allowed:
             return Grade(
                 criterion=criterion.id,
-                **grade_outcome(criterion, "na", None),
+                **settled_outcome(criterion, "na", None),
                 rationale=f"{prefix}n/a: {out.rationale}",
                 confidence=out.confidence,
                 grader=self.name,
@@ -586,7 +587,7 @@ class OfflineGrader:
         rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
         return Grade(
             criterion=criterion.id,
-            **grade_outcome(criterion, "scored", level),
+            **settled_outcome(criterion, "scored", level),
             evidence=self._evidence(chat, criterion, out),
             rationale=rationale,
             confidence=out.confidence,
@@ -596,6 +597,8 @@ class OfflineGrader:
         )
 
     def _evidence(self, chat: Chat, criterion: Criterion, out: Outcome) -> list[Evidence]:
+        if not out.hits and not out.context:
+            return []
         messages = chat.messages
         cites: list[tuple[int, int, int]] = [(h.pos, h.start, h.end) for h in out.hits]
         for index in out.context:
