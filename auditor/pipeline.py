@@ -399,7 +399,7 @@ async def _run_audit(
             options=ingest_options,
             db_path=None if force or store.path == ":memory:" else store.path,
         )
-        return WorkerPool(workers, state)
+        return WorkerPool(workers, state, batch=batch_size)
 
     def take(answers: Iterable[tuple[Record, Done]]) -> None:
         """The workers' answers, in input order: each one's bookkeeping, as ``read`` does

@@ -187,13 +187,15 @@ def audit_one(
 class WorkerPool:
     """Chunks of records out to forked workers; their answers back in the order sent."""
 
-    def __init__(self, workers: int, state: WorkerState, *, chunk: int = 32):
+    def __init__(self, workers: int, state: WorkerState, *, chunk: int = 32, batch: int = 500):
         global _STATE
         _STATE = state
         self.chunk = chunk
         self._records: list[Record] = []
         self._inflight: deque[tuple[list[Record], AsyncResult[list[Done]]]] = deque()
-        self._max_inflight = 2 * workers
+        # enough queued work that the workers stay busy while the writer saves a batch of
+        # ``batch`` chats (a few hundred ms): two chunks a worker, plus a batch's worth
+        self._max_inflight = 2 * workers + -(-batch // chunk)
         ctx = multiprocessing.get_context("fork")
         self._pool: Pool = ctx.Pool(workers, initializer=_init, initargs=(os.getpid(),))
 
