@@ -24,7 +24,7 @@ from .checks import ChatChecker, language_na
 from .errors import BudgetExceeded, InputError
 from .grading.base import Grader
 from .grading.injection import detect_injection
-from .ingest import IngestOptions, read_chats
+from .ingest import IngestOptions, RawLine, read_records
 from .models import Chat, ChatResult, Reject
 from .provenance import run_record
 from .review.policy import queue_reasons
@@ -247,14 +247,11 @@ async def _run_audit(
     progress: Callable[[RunSummary], None] | None,
     items: Iterable[Chat | Reject] | None = None,
 ) -> RunSummary:
-    from collections import deque
-
-    from .workers import Done, WorkerPool, WorkerState, warm_up
+    from .workers import Audited, Done, Record, WorkerPool, WorkerState, warm_up
 
     rubrics = RubricSet(rubric_spec)
     use_pool = workers > 1 and hasattr(grader, "grade_sync")
     pool: WorkerPool | None = None
-    pool_seqs: deque[int] = deque()  # the sequence numbers of the chats sent, in order
     checkers: dict[str, ChatChecker] = {}
     grader_key = f"{grader.name}:{grader.settings_key()}"
     store.mark_dead_runs()  # runs killed earlier stay `running` no longer
@@ -364,9 +361,11 @@ async def _run_audit(
         if len(batch) >= batch_size:
             flush()
 
-    def finished_rows(seq: int, done: Done) -> None:
+    def finished_rows(seq: int, audited: Audited) -> None:
         """A chat a worker audited: the same bookkeeping as ``finished``, from plain rows."""
-        chat_id, rubric_hash, (passed, queued, unscored, failed, fallback), line, rows = done
+        assert audited.done is not None
+        (passed, queued, unscored, failed, fallback), line, rows = audited.done
+        chat_id = audited.chat_id
         if latest[chat_id][0] != seq:
             return  # a later occurrence of this chat id replaced it while it was audited
         summary.audited += 1
@@ -388,20 +387,68 @@ async def _run_audit(
         for rubric in rubrics.loaded():
             store.register_rubric(rubric)
             warm_up(rubric, checker_for(rubric), grader)
+            warm.add(rubric.hash)
         freeze_heap()
         state = WorkerState(
-            rubrics={r.hash: r for r in rubrics.loaded()},
+            rubrics=rubrics,
             checker_for=checker_for,
             grader=grader,
             grader_key=grader_key,
             run_id=run_id,
             want_out=out is not None,
+            options=ingest_options,
+            db_path=None if force or store.path == ":memory:" else store.path,
         )
-        return WorkerPool(workers, state)
+        return WorkerPool(workers, state, batch=batch_size)
 
-    def take(results: Iterable[Done]) -> None:
-        for done in results:
-            finished_rows(pool_seqs.popleft(), done)
+    def take(answers: Iterable[tuple[Record, Done]]) -> None:
+        """The workers' answers, in input order: each one's bookkeeping, as ``read`` does
+        it for a chat read and audited here."""
+        for record, done in answers:
+            if done is None:
+                continue  # a blank line
+            summary.read += 1
+            beat()
+            if isinstance(done, Reject):
+                rejected(done)
+                continue
+            seq = summary.read
+            rubric = rubrics.for_language(done.language)
+            replaced(done.chat_id, seq, rubric)
+            note_coverage(done.chat_id, done.language, done.timed, rubric)
+            if not force and skipped(done.chat_id, done.transcript_hash, rubric, seq):
+                continue
+            if done.done is not None and done.rubric_hash == rubric.hash:
+                store.register_rubric(rubric)
+                finished_rows(seq, done)
+                continue
+            # the worker found it stored, but it is not to be skipped (its stored result
+            # changed since, or needs a re-grade): audit it here
+            chat = record.parse(ingest_options) if isinstance(record, RawLine) else record
+            assert isinstance(chat, Chat)
+            finished(seq, chat, rubric, audit_chat_sync(chat, rubric, grader, checker_for(rubric)))
+
+    def rejected(reject: Reject) -> None:
+        summary.rejected += 1
+        summary.rejects.append(reject)
+        batch.rejects.append(reject)
+        if len(batch) >= batch_size:
+            flush()
+
+    def skipped(chat_id: str, transcript_hash: str, rubric: Rubric, seq: int) -> bool:
+        """Skip the chat if its stored result is of the same transcript, rubric and grader
+        settings (and is not provisional): resume."""
+        key = store.stored_key(chat_id, rubric.name)
+        if key != StoredKey(transcript_hash, rubric.hash, grader_key):
+            return False
+        stored = store.result_json(chat_id, rubric.name)
+        if stored is None or needs_regrade(stored):
+            return False
+        summary.skipped += 1
+        latest[chat_id] = (seq, tally(stored, "skipped"))
+        if out is not None:
+            batch.out_lines[chat_id] = orjson.dumps(stored) + b"\n"
+        return True
 
     def replaced(chat_id: str, seq: int, rubric: Rubric) -> None:
         """A chat id seen before in this run: the earlier occurrence stops counting."""
@@ -420,19 +467,19 @@ async def _run_audit(
     # a repeated chat id is counted once (its later occurrence replaces the earlier one)
     coverage: dict[str, tuple[str | None, bool]] = {}
 
-    def note_coverage(chat: Chat, rubric: Rubric) -> None:
-        earlier = coverage.get(chat.chat_id)
+    def note_coverage(chat_id: str, language: str, timed: bool, rubric: Rubric) -> None:
+        earlier = coverage.get(chat_id)
         if earlier is not None:
             if earlier[0] is not None:
                 summary.unsupported_language[earlier[0]] -= 1
                 if summary.unsupported_language[earlier[0]] <= 0:
                     del summary.unsupported_language[earlier[0]]
             summary.no_timestamps -= earlier[1]
-        uncovered = chat.language if chat.language != rubric.language else None
+        uncovered = language if language != rubric.language else None
         if uncovered is not None:
             summary.unsupported_language[uncovered] += 1
-        summary.no_timestamps += not chat.timed
-        coverage[chat.chat_id] = (uncovered, not chat.timed)
+        summary.no_timestamps += not timed
+        coverage[chat_id] = (uncovered, not timed)
 
     async def one(seq: int, chat: Chat, rubric: Rubric) -> _Done:
         return seq, chat, rubric, await audit_chat(chat, rubric, grader, checker_for(rubric))
@@ -452,39 +499,31 @@ async def _run_audit(
     beating = asyncio.create_task(heartbeats())
     status = "completed"
     try:
-        if items is None:
-            items = read_chats(list(inputs), ingest_options)
-        for item in items:
+        records: Iterable[Record] = (
+            read_records(list(inputs), ingest_options) if items is None else items
+        )
+        for record in records:
+            if use_pool and pool is None and summary.audited >= POOL_AFTER:
+                await drain(0)
+                pool = start_pool()
+            if pool is not None:  # the workers parse, look up and audit it
+                take(pool.submit(record))
+                continue
+            item = record.parse(ingest_options) if isinstance(record, RawLine) else record
+            if item is None:
+                continue  # a blank line
             summary.read += 1
             beat()
             if isinstance(item, Reject):
-                summary.rejected += 1
-                summary.rejects.append(item)
-                batch.rejects.append(item)
-                if len(batch) >= batch_size:
-                    flush()
+                rejected(item)
                 continue
             seq = summary.read
             rubric = rubrics.for_language(item.language)
             replaced(item.chat_id, seq, rubric)
-            note_coverage(item, rubric)
-            if not force:
-                key = store.stored_key(item.chat_id, rubric.name)
-                if key == StoredKey(item.transcript_hash, rubric.hash, grader_key):
-                    stored = store.result_json(item.chat_id, rubric.name)
-                    if stored is not None and not needs_regrade(stored):
-                        summary.skipped += 1
-                        latest[item.chat_id] = (seq, tally(stored, "skipped"))
-                        if out is not None:
-                            batch.out_lines[item.chat_id] = orjson.dumps(stored) + b"\n"
-                        continue
-            if use_pool and pool is None and summary.audited >= POOL_AFTER:
-                await drain(0)
-                pool = start_pool()
-            if pool is not None:
-                pool_seqs.append(seq)
-                take(pool.submit(item, rubric))
-            elif concurrency == 1:
+            note_coverage(item.chat_id, item.language, item.timed, rubric)
+            if not force and skipped(item.chat_id, item.transcript_hash, rubric, seq):
+                continue
+            if concurrency == 1:
                 finished(*await one(seq, item, rubric))
             else:
                 pending.add(asyncio.create_task(one(seq, item, rubric)))

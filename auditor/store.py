@@ -12,7 +12,7 @@ import os
 import socket
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -135,6 +135,26 @@ class StoredKey:
     transcript_hash: str
     rubric_hash: str
     grader_key: str
+
+
+_STORED_KEY_SQL = (
+    "SELECT transcript_hash, rubric_hash, grader_key FROM results "
+    "WHERE chat_id = ? AND rubric_name = ?"
+)
+
+
+def stored_key_reader(path: str) -> Callable[[str, str], StoredKey | None]:
+    """``Store.stored_key`` over a read-only connection of its own, for a process that only
+    looks (an ``audit --workers`` worker deciding whether a chat is already done; the
+    writer decides again before skipping). Raises ``sqlite3.Error`` if it cannot open."""
+    con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    con.execute("PRAGMA busy_timeout=10000")
+
+    def stored_key(chat_id: str, rubric_name: str) -> StoredKey | None:
+        row = con.execute(_STORED_KEY_SQL, (chat_id, rubric_name)).fetchone()
+        return StoredKey(*row) if row else None
+
+    return stored_key
 
 
 @dataclass
@@ -291,11 +311,7 @@ class Store:
 
     # ---------------------------------------------------------------- resume
     def stored_key(self, chat_id: str, rubric_name: str) -> StoredKey | None:
-        row = self.db.conn.execute(
-            "SELECT transcript_hash, rubric_hash, grader_key FROM results "
-            "WHERE chat_id = ? AND rubric_name = ?",
-            (chat_id, rubric_name),
-        ).fetchone()
+        row = self.db.conn.execute(_STORED_KEY_SQL, (chat_id, rubric_name)).fetchone()
         return StoredKey(*row) if row else None
 
     def drop_result(self, chat_id: str, rubric_name: str) -> None:

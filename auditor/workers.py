@@ -1,12 +1,17 @@
 """`auditor audit --workers N`: audit chats on several cores, one writer.
 
-The parent process reads the input, decides what to audit (resume keys) and is the only
-writer of the database; forked worker processes check, grade and score chats and send back
-**plain rows** (auditor/store_rows.py), a few dozen µs a chat to move, where pydantic results
-would cost about ten times that. Because results come back in the order the chats were sent
-and the parent saves them in that order, in batches exactly as a single process does, the
-database, the run summary, resume after a kill (-9 included: each batch is one transaction)
-and the ``--out`` order are those of a single-process run.
+The parent process reads the input and is the only writer of the database. It hands
+forked worker processes the input's **raw lines** (JSON Lines; chats of other formats as
+read), and each worker parses them (ingest), looks up whether the chat is already stored
+(resume, on a read-only connection of its own), checks, grades and scores it and sends
+back **plain rows** (auditor/store_rows.py) with the few facts the writer's bookkeeping
+needs — a few dozen µs a chat to move. The writer keeps every decision: it takes the
+answers in the order the lines were read and, for each, does what a single process does
+for that chat at that point (a Reject with its file:line and reason, a repeated chat id
+replacing the earlier one, the resume lookup — decided again against its own connection —,
+the run summary, batches of the same size in the same order, ``--out`` lines in input
+order). So the database, the run summary, resume after a kill (-9 included: each batch is
+one transaction) and the ``--out`` order are those of a single-process run.
 
 Workers are forked after the parent has loaded everything large (rubrics, typo
 dictionaries, phrase automata, cue tables — ~340 MB) and frozen it out of the garbage
@@ -20,6 +25,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -27,22 +33,44 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult, Pool
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from .checks import ChatChecker
+from .ingest import IngestOptions, RawLine
 from .ingest.language import preload_language_model
-from .models import Chat, Message
-from .rubric import Rubric
+from .models import Chat, Message, Reject
+from .rubric import Rubric, RubricSet
 from .rules.similar import EMBEDDING_FALLBACK
-from .store import AuditedChat, now_iso
+from .store import AuditedChat, StoredKey, now_iso, stored_key_reader
 from .store_rows import ChatRows, chat_rows
 
-#: What a worker returns for one chat: chat id, rubric hash, the summary's tally (passed,
-#: queued, unscored, failed criteria, embeddings fallback), the ``--out`` line (or None) and
-#: the chat's rows.
-Done = tuple[str, str, tuple[bool, bool, bool, tuple[str, ...], bool], bytes | None, ChatRows]
+#: What the writer hands a worker: a raw JSON line, a chat read by another reader, or a
+#: reject of the reader (passed through, so it keeps its place in the order).
+Record = RawLine | Chat | Reject
+
+#: The summary's tally of one audited chat: passed, queued, unscored, failed criteria,
+#: similar-sentence rules fell back to n-grams.
+Tally = tuple[bool, bool, bool, tuple[str, ...], bool]
+
+
+class Audited(NamedTuple):
+    """A worker's answer for one chat."""
+
+    chat_id: str
+    language: str
+    timed: bool
+    rubric_hash: str
+    transcript_hash: str
+    #: (tally, ``--out`` line or None, rows); None when the store already held this chat's
+    #: result (same transcript, rubric and grader) as the worker looked, so it was not
+    #: audited again — the writer decides whether it is skipped.
+    done: tuple[Tally, bytes | None, ChatRows] | None
+
+
+#: A worker's answer for one record: the chat audited, a Reject, or None (a blank line).
+Done = Audited | Reject | None
 
 
 def default_workers() -> int:
@@ -57,12 +85,16 @@ def default_workers() -> int:
 class WorkerState:
     """What every worker needs, set in the parent before the fork (inherited, not sent)."""
 
-    rubrics: dict[str, Rubric]  # by hash
+    rubrics: RubricSet
     checker_for: Callable[[Rubric], ChatChecker]
     grader: Any  # has grade_sync
     grader_key: str
     run_id: str
     want_out: bool
+    options: IngestOptions
+    #: the database the workers look a chat up in before auditing it (None: never look:
+    #: ``--force``, or an in-memory database)
+    db_path: str | None = None
 
 
 _STATE: WorkerState | None = None
@@ -94,63 +126,104 @@ def _init(parent: int) -> None:
     _die_with_parent(parent)
 
 
-def audit_jobs(jobs: list[tuple[Chat, str]]) -> list[Done]:
-    """Audit a chunk of chats in a worker (or in the parent, for a test)."""
-    from .pipeline import audit_chat_sync
+_lookup: Callable[[str, str], StoredKey | None] | None = None
 
+
+def _stored_key(st: WorkerState, chat_id: str, rubric_name: str) -> StoredKey | None:
+    """The chat's stored key as this worker sees the database (None when it cannot look:
+    the chat is then audited, and the writer still decides)."""
+    global _lookup
+    if st.db_path is None:
+        return None
+    try:
+        if _lookup is None:
+            _lookup = stored_key_reader(st.db_path)
+        return _lookup(chat_id, rubric_name)
+    except sqlite3.Error:
+        st.db_path = None  # this worker audits every chat from now on
+        return None
+
+
+def audit_records(records: list[Record]) -> list[Done]:
+    """Parse and audit a chunk of records in a worker (or in the parent, for a test)."""
     st = _STATE
     assert st is not None, "worker state is set before the pool forks"
     now = now_iso()
     out: list[Done] = []
-    for chat, rubric_hash in jobs:
-        rubric = st.rubrics[rubric_hash]
-        result = audit_chat_sync(chat, rubric, st.grader, st.checker_for(rubric))
-        rows = chat_rows(AuditedChat(chat, rubric, result, st.grader_key), st.run_id, now)
-        line = orjson.dumps(result.to_json()) + b"\n" if st.want_out else None
-        tally = (
-            result.passed,
-            result.review.queued,
-            bool(result.unscored_criteria),
-            tuple(result.failed_criteria),
-            any(w.startswith(EMBEDDING_FALLBACK) for w in result.warnings),
-        )
-        out.append((chat.chat_id, rubric_hash, tally, line, rows))
+    for record in records:
+        item = record.parse(st.options) if isinstance(record, RawLine) else record
+        if item is None or isinstance(item, Reject):
+            out.append(item)
+            continue
+        rubric = st.rubrics.for_language(item.language)
+        th = item.transcript_hash
+        stored = _stored_key(st, item.chat_id, rubric.name)
+        done = None
+        if stored != StoredKey(th, rubric.hash, st.grader_key):
+            done = audit_one(st, item, rubric, now)
+        out.append(Audited(item.chat_id, item.language, item.timed, rubric.hash, th, done))
     return out
 
 
-class WorkerPool:
-    """Chunks of chats out to forked workers, their rows back in the order sent."""
+def audit_one(
+    st: WorkerState, chat: Chat, rubric: Rubric, now: str
+) -> tuple[Tally, bytes | None, ChatRows]:
+    """Audit one chat: its tally, ``--out`` line and rows."""
+    from .pipeline import audit_chat_sync
 
-    def __init__(self, workers: int, state: WorkerState, *, chunk: int = 32):
+    result = audit_chat_sync(chat, rubric, st.grader, st.checker_for(rubric))
+    rows = chat_rows(AuditedChat(chat, rubric, result, st.grader_key), st.run_id, now)
+    line = orjson.dumps(result.to_json()) + b"\n" if st.want_out else None
+    tally = (
+        result.passed,
+        result.review.queued,
+        bool(result.unscored_criteria),
+        tuple(result.failed_criteria),
+        any(w.startswith(EMBEDDING_FALLBACK) for w in result.warnings),
+    )
+    return tally, line, rows
+
+
+class WorkerPool:
+    """Chunks of records out to forked workers; their answers back in the order sent."""
+
+    def __init__(self, workers: int, state: WorkerState, *, chunk: int = 32, batch: int = 500):
         global _STATE
         _STATE = state
         self.chunk = chunk
-        self._jobs: list[tuple[Chat, str]] = []
-        self._inflight: deque[AsyncResult[list[Done]]] = deque()
-        self._max_inflight = 2 * workers
+        self._records: list[Record] = []
+        self._inflight: deque[tuple[list[Record], AsyncResult[list[Done]]]] = deque()
+        # enough queued work that the workers stay busy while the writer saves a batch of
+        # ``batch`` chats (a few hundred ms): two chunks a worker, plus a batch's worth
+        self._max_inflight = 2 * workers + -(-batch // chunk)
         ctx = multiprocessing.get_context("fork")
         self._pool: Pool = ctx.Pool(workers, initializer=_init, initargs=(os.getpid(),))
 
-    def submit(self, chat: Chat, rubric: Rubric) -> Iterator[Done]:
-        """Queue one chat; yields whatever finished results must be taken now (in order)."""
-        self._jobs.append((chat, rubric.hash))
-        if len(self._jobs) >= self.chunk:
+    def submit(self, record: Record) -> Iterator[tuple[Record, Done]]:
+        """Queue one record; yields the answers that must be taken now (in order), each
+        beside its record."""
+        self._records.append(record)
+        if len(self._records) >= self.chunk:
             self._send()
         while len(self._inflight) > self._max_inflight or (
-            self._inflight and self._inflight[0].ready()
+            self._inflight and self._inflight[0][1].ready()
         ):
-            yield from self._inflight.popleft().get()
+            yield from self._take()
 
-    def drain(self) -> Iterator[Done]:
-        """Every result still outstanding, in order."""
-        if self._jobs:
+    def drain(self) -> Iterator[tuple[Record, Done]]:
+        """Every answer still outstanding, in order."""
+        if self._records:
             self._send()
         while self._inflight:
-            yield from self._inflight.popleft().get()
+            yield from self._take()
+
+    def _take(self) -> Iterator[tuple[Record, Done]]:
+        records, answer = self._inflight.popleft()
+        yield from zip(records, answer.get(), strict=True)
 
     def _send(self) -> None:
-        self._inflight.append(self._pool.apply_async(audit_jobs, (self._jobs,)))
-        self._jobs = []
+        records, self._records = self._records, []
+        self._inflight.append((records, self._pool.apply_async(audit_records, (records,))))
 
     def close(self) -> None:
         self._pool.terminate()

@@ -121,6 +121,7 @@ def main() -> None:
                 f"{db.stat().st_size / 1024 / audit['chats']:>11.1f}"
             )
     sizes = sorted({s for s, _ in seen})
+    marginal: dict[int, tuple[float, float]] = {}
     for workers in sorted({w for _, w in seen}):
         if len(sizes) >= 2 and (sizes[0], workers) in seen and (sizes[-1], workers) in seen:
             small, big = seen[(sizes[0], workers)], seen[(sizes[-1], workers)]
@@ -130,7 +131,24 @@ def main() -> None:
             print(
                 f"marginal, {workers} worker(s): {cpu * 1e3:.3f} ms CPU a chat "
                 f"({1 / cpu:,.0f} chats per CPU-second), writer {writer * 1e3:.3f} ms a chat"
+                + (
+                    f", the workers {(cpu - writer) * 1e3:.3f} ms a chat in all "
+                    f"({(cpu - writer) / workers * 1e3:.3f} ms each a chat of the run)"
+                    if workers > 1
+                    else ""
+                )
             )
+            marginal[workers] = (cpu, writer)
+    if 1 in marginal and 2 in marginal:
+        # on 2 free cores, a chat takes at least: the CPU of the run shared by the two cores,
+        # the writer's alone (one process), or a worker's half of the workers' CPU
+        one_cpu = marginal[1][0]
+        cpu, writer = marginal[2]
+        wall = max(cpu / 2, writer, (cpu - writer) / 2)
+        print(
+            f"ceiling of --workers 2 on 2 free cores from these CPU costs: "
+            f"{one_cpu / wall:.2f}x one worker"
+        )
     for size in sizes:
         if (size, 1) in seen and (size, 2) in seen:
             one, two = seen[(size, 1)], seen[(size, 2)]

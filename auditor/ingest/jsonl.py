@@ -7,7 +7,7 @@ line is ignored (the first line, or where ``cat a.jsonl b.jsonl`` joined two fil
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
@@ -21,6 +21,21 @@ from .twcs import is_twcs_thread, twcs_to_native
 BOM = b"\xef\xbb\xbf"
 
 
+class RawLine(NamedTuple):
+    """One non-blank line of a JSON Lines file, not parsed yet: what ``auditor audit
+    --workers`` hands a worker, which parses it there (``parse``) instead of the writer."""
+
+    line: bytes
+    file: str
+    lineno: int
+    twcs: str = "auto"
+    vendor: str | None = None
+
+    def parse(self, options: IngestOptions) -> Chat | Reject | None:
+        source = SourceRef(file=self.file, line=self.lineno)
+        return parse_line(self.line, source, options, twcs=self.twcs, vendor=self.vendor)
+
+
 def read_jsonl(
     stream: BinaryIO,
     name: str,
@@ -28,13 +43,15 @@ def read_jsonl(
     *,
     twcs: str = "auto",
     vendor: str | None = None,
-) -> Iterator[Chat | Reject]:
+    raw: bool = False,
+) -> Iterator[Chat | Reject | RawLine]:
     """Yield a Chat or a Reject for every non-blank line of ``stream``.
 
     ``twcs``: ``"auto"`` converts lines that look like TWCS threads (see
     :mod:`auditor.ingest.twcs`), ``"always"`` treats every line as one, ``"never"``
     reads only the native shape. A read error (e.g. a truncated gzip file) becomes a
-    final Reject naming the last good line; nothing is raised mid-file.
+    final Reject naming the last good line; nothing is raised mid-file. ``raw``: yield each
+    non-blank line unparsed, as a :class:`RawLine` (the read errors still as Rejects).
     """
     lines = iter(stream)
     lineno = 0
@@ -47,10 +64,18 @@ def read_jsonl(
             yield read_error_reject(name, lineno, e)
             return
         lineno += 1
+        if raw:
+            if not _blank(line):
+                yield RawLine(line, name, lineno, twcs, vendor)
+            continue
         source = SourceRef(file=name, line=lineno)
         result = parse_line(line, source, options, twcs=twcs, vendor=vendor)
         if result is not None:
             yield result
+
+
+def _blank(line: bytes) -> bool:
+    return not line.removeprefix(BOM).strip()
 
 
 def parse_line(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 from ..models import Chat, Reject, SourceRef
 from .csv_rows import read_csv
 from .helpdesk import VENDORS, read_json_array, starts_with_array
-from .jsonl import read_jsonl
+from .jsonl import RawLine, read_jsonl
 from .native import default_options
 from .options import IngestOptions
 from .sources import READ_ERRORS, check_paths, display_name, open_input, sniff_format
@@ -29,15 +30,31 @@ def read_chats(
     opts = options or default_options()
     paths = list(paths)
     check_paths(paths)
-    return _read_all(paths, opts)
+    # without ``raw`` every line is parsed: no RawLine comes out
+    return cast(Iterator[Chat | Reject], _read_all(paths, opts))
 
 
-def _read_all(paths: list[str], options: IngestOptions) -> Iterator[Chat | Reject]:
+def read_records(
+    paths: Sequence[str], options: IngestOptions | None = None
+) -> Iterator[Chat | Reject | RawLine]:
+    """:func:`read_chats`, except that the lines of JSON Lines files come out unparsed
+    (:class:`RawLine`; ``RawLine.parse`` gives the Chat or Reject ``read_chats`` would
+    have). ``auditor audit --workers`` reads with this, so its worker processes parse the
+    chats, not the one writer. Blank lines are left out, as ``read_chats`` leaves them."""
+    opts = options or default_options()
+    paths = list(paths)
+    check_paths(paths)
+    return _read_all(paths, opts, raw=True)
+
+
+def _read_all(
+    paths: list[str], options: IngestOptions, *, raw: bool = False
+) -> Iterator[Chat | Reject | RawLine]:
     for path in paths:
-        yield from _read_one(path, options)
+        yield from _read_one(path, options, raw)
 
 
-def _read_one(path: str, options: IngestOptions) -> Iterator[Chat | Reject]:
+def _read_one(path: str, options: IngestOptions, raw: bool) -> Iterator[Chat | Reject | RawLine]:
     name = display_name(path)
     if is_xlsx(path, options.format):
         yield from read_xlsx_path(path, name, options)
@@ -52,7 +69,7 @@ def _read_one(path: str, options: IngestOptions) -> Iterator[Chat | Reject]:
                 yield from read_json_array(stream, name, options, vendor)
                 return
             if vendor is not None:
-                yield from read_jsonl(stream, name, options, twcs="never", vendor=vendor)
+                yield from read_jsonl(stream, name, options, twcs="never", vendor=vendor, raw=raw)
                 return
             if fmt == "auto":
                 fmt = sniff_format(stream, path)
@@ -60,7 +77,7 @@ def _read_one(path: str, options: IngestOptions) -> Iterator[Chat | Reject]:
                 yield from read_csv(stream, name, options)
             else:
                 twcs = {"auto": "auto", "jsonl": "never", "twcs": "always"}[options.format]
-                yield from read_jsonl(stream, name, options, twcs=twcs)
+                yield from read_jsonl(stream, name, options, twcs=twcs, raw=raw)
     except READ_ERRORS as e:
         # the file vanished after check_paths, or its gzip header is corrupt: one reject
         # for the file, and the other files are still read
