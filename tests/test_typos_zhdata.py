@@ -196,7 +196,7 @@ def test_prewarming_changes_no_finding() -> None:
             text=True,
             cwd=REPO,
         ).stdout
-        for n in (0, 2800)
+        for n in (0, 2000)
     ]
     assert got[0] == got[1]
     assert sum(map(len, json.loads(got[0]))) >= 5  # the slips above are found
