@@ -11,12 +11,18 @@ suspect (the character model), whose sum is the warm-up; then messages per secon
 (CPU time) on new texts after a warm-up set, and steady (word caches warm) — the texts of
 ``bench/typos_bench.py`` (JDDC agent messages and CrossWOZ system turns; CSDS agent turns warm
 up). Skips when the data is absent.
+
+``--same DIR`` instead checks that speed work changed no finding: 11,015 texts (1,500 of each
+of SIGHAN train13/14/15 and test14 as typed, 4,000 JDDC agent messages, 3,000 CrossWOZ
+utterances) go through a fresh checker of this checkout and of the checkout ``DIR``, each in its
+own process, and every finding is compared field by field (exit status 1 on any difference).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import subprocess
@@ -77,6 +83,29 @@ def one(data: Path, char_model: bool) -> dict[str, float]:
     }
 
 
+def same_texts(data: Path) -> list[str]:
+    """The texts of ``--same`` (see the module docstring)."""
+    from typos_bench import load_jddc, sighan_pairs
+
+    typos = data / "typos"
+    texts: list[str] = []
+    for name in ("train13", "train14", "train15", "test14"):
+        texts += [e for e, _ in sighan_pairs(typos, "simplified", name)[:1500]]
+    texts += [t for c in load_jddc(data / "chats") for r, t in c if r == "agent"][:4000]
+    with (typos / "zh" / "crosswoz_test_utterances.tsv").open(encoding="utf-8") as f:
+        texts += [r["content"] for r in csv.DictReader(f, delimiter="\t")][:3000]
+    return texts
+
+
+def findings(data: Path) -> list[list[list[object]]]:
+    """Every finding of a fresh default checker on :func:`same_texts`, field by field."""
+    from auditor.checks.typos import TypoChecker
+    from auditor.rubric import TypoSettings
+
+    checker = TypoChecker(TypoSettings())
+    return [[list(dataclasses.astuple(t)) for t in checker.check_text(x)] for x in same_texts(data)]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -87,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         help="another checkout (e.g. the main branch): each round runs it too, interleaved",
     )
     ap.add_argument("--off", action="store_true", help="also run without the character model")
-    ap.add_argument("--one", choices=["on", "off"], help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--same",
+        type=Path,
+        help="compare every finding on 11,015 texts with the checkout DIR's, instead of timing",
+    )
+    ap.add_argument("--one", choices=["on", "off", "findings"], help=argparse.SUPPRESS)
     ap.add_argument("--code", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if not (args.data / "typos").is_dir() or not (args.data / "chats").is_dir():
@@ -98,9 +132,14 @@ def main(argv: list[str] | None = None) -> int:
             sys.path.insert(0, str(args.code))
         import auditor  # the --code checkout's, before typos_bench puts this one first
 
+        if args.one == "findings":
+            print(json.dumps({"findings": findings(args.data), "code": auditor.__file__}))
+            return 0
         row: dict[str, object] = {**one(args.data, args.one == "on"), "code": auditor.__file__}
         print(json.dumps(row))
         return 0
+    if args.same is not None:
+        return same(args.data, args.same.resolve())
     runs: list[tuple[str, Path, str]] = [("this checkout", REPO, "on")]
     if args.off:
         runs.append(("this checkout without the character model", REPO, "off"))
@@ -133,6 +172,29 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"[SPEED] load average (1 min) during the rounds: {min(load):.1f}–{max(load):.1f}")
     return 0
+
+
+def same(data: Path, other: Path) -> int:
+    """``--same``: this checkout's findings against ``other``'s, text by text."""
+    got = []
+    for code in (REPO, other):
+        cmd = [sys.executable, __file__, "--data", str(data), "--one", "findings"]
+        out = subprocess.run(
+            [*cmd, "--code", str(code)], check=True, capture_output=True, text=True
+        ).stdout
+        row = json.loads(out.strip().splitlines()[-1])
+        if not Path(row["code"]).is_relative_to(code):
+            raise SystemExit(f"{code}: the child imported auditor from elsewhere")
+        got.append(row["findings"])
+    texts = same_texts(data)
+    mine, theirs = got
+    differ = [i for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b]
+    n = sum(map(len, mine))
+    print(f"[SAME] {len(texts)} texts, {n} findings here, {sum(map(len, theirs))} in {other}")
+    for i in differ[:5]:
+        print(f"  differs: {texts[i]!r}\n    here:  {mine[i]}\n    there: {theirs[i]}")
+    print(f"[SAME] texts whose findings differ: {len(differ)}")
+    return 1 if differ else 0
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import random
 import subprocess
 import sys
@@ -131,3 +132,71 @@ def test_uncovered_offsets_are_the_characters_no_word_covers() -> None:
                     covered[a:b] = [True] * (b - a)
         assert det._uncovered(run) == tuple(k for k, c in enumerate(covered) if not c), run
     assert det._uncovered("这个问提我们马上处理") == (2, 3)  # the slip breaks 问题 apart
+
+
+def test_shared_word_tables_match_their_definitions() -> None:
+    # covering words, and the characters after / before a character in two-character words,
+    # are built without a Python loop; they must equal the plain definitions over the bucket
+    data = zh_data()
+    rng = random.Random(5)
+    chars = list(data.lexicon.index)
+    for ch in [*"的问账帐登在侍龢", *rng.sample(chars, 800)]:
+        bucket = data.lexicon.bucket(ch)
+        for m in (1, 3, 50):
+            cover = {w for w, n in bucket.items() if len(w) >= 2 and n >= m}
+            assert data.covering(ch, m) == cover, (ch, m)
+            assert data.after(ch, m) == {w[1] for w in cover if len(w) == 2}, (ch, m)
+    pairs = {w for w, n in jieba_words().items() if len(w) == 2 and n >= 3}
+    for ch in "题录账待":
+        assert data.before(ch, 3) == {w[0] for w in pairs if w[1] == ch}, ch
+
+
+def test_prewarmed_tables_are_the_commonest_characters() -> None:
+    from auditor.typos.zh import ChineseDetector, ZhParams
+    from auditor.typos.zhchars import common_chars
+
+    common = common_chars(300)
+    assert len(common) == len(set(common)) == 300
+    assert {"的", "是", "我"} <= set(common[:30]) and "侍" not in common
+    uni = char_model()._uni
+    counts = [uni[ord(c)] for c in common]
+    assert counts == sorted(counts, reverse=True)
+    det = ChineseDetector({"京东小妹"}, ZhParams(prewarm_chars=300))
+    assert set(common) <= det._cover.keys()
+    assert det._cover_of("京") == zh_data().covering("京", 3) | {"京东小妹"}
+    lazy = ChineseDetector(set(), ZhParams(prewarm_chars=0))
+    assert not lazy._cover
+
+
+def test_prewarming_changes_no_finding() -> None:
+    # prewarm_chars is speed only: a fresh process with every table on first sight finds
+    # exactly what the default finds (fresh, so nothing is shared through the process caches)
+    texts = [
+        "这个问提我们马上处理，请您耐心等侍",
+        "您的帐号已经登陆成功，下次在使用时请多多包含",
+        "亲，您好，欢迎光邻，请问有什么可以帮您",
+        "我们会尽快为您处理退款，原反的运费也会退回",
+        "麻烦您加一下我们的维信，我们回复您的问题",
+    ]
+    code = (
+        "import json, sys\n"
+        "from auditor.checks.typos import TypoChecker\n"
+        "from auditor.rubric import TypoSettings\n"
+        "from auditor.typos.zh import ZhParams\n"
+        "n = int(sys.argv[1])\n"
+        "c = TypoChecker(TypoSettings(), zh_params=ZhParams(prewarm_chars=n))\n"
+        "texts = json.loads(sys.argv[2])\n"
+        "print(json.dumps([[repr(t) for t in c.check_text(x)] for x in texts]))\n"
+    )
+    got = [
+        subprocess.run(
+            [sys.executable, "-c", code, str(n), json.dumps(texts)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        ).stdout
+        for n in (0, 2000)
+    ]
+    assert got[0] == got[1]
+    assert sum(map(len, json.loads(got[0]))) >= 5  # the slips above are found

@@ -20,7 +20,7 @@ import math
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 
@@ -130,6 +130,20 @@ class CharModel:
             self._slice(self._follow2, first, got)
         return got
 
+    def common(self, n: int) -> list[str]:
+        """The ``n`` commonest Chinese characters of the model's corpus, commonest first
+        (ties by code point)."""
+        cjk = [(-k, c) for c, k in self._uni.items() if c >= 0x3400]
+        cjk.sort()
+        return [chr(c) for _, c in cjk[:n]]
+
+    def prewarm(self, chars: Iterable[str]) -> None:
+        """Build the per-first-character n-gram dictionaries of ``chars`` now (the same
+        dictionaries first sight would build)."""
+        for ch in chars:
+            self._counts(ord(ch))
+            self._follows(ord(ch))
+
     def prob(self, a: int, b: int, c: int) -> float:
         """P(c | a b) for code points; 0 stands for "no such history character"."""
         uni = self._uni
@@ -138,13 +152,15 @@ class CharModel:
             ctx = self._runs if b == self._start else uni.get(b, 0)
             n1 = self._follow1.get(b, 0)
             if ctx > 0 and n1 > 0:
-                hit = self._counts(b).get((b << _BITS) | c, 0)
+                grams = self._by_first.get(b) or self._counts(b)
+                hit = grams.get((b << _BITS) | c, 0)
                 p = max(hit - DISCOUNT, 0.0) / ctx + min(1.0, DISCOUNT * n1 / ctx) * p
             if a:
                 h = (a << _BITS) | b
-                grams = self._counts(a)
+                grams = self._by_first.get(a) or self._counts(a)
                 ctx = grams.get(h, 0)
-                n1 = self._follows(a).get(h, 0)
+                follows = self._follow_by_first.get(a) or self._follows(a)
+                n1 = follows.get(h, 0)
                 if ctx > 0 and n1 > 0:
                     hit = grams.get((h << _BITS) | c, 0)
                     p = max(hit - DISCOUNT, 0.0) / ctx + min(1.0, DISCOUNT * n1 / ctx) * p
@@ -252,3 +268,9 @@ def char_model() -> CharModel:
     """The process-wide model (loaded on first use; n-grams per first character as needed)."""
     raw = resources.files("auditor.typos.data").joinpath("zh_char_ngrams.bin.gz").read_bytes()
     return read_tables(gzip.decompress(raw))
+
+
+@cache
+def common_chars(n: int) -> tuple[str, ...]:
+    """:meth:`CharModel.common` of the process-wide model (cached per ``n``)."""
+    return tuple(char_model().common(n))

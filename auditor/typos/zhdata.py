@@ -23,8 +23,11 @@ import sys
 import unicodedata
 from array import array
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
+from itertools import compress
+from operator import itemgetter
 
 import opencc
 
@@ -42,11 +45,13 @@ def is_cjk(ch: str) -> bool:
     return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF
 
 
+@cache
 def toneless(reading: str) -> str:
     decomposed = unicodedata.normalize("NFD", reading)
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
 
 
+@cache
 def fuzzy_reading(plain: str) -> str:
     s = plain
     for a, b in (("zh", "z"), ("ch", "c"), ("sh", "s")):
@@ -98,11 +103,16 @@ class Lexicon:
 
     def bucket(self, ch: str) -> dict[str, int]:
         """Every word starting with ``ch`` -> its count (a new dict: callers cache it)."""
+        words, counts = self.slice(ch)
+        return dict(zip(words, counts, strict=True))
+
+    def slice(self, ch: str) -> tuple[list[str], Sequence[int]]:
+        """The words starting with ``ch`` (sorted, each once) and their counts."""
         i = self.index.get(ch)
         if i is None:
-            return {}
+            return [], ()
         words = self.words[self.offsets[i] : self.offsets[i + 1] - 1].split("\n")
-        return dict(zip(words, self.counts[self.starts[i] : self.starts[i + 1]], strict=True))
+        return words, self.counts[self.starts[i] : self.starts[i + 1]]
 
     def before(self, ch: str, min_freq: int) -> set[str]:
         """The characters ``c`` for which ``c + ch`` is a word at least ``min_freq`` frequent."""
@@ -140,6 +150,11 @@ class ZhData:
         self._cands: dict[str, tuple[tuple[str, int], ...]] = {}
         self._close: dict[str, tuple[tuple[str, int], ...]] = {}
         self.shape = _shape_groups()
+        # per minimum frequency: covering words by first character, and the characters
+        # after / before a character in two-character words (see the methods of those names)
+        self._covering: dict[int, dict[str, frozenset[str]]] = defaultdict(dict)
+        self._after: dict[int, dict[str, frozenset[str]]] = defaultdict(dict)
+        self._before: dict[int, dict[str, frozenset[str]]] = defaultdict(dict)
 
     def bucket(self, ch: str) -> dict[str, int]:
         """Words (1–4 characters) starting with ``ch`` -> jieba count (built on first use)."""
@@ -148,13 +163,48 @@ class ZhData:
             got = self._buckets[ch] = self.lexicon.bucket(ch)
         return got
 
-    def after(self, ch: str, min_freq: int) -> set[str]:
-        """The characters ``c`` for which ``ch + c`` is a word at least ``min_freq`` frequent."""
-        return {w[1] for w, n in self.bucket(ch).items() if len(w) == 2 and n >= min_freq}
+    def covering(self, ch: str, min_freq: int) -> frozenset[str]:
+        """The words of 2–4 characters starting with ``ch`` at least ``min_freq`` frequent
+        (cached, shared by every detector)."""
+        table = self._covering[min_freq]
+        got = table.get(ch)
+        if got is None:
+            words = self.bucket(ch)
+            # the words counted at least min_freq times (map and compress: no Python loop),
+            # less the one word of a single character, ch itself
+            got = frozenset(compress(words, map(min_freq.__le__, words.values())))
+            if ch in got:
+                got = got - {ch}
+            table[ch] = got
+        return got
 
-    def before(self, ch: str, min_freq: int) -> set[str]:
-        """The characters ``c`` for which ``c + ch`` is a word at least ``min_freq`` frequent."""
-        return self.lexicon.before(ch, min_freq)
+    def after(self, ch: str, min_freq: int) -> frozenset[str]:
+        """The characters ``c`` for which ``ch + c`` is a word at least ``min_freq`` frequent
+        (cached)."""
+        table = self._after[min_freq]
+        got = table.get(ch)
+        if got is None:
+            words = list(self.covering(ch, min_freq))
+            pairs = compress(words, map((2).__eq__, map(len, words)))
+            got = table[ch] = frozenset(map(itemgetter(1), pairs))
+        return got
+
+    def before(self, ch: str, min_freq: int) -> frozenset[str]:
+        """The characters ``c`` for which ``c + ch`` is a word at least ``min_freq`` frequent
+        (cached)."""
+        table = self._before[min_freq]
+        got = table.get(ch)
+        if got is None:
+            got = table[ch] = frozenset(self.lexicon.before(ch, min_freq))
+        return got
+
+    def prewarm(self, chars: Iterable[str], min_freq: int) -> None:
+        """Build the per-character tables of ``chars`` now (what first sight would build)."""
+        for ch in chars:
+            self.bucket(ch)
+            self.covering(ch, min_freq)
+            self.after(ch, min_freq)
+            self.before(ch, min_freq)
 
     def freq(self, w: str) -> int:
         """jieba's count of the word ``w`` (0 when it is no word of 1–4 characters)."""

@@ -76,8 +76,9 @@ class ContextScorer:
         if got is not None:
             return got
         n = len(text)
-        bucket = self._data.bucket
-        starting = [bucket(c) for c in text]  # the words starting at each position
+        buckets, bucket = self._data._buckets, self._data.bucket
+        # the words starting at each position (an empty bucket is looked up again: cached)
+        starting = [buckets.get(c) or bucket(c) for c in text]
         extra = self._extra
         log_total = self._log_total
         best = [0.0] + [-math.inf] * n
