@@ -37,7 +37,7 @@ from auditor.migrations import backfill_rollups  # noqa: E402
 from auditor.patterns import Failure, pattern_rows  # noqa: E402
 from auditor.rubric import load_rubric  # noqa: E402
 from auditor.store import Store  # noqa: E402
-from auditor.store_rows import compact_evidence  # noqa: E402
+from auditor.store_rows import compact_evidence, grade_source_key, grade_source_row  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 FIRST_DAY = date(2026, 10, 23)
@@ -86,6 +86,13 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
     store = Store(path)
     rubric = load_rubric("online-chat-zh")
     store.register_rubric(rubric)
+    key = grade_source_key("offline", None, "v1", [])
+    with store.db.conn as conn:
+        source = conn.execute(
+            "INSERT INTO grade_sources (name, key, grader, model, prompt_version, flags) "
+            "VALUES (?,?,?,?,?,?)",
+            grade_source_row(key),
+        ).lastrowid
     run = store.start_run({"command": "bench/report_bench.py"})
     agents = [f"agent-{i:03d}" for i in range(AGENTS)]
     skill = {a: rng.uniform(0.6, 1.6) for a in agents}  # multiplies failure chances
@@ -178,11 +185,8 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
                     rng.uniform(0.5, 1),
                     compact_evidence([{"message_id": "m5", "quote": quote}]),
                     "",
-                    "offline",
-                    None,
-                    "v1",
-                    None,
-                    "[]",
+                    None,  # error
+                    source,  # grade_sources id (m018: grader, model, prompt version, flags once)
                     run,
                 )
             )
@@ -243,8 +247,9 @@ def build_db(path: Path, n_chats: int, seed: int = 6) -> None:
         )
         conn.executemany(
             "INSERT INTO grades (chat_id, rubric_name, criterion, status, level, points_lost, "
-            "failed, severity, confidence, evidence, rationale, grader, model, prompt_version, "
-            "error, flags, seq) VALUES (" + ",".join("?" * 17) + ")",
+            "failed, severity, confidence, evidence, rationale, error, source, seq) VALUES ("
+            + ",".join("?" * 14)
+            + ")",
             _with_seq([g[:-1] for g in grades]),  # the store keeps no run_id per grade
         )
         conn.executemany("INSERT INTO failure_patterns VALUES (?,?,?,?,?,?)", patterns)
