@@ -917,6 +917,65 @@ def m018_compact_rows(db: Database) -> None:
     create_views(db)
 
 
+@migrations()
+def m019_compact_findings(db: Database) -> None:
+    """Findings without what they repeated (issue 12: a margin under 8 KiB a chat).
+
+    * ``hit_rules``: a hit's rule longer than 13 characters (the greeting regex alone is
+      120) is named in ``findings.data`` by its id there (40 bits of the rule's hash,
+      auditor/store_rows.py ``rule_id``); Datasette shows the table, and the view
+      ``finding_hits`` gives every hit with its rule's text.
+    * ``findings.evidence`` is NULL where it was exactly the hits in ``data`` (each hit's
+      message id and text, in order); the store, the report and the desk read it from there.
+
+    The findings are converted in place a page of keys at a time (memory flat).
+    """
+    import orjson
+
+    from .store_rows import compact_finding
+
+    db.execute('CREATE TABLE IF NOT EXISTS "hit_rules" ("id" INTEGER PRIMARY KEY, "rule" TEXT)')
+    conn = db.conn
+    last: tuple[Any, ...] = ("", "", "")
+    while True:
+        page = conn.execute(
+            "SELECT chat_id, rubric_name, criterion, evidence, data FROM findings "
+            "WHERE (chat_id, rubric_name, criterion) > (?, ?, ?) "
+            "ORDER BY chat_id, rubric_name, criterion LIMIT 2000",
+            last,
+        ).fetchall()
+        if not page:
+            break
+        last = page[-1][:3]
+        rules: dict[int, str] = {}
+        updates = []
+        for chat_id, rubric_name, criterion, evidence, data in page:
+            if data is None or '"hits":[{' not in data:
+                continue
+            value = orjson.loads(data)
+            items = [{"message_id": m, "quote": q} for m, q in orjson.loads(evidence or "[]")]
+            new_evidence, new_data = compact_finding(items, value, rules)
+            if new_evidence != evidence or new_data != data:
+                updates.append((new_evidence, new_data, chat_id, rubric_name, criterion))
+        for rid, rule in rules.items():
+            conn.execute("INSERT OR IGNORE INTO hit_rules VALUES (?, ?)", (rid, rule))
+        conn.executemany(
+            "UPDATE findings SET evidence = ?, data = ? "
+            "WHERE chat_id = ? AND rubric_name = ? AND criterion = ?",
+            updates,
+        )
+    db.execute(
+        'CREATE VIEW IF NOT EXISTS "finding_hits" AS SELECT f.chat_id, f.rubric_name, '
+        "f.criterion, CAST(h.key AS INTEGER) AS hit, json_extract(h.value, '$.message_id') "
+        "AS message_id, json_extract(h.value, '$.start') AS start, "
+        "json_extract(h.value, '$.end') AS \"end\", json_extract(h.value, '$.text') AS text, "
+        "COALESCE(r.rule, json_extract(h.value, '$.rule')) AS rule "
+        "FROM findings f, json_each(f.data, '$.hits') h "
+        "LEFT JOIN hit_rules r ON r.id = json_extract(h.value, '$.rule') "
+        "AND json_type(h.value, '$.rule') = 'integer' WHERE f.data IS NOT NULL"
+    )
+
+
 def create_views(db: Database) -> None:
     """The views of m018_compact_rows: grades and messages as they read before it."""
     from .transcript_rows import ISO_TS_SQL

@@ -10,7 +10,7 @@ without a second copy of it in the database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -78,6 +78,23 @@ def _evidence(text: str | None) -> list[dict[str, str]]:
     return [{"message_id": m, "quote": q} for m, q in _json(text, [])]
 
 
+def _finding(
+    evidence: str | None, data: str | None, rules: Mapping[int, str]
+) -> tuple[list[dict[str, str]], Any]:
+    """A finding's evidence and data as stored (m019_compact_findings) as the result's: a hit's
+    rule stored as its ``hit_rules`` id is its text again, and evidence left out (NULL) is
+    the hits' message ids and texts."""
+    value = _json(data, {})
+    hits = value.get("hits") if isinstance(value, dict) else None
+    if hits and isinstance(hits, list):
+        for h in hits:
+            if isinstance(h, dict) and isinstance(h.get("rule"), int):
+                h["rule"] = rules[h["rule"]]
+        if evidence is None:
+            return [{"message_id": h["message_id"], "quote": h["text"]} for h in hits], value
+    return _evidence(evidence), value
+
+
 def _when(iso: str | None) -> str | None:
     """A stored ISO time as pydantic writes it in JSON (UTC as ``Z``)."""
     if iso is not None and iso.endswith("+00:00"):
@@ -90,9 +107,13 @@ def result_dict(
     findings: Sequence[Sequence[Any]],
     grades: Sequence[Sequence[Any]],
     source: tuple[str | None, int | None] | None,
+    rules: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
-    """The per-chat JSON result from a ``results`` row (RESULT_COLUMNS) and its child rows."""
+    """The per-chat JSON result from a ``results`` row (RESULT_COLUMNS) and its child rows;
+    ``rules``: the ``hit_rules`` the findings' hits name by id (m019_compact_findings)."""
     r = dict(zip(RESULT_COLUMNS, row, strict=True))
+    rules = {} if rules is None else rules
+    read = [(f, _finding(f[5], f[7], rules)) for f in findings]
     return {
         "chat_id": r["chat_id"],
         "agent_id": r["agent_id"],
@@ -117,11 +138,14 @@ def result_dict(
                 "status": status,
                 "severity": severity,
                 "points_lost": points_lost,
-                "evidence": _evidence(evidence),
+                "evidence": evidence,
                 "detail": detail or "",
-                "data": _json(data, {}),
+                "data": data,
             }
-            for check, criterion, status, severity, points_lost, evidence, detail, data in findings
+            for (check, criterion, status, severity, points_lost, _, detail, _), (
+                evidence,
+                data,
+            ) in read
         ],
         "grades": [
             {

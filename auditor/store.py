@@ -204,6 +204,7 @@ class Store:
             raise StoreError(f"cannot open the audit database {self.path}: {e}") from e
         self._known_rubrics: set[str] = set()
         self._known_sources: dict[str, int] = {}  # grade_sources key -> id (committed)
+        self._rules = _HitRules(self.db.conn)  # hit_rules id -> rule (m019)
 
     def close(self) -> None:
         self.db.close()
@@ -409,6 +410,7 @@ class Store:
                 "severity, points_lost, evidence, detail, data, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 findings,
             )
+            new_rules = self._add_hit_rules(audited)
             sources = self._grade_source_ids({g[11] for g in grades})
             conn.executemany(
                 "INSERT INTO grades (chat_id, rubric_name, criterion, status, level, points_lost, "
@@ -437,6 +439,20 @@ class Store:
             # the report's rollups of m017, once the batch's rows are in
             report_rollups.after_save(conn, audited, before)
         self._known_sources.update(sources)  # committed: their ids are for good
+        self._rules.update(new_rules)
+
+    def _add_hit_rules(self, audited: Sequence[ChatRows]) -> dict[int, str]:
+        """``hit_rules`` rows the batch's findings name and the table lacks (inside the
+        batch's transaction); a rule whose id another rule holds is an error, not a mix-up."""
+        known = self._rules
+        new = {i: r for a in audited for i, r in a.rules if known.get(i) != r}
+        conn = self.db.conn
+        for rid, rule in new.items():
+            conn.execute("INSERT OR IGNORE INTO hit_rules (id, rule) VALUES (?, ?)", (rid, rule))
+            (stored,) = conn.execute("SELECT rule FROM hit_rules WHERE id = ?", (rid,)).fetchone()
+            if stored != rule:
+                raise StoreError(f"hit_rules id {rid} names both {stored!r} and {rule!r}")
+        return new
 
     def _grade_source_ids(self, keys: Iterable[str]) -> dict[str, int]:
         """``grade_sources`` ids of grade source keys, adding the new ones (inside the batch's
@@ -528,7 +544,7 @@ class Store:
             "WHERE chat_id = ? AND rubric_name = ? ORDER BY seq",
             key,
         ).fetchall()
-        return result_dict(row[:n], findings, grades, (row[n + 1], row[n + 2]))
+        return result_dict(row[:n], findings, grades, (row[n + 1], row[n + 2]), self._rules)
 
     def result_json(self, chat_id: str, rubric_name: str | None = None) -> dict[str, Any] | None:
         if rubric_name is None:
@@ -1014,6 +1030,24 @@ class Store:
                 "INSERT OR REPLACE INTO watch_files VALUES (?,?,?,?,?,?,?)",
                 (path, head, offset, lines, size, mtime, now_iso()),
             )
+
+
+class _HitRules(dict[int, str]):
+    """``hit_rules`` (m019_compact_findings) as read so far: a rule is looked up once."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self._conn = conn
+
+    def get(self, key: int, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.get(self, key, default)
+
+    def __missing__(self, key: int) -> str:
+        row = self._conn.execute("SELECT rule FROM hit_rules WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        self[key] = row[0]
+        return str(row[0])
 
 
 def _iso(ts: datetime | None) -> str | None:

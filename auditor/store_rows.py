@@ -7,6 +7,7 @@ pickle), not pydantic results (about ten times that).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, NamedTuple
 
 import orjson
@@ -64,6 +65,45 @@ def grade_source_row(key: str) -> tuple[str, str, str, str | None, str | None, s
     return name, key, grader, model, prompt_version, dumps(flags)
 
 
+#: A hit's rule longer than this is stored as its ``hit_rules`` id (at most 13 digits).
+RULE_ID_MIN = 13
+
+
+def rule_id(rule: str) -> int:
+    """The ``hit_rules`` id of a rule: 40 bits of its BLAKE2b hash, so the worker processes
+    name a rule without asking the writer (the writer checks that no two rules share one)."""
+    return int.from_bytes(hashlib.blake2b(rule.encode("utf-8"), digest_size=5).digest(), "big")
+
+
+def compact_finding(
+    evidence: list[dict[str, Any]], data: dict[str, Any] | None, rules: dict[int, str]
+) -> tuple[str | None, str | None]:
+    """A finding's ``evidence`` and ``data`` as stored (m019_compact_findings): the evidence
+    is left out (NULL) where it is exactly the hits in ``data`` (each hit's message and text),
+    and a hit's rule longer than RULE_ID_MIN characters is its ``hit_rules`` id (added to
+    ``rules``). auditor/result_rows.py gives both back as they were."""
+    if not data:
+        return compact_evidence(evidence), None
+    hits = data.get("hits")
+    if not hits or not isinstance(hits, list) or not all(isinstance(h, dict) for h in hits):
+        return compact_evidence(evidence), dumps(data)
+    stored_evidence: str | None = compact_evidence(evidence)
+    quotes = [[e["message_id"], e["quote"]] for e in evidence]
+    if all(h.get("text") for h in hits) and quotes == [
+        [h.get("message_id"), h["text"]] for h in hits
+    ]:
+        stored_evidence = None
+    out = []
+    for h in hits:
+        rule = h.get("rule")
+        if isinstance(rule, str) and len(rule) > RULE_ID_MIN:
+            rid = rule_id(rule)
+            rules[rid] = rule
+            h = {**h, "rule": rid}
+        out.append(h)
+    return stored_evidence, dumps({**data, "hits": out})
+
+
 def compact_evidence(evidence: list[dict[str, Any]]) -> str:
     """Evidence as stored: ``[[message_id, quote], ...]`` (the keys of every quote spelt
     out were ~5% of the database); auditor/result_rows.py expands it back."""
@@ -88,6 +128,8 @@ class ChatRows(NamedTuple):
     #: the queue item for the chat's own reasons (None: no reason); the writer merges
     #: reasons decided after an earlier audit (sticky) and keeps the first ``queued_at``
     queue: tuple[Any, ...] | None
+    #: the ``hit_rules`` rows (id, rule) the findings' hits name by id (m019_compact_findings)
+    rules: tuple[tuple[int, str], ...] = ()
 
 
 def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
@@ -153,10 +195,12 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     findings: list[tuple[Any, ...]] = []
     grades: list[tuple[Any, ...]] = []
     failing: list[Failure] = []
+    rules: dict[int, str] = {}
     for seq, f in enumerate(res.findings):
         evidence = [{"message_id": e.message_id, "quote": e.quote} for e in f.evidence]
         if f.status == "fail":
             failing.append((f.criterion, f.check, evidence, f.data))
+        stored_evidence, stored_data = compact_finding(evidence, f.data, rules)
         findings.append(
             (
                 chat.chat_id,
@@ -166,9 +210,9 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
                 f.status,
                 f.severity,
                 f.points_lost,
-                compact_evidence(evidence),
+                stored_evidence,
                 f.detail,
-                dumps(f.data) if f.data else None,
+                stored_data,
                 seq,
             )
         )
@@ -211,6 +255,7 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
         grades,
         patterns,
         queue,
+        tuple(rules.items()),
     )
 
 
@@ -233,7 +278,7 @@ def result_of(rows: ChatRows) -> ChatResult:
             + (dumps(flags),)
         )
     source = (rows.chat[9], rows.chat[10])
-    return ChatResult.model_validate(result_dict(row, findings, grades, source))
+    return ChatResult.model_validate(result_dict(row, findings, grades, source, dict(rows.rules)))
 
 
 #: The ``results`` columns of ``ChatRows.result``, in order.

@@ -78,6 +78,10 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         "grades": con.execute("SELECT * FROM grades ORDER BY chat_id, rubric_name, seq").fetchall(),
         "messages": con.execute("SELECT * FROM messages ORDER BY id").fetchall(),
         "messages_fts": con.execute("SELECT rowid FROM messages_fts('您好') ORDER BY 1").fetchall(),
+        "findings": con.execute(
+            "SELECT chat_id, rubric_name, criterion, evidence, data FROM findings "
+            "ORDER BY chat_id, rubric_name, criterion"
+        ).fetchall(),
     }
     con.close()
     Store(db).close()
@@ -146,12 +150,14 @@ def test_a_new_audit_writes_what_the_migration_gives(migrated, tmp_path) -> None
     for table, order in (
         ("grades", "chat_id, rubric_name, seq"),
         ("grade_sources", "id"),
+        ("findings", "chat_id, rubric_name, seq"),
+        ("hit_rules", "id"),
         ("messages", "id"),
         ("transcripts", "id"),
     ):
         sql = f"SELECT * FROM {table} ORDER BY {order}"
         assert a.execute(sql).fetchall() == b.execute(sql).fetchall(), table
-    schema = "SELECT name, sql FROM sqlite_master WHERE name IN ('grades', 'messages', 'transcripts', 'grade_sources', 'grades_full', 'messages_full') ORDER BY name"
+    schema = "SELECT name, sql FROM sqlite_master WHERE name IN ('grades', 'messages', 'transcripts', 'grade_sources', 'grades_full', 'messages_full', 'findings', 'hit_rules', 'finding_hits') ORDER BY name"
     assert a.execute(schema).fetchall() == b.execute(schema).fetchall()
 
 
@@ -165,3 +171,48 @@ def test_grades_reference_their_source_with_a_label_for_datasette(migrated) -> N
     (source,) = store.query("SELECT * FROM grade_sources")
     assert source["grader"] == "offline" and json.loads(source["flags"]) == ["advisory"]
     assert source["name"] == f"offline · {source['prompt_version']} · advisory"
+
+
+def test_findings_keep_their_hits_rules_once_and_no_evidence_the_hits_give(migrated) -> None:
+    """m019_compact_findings: long rules named by their ``hit_rules`` id, evidence that is
+    exactly the hits' texts left out — and the ``finding_hits`` view (what Datasette shows)
+    and the store's reader give back every hit and every quote as they were stored."""
+    db, before = migrated
+    con = sqlite3.connect(db)
+    now = {
+        r[:3]: r[3:]
+        for r in con.execute(
+            "SELECT chat_id, rubric_name, criterion, evidence, data FROM findings"
+        ).fetchall()
+    }
+    assert len(now) == len(before["findings"])
+    rules = dict(con.execute("SELECT id, rule FROM hit_rules").fetchall())
+    assert any(r.startswith("^\\W*(?:@") for r in rules.values())  # the greeting regex
+    left_out = ided = 0
+    for chat_id, rubric_name, criterion, evidence, data in before["findings"]:
+        new_evidence, new_data = now[(chat_id, rubric_name, criterion)]
+        old = orjson.loads(data) if data else None
+        hits = (old or {}).get("hits") or []
+        view = con.execute(
+            'SELECT hit, message_id, start, "end", text, rule FROM finding_hits '
+            "WHERE chat_id = ? AND rubric_name = ? AND criterion = ? ORDER BY hit",
+            (chat_id, rubric_name, criterion),
+        ).fetchall()
+        assert view == [
+            (i, h["message_id"], h["start"], h["end"], h["text"], h["rule"])
+            for i, h in enumerate(hits)
+        ]
+        if new_evidence is None:
+            left_out += 1
+            assert orjson.loads(evidence) == [[h["message_id"], h["text"]] for h in hits] != []
+        else:
+            assert new_evidence == evidence
+        stored_hits = (orjson.loads(new_data) if new_data else {}).get("hits") or []
+        for h, s in zip(hits, stored_hits, strict=True):
+            if len(h["rule"]) > 13:
+                ided += 1
+                assert rules[s["rule"]] == h["rule"]
+            else:
+                assert s == h
+    assert left_out > 10 and ided > 10
+    con.close()

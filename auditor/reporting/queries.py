@@ -255,15 +255,25 @@ def fatal_failures(store: Store, scope: Scope, *, limit: int) -> list[Row]:
     """
     where, params = scope.where()
     rows: list[Row] = []
+    # a finding's evidence left out (NULL, m019_compact_findings) is its hits' texts
+    quotes = {
+        "findings": (
+            "CASE WHEN x.evidence IS NULL THEN json_extract(x.data, '$.hits[0].text') "
+            "ELSE json_extract(x.evidence, '$[0][1]') END",
+            "CASE WHEN x.evidence IS NULL THEN json_array_length(x.data, '$.hits') "
+            "ELSE json_array_length(x.evidence) END",
+        ),
+        "grades": ("json_extract(x.evidence, '$[0][1]')", "json_array_length(x.evidence)"),
+    }
     for table, cond in (
         ("findings", "x.status = 'fail'"),
         ("grades", "x.failed = 1"),
     ):
+        quote, n_quotes = quotes[table]
         rows += store.query(
             f"SELECT r.chat_id AS chat_id, r.agent_id AS agent_id, r.day AS day, "
             f"r.started_at AS started_at, x.criterion AS criterion, "
-            f"json_extract(x.evidence, '$[0][1]') AS quote, "
-            f"json_array_length(x.evidence) AS n_quotes "
+            f"{quote} AS quote, {n_quotes} AS n_quotes "
             f"FROM {table} x CROSS JOIN results r ON r.chat_id = x.chat_id "
             f"AND r.rubric_name = x.rubric_name WHERE {cond} AND x.severity = 'fatal' "
             f"AND {where} ORDER BY r.started_at DESC, r.chat_id LIMIT ?",
