@@ -216,3 +216,28 @@ def test_findings_keep_their_hits_rules_once_and_no_evidence_the_hits_give(migra
                 assert s == h
     assert left_out > 10 and ided > 10
     con.close()
+
+
+def test_a_rule_whose_id_another_rule_holds_stops_the_save(migrated, tmp_path) -> None:
+    """Two rules with one ``hit_rules`` id (40 bits of their hashes) would mix up their hits:
+    the writer refuses the batch instead."""
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    converted, _ = migrated
+    con = sqlite3.connect(converted)
+    taken = con.execute("SELECT id FROM hit_rules ORDER BY id LIMIT 1").fetchone()[0]
+    con.close()
+    db = tmp_path / "clash.db"
+    Store(db).close()
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO hit_rules VALUES (?, ?)", (taken, "another rule"))
+    con.commit()
+    con.close()
+    res = CliRunner().invoke(main, ["audit", str(DATA / "chats.jsonl"), "--db", str(db), "-q"])
+    assert res.exit_code != 0
+    assert "hit_rules id" in res.output + str(res.exception)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM findings").fetchone()[0] == 0
+    con.close()
