@@ -156,6 +156,15 @@ def test_migration_converts_a_database_from_before_in_place(audited_day, tmp_pat
         # grades as they read before m018 (their source's columns with them)
         source = "grades_full" if table == "grades" else table
         rows = lean.query(f"SELECT * FROM {source} ORDER BY chat_id, rubric_name, seq")
+        if table == "findings":  # evidence and hits as they read before m019 (the result's)
+            for r in rows:
+                f = next(
+                    f
+                    for f in lean.result_json(r["chat_id"], r["rubric_name"])["findings"]
+                    if f["criterion"] == r["criterion"]
+                )
+                r["evidence"] = orjson.dumps([[e["message_id"], e["quote"]] for e in f["evidence"]])
+                r["data"] = orjson.dumps(f["data"]).decode() if f["data"] else None
         for r in rows:  # evidence as it was stored before: [{message_id, quote}]
             r["evidence"] = orjson.dumps(
                 [{"message_id": m, "quote": q} for m, q in orjson.loads(r["evidence"])]
