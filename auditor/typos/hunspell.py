@@ -168,11 +168,18 @@ class HunspellDict:
         return False
 
     def _check_form(self, word: str) -> bool:
-        if self._forbidden(word):
-            return False
-        if self._stem_ok(word, None) or self._suffixed(word):
+        flags = self.stems.get(word)
+        if flags is not None:  # _forbidden and _stem_ok(word, None), with one lookup
+            if self.forbidden and flags and self.forbidden in flags:
+                return False
+            if not (
+                (self.needaffix and self.needaffix in flags)
+                or (self.onlyincompound and self.onlyincompound in flags)
+            ):
+                return True
+        if self._suffixed(word):
             return True
-        for key in {word[:1], ""}:
+        for key in (word[:1], "") if word else ("",):
             for p in self._prefixes.get(key, ()):
                 if p.add and not word.startswith(p.add):
                     continue
