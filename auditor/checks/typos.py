@@ -304,16 +304,11 @@ class TypoChecker:
         return tuple(out)
 
     def _remember_clean(self, chunks: list[str], words: list[str]) -> None:
-        """Files the pieces of a clean text (``words``: its words, all known, no Chinese)."""
-        pieces = self._clean_chunks
-        if len(pieces) >= _CLEAN_CHUNKS_SIZE:
-            return
-        if TRIGGER_WORDS.isdisjoint(words):
-            pieces.update(chunks)
-            return
-        for c in chunks:  # "of" is clean alone but may start a slip ("should of")
-            if c not in pieces and TRIGGER_WORDS.isdisjoint(LATIN_WORD.findall(c)):
-                pieces.add(c)
+        """Files the pieces of a clean text (``words``: its words, all known, no Chinese)
+        when none of its words is a context rule's trigger ("of" may start a slip: "should
+        of"); telling such a text's pieces apart cost more than it saved on new texts."""
+        if len(self._clean_chunks) < _CLEAN_CHUNKS_SIZE and TRIGGER_WORDS.isdisjoint(words):
+            self._clean_chunks.update(chunks)
 
     # -- English ------------------------------------------------------------------------
     def _all_clean(self, words: list[str]) -> bool:
@@ -323,6 +318,8 @@ class TypoChecker:
         consults the speller; the skip rules only run for messages with a suspect word.
         """
         clean = self._clean_words
+        if clean.issuperset(words):
+            return True
         for w in words:
             if w in clean:
                 continue
