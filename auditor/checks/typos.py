@@ -30,7 +30,7 @@ from ..typos.en import (
     Verdict,
     rarely_written,
 )
-from ..typos.en_context import context_slips
+from ..typos.en_context import TRIGGER_WORDS, context_slips
 from ..typos.pinyin import is_pinyin
 from ..typos.skip import SpanSet, skip_spans, word_rule
 from ..typos.tokens import LATIN_WORD, fold_apostrophes
@@ -87,6 +87,8 @@ _ABBREVIATION_BEFORE = re.compile(r"(?<![A-Za-z])(?:Mr|Mrs|Ms|Mx|Dr|Prof|St|Mess
 
 #: distinct agent texts whose suspects are remembered (cleared when full)
 _TEXT_CACHE_SIZE = 100_000
+#: whitespace-separated pieces of clean texts remembered (no more are added when full)
+_CLEAN_CHUNKS_SIZE = 500_000
 
 
 #: what may follow a sign-off name ending the message: spaces, emoji, a link — not a full
@@ -176,6 +178,9 @@ class TypoChecker:
         )
         self.en = EnglishSpeller(self.lexicon.en_words, settings.locale)
         self._clean_words: set[str] = set()
+        # whitespace-separated pieces of clean texts ("you.", "(order") whose words are all
+        # known and no context rule's trigger, without Chinese: see _detect
+        self._clean_chunks: set[str] = set()
         self._zh_params = zh_params
         self._zh: ChineseDetector | None = None  # built on first Chinese text (about 1.5 s)
         self._by_text: dict[str, tuple[tuple[str, Typo], ...]] = {}
@@ -266,10 +271,18 @@ class TypoChecker:
         return cached
 
     def _detect(self, text: str) -> tuple[tuple[str, Typo], ...]:
-        has_cjk = _CJK.search(text) is not None
+        # A word never spans whitespace and the tokeniser's boundary tests see whitespace as
+        # the string's edge, so a text's words are its pieces' words in order: a text made
+        # only of pieces seen in clean texts (no Chinese, every word known, no context trigger)
+        # is clean, without tokenising it (most of a clean message's cost).
+        chunks = text.split()
+        if self._clean_chunks.issuperset(chunks):
+            return ()
+        has_cjk = not text.isascii() and _CJK.search(text) is not None
         words = LATIN_WORD.findall(text)
-        slips = context_slips(text, words)
+        slips = context_slips(text, words) if not TRIGGER_WORDS.isdisjoint(words) else []
         if not has_cjk and not slips and self._all_clean(words):
+            self._remember_clean(chunks, words)
             return ()  # the common case: no suspect word, no span work needed
         spans: list[tuple[int, int]] = [
             (s, e) for s, e, _ in skip_spans(text, latin_only=not has_cjk)
@@ -290,6 +303,13 @@ class TypoChecker:
             out.sort(key=lambda kt: kt[1].start)
         return tuple(out)
 
+    def _remember_clean(self, chunks: list[str], words: list[str]) -> None:
+        """Files the pieces of a clean text (``words``: its words, all known, no Chinese)
+        when none of its words is a context rule's trigger ("of" may start a slip: "should
+        of"); telling such a text's pieces apart cost more than it saved on new texts."""
+        if len(self._clean_chunks) < _CLEAN_CHUNKS_SIZE and TRIGGER_WORDS.isdisjoint(words):
+            self._clean_chunks.update(chunks)
+
     # -- English ------------------------------------------------------------------------
     def _all_clean(self, words: list[str]) -> bool:
         """True when every Latin word (``words``, as tokenised) is known (a set lookup each).
@@ -298,6 +318,8 @@ class TypoChecker:
         consults the speller; the skip rules only run for messages with a suspect word.
         """
         clean = self._clean_words
+        if clean.issuperset(words):
+            return True
         for w in words:
             if w in clean:
                 continue

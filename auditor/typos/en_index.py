@@ -60,33 +60,32 @@ class SuggestIndex:
         self.starts = starts
         self.postings = postings
         self.source = source  # "shipped" or "built"
-        self._filed: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._filed: dict[str, tuple[str, ...]] = {}  # key -> words, for the initials below
+        self._initials: set[str] = set()  # first letters whose keys are in ``_filed``
 
-    def _filed_from(self, initial: str) -> dict[str, tuple[str, ...]]:
-        """Key -> its words, for the keys starting with ``initial`` ("" for the empty key)."""
+    def _file(self, initial: str) -> None:
+        """Files key -> its words for the keys starting with ``initial`` ("" for the empty
+        key) in the one dict of every filed key."""
         keys, starts, postings, words = self.keys, self.starts, self.postings, self.words
         if initial:
             lo = bisect_left(keys, initial)
             hi = bisect_left(keys, chr(ord(initial) + 1), lo)
         else:
             lo, hi = 0, int(bool(keys) and keys[0] == "")
-        filed = {
-            keys[r]: tuple([words[i] for i in postings[starts[r] : starts[r + 1]]])
+        self._filed.update(
+            (keys[r], tuple([words[i] for i in postings[starts[r] : starts[r + 1]]]))
             for r in range(lo, hi)
-        }
-        self._filed[initial] = filed
-        return filed
+        )
+        self._initials.add(initial)
 
     def candidates(self, probe: set[str]) -> set[str]:
         """Every word filed under one of the ``probe`` keys."""
-        by_initial = self._filed
+        for initial in {k[:1] for k in probe} - self._initials:
+            self._file(initial)
+        get = self._filed.get  # one lookup a key, whatever its first letter
         seen: set[str] = set()
         for k in probe:
-            initial = k[:1]
-            filed = by_initial.get(initial)
-            if filed is None:
-                filed = self._filed_from(initial)
-            got = filed.get(k)
+            got = get(k)
             if got:
                 seen.update(got)
         return seen

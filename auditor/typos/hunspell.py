@@ -143,6 +143,7 @@ class HunspellDict:
         the stem meets; with ``prefix_flag`` (``word`` is then what a prefix left), a
         cross-product suffix on a stem that also carries the prefix's flag."""
         node: _SuffixNode | None = self._suffix_trie
+        get = self.stems.get
         i = len(word)
         while node is not None:
             rules = node.rules
@@ -151,16 +152,16 @@ class HunspellDict:
                 for sfx in rules:
                     if prefix_flag is not None and not sfx.cross:
                         continue
+                    # the stem's flags first: most candidate stems are no stem at all, and
+                    # then the rule's condition need not be tested
                     stem = root + sfx.strip
-                    if sfx.condition is not None and not sfx.condition.search(stem):
+                    flags = get(stem)
+                    if flags is None or sfx.flag not in flags:
                         continue
-                    if prefix_flag is None:
-                        if self._stem_ok(stem, sfx.flag):
-                            return True
-                    else:
-                        flags = self.stems.get(stem)
-                        if flags and sfx.flag in flags and prefix_flag in flags:
-                            return True
+                    if prefix_flag is not None and not (flags and prefix_flag in flags):
+                        continue
+                    if sfx.condition is None or sfx.condition.search(stem):
+                        return True
             if i == 0:
                 return False
             i -= 1
@@ -168,11 +169,18 @@ class HunspellDict:
         return False
 
     def _check_form(self, word: str) -> bool:
-        if self._forbidden(word):
-            return False
-        if self._stem_ok(word, None) or self._suffixed(word):
+        flags = self.stems.get(word)
+        if flags is not None:  # _forbidden and _stem_ok(word, None), with one lookup
+            if self.forbidden and flags and self.forbidden in flags:
+                return False
+            if not (
+                (self.needaffix and self.needaffix in flags)
+                or (self.onlyincompound and self.onlyincompound in flags)
+            ):
+                return True
+        if self._suffixed(word):
             return True
-        for key in {word[:1], ""}:
+        for key in (word[:1], "") if word else ("",):
             for p in self._prefixes.get(key, ()):
                 if p.add and not word.startswith(p.add):
                     continue
