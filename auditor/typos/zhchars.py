@@ -206,34 +206,9 @@ def read_counts() -> tuple[dict[int, int], dict[int, int], int]:
     return parse_table(gzip.decompress(raw))
 
 
-def parse_table(data: bytes) -> tuple[dict[int, int], dict[int, int], int]:
-    """The tables of one decompressed ZHNGRAM2 file (see :func:`read_counts`)."""
-    if not data.startswith(b"ZHNGRAM2 "):
-        raise ValueError("zh_char_ngrams.bin.gz: not a ZHNGRAM2 table")
-    pos = data.index(b"\n") + 1
-    meta = dict(f.split("=", 1) for f in data[9 : pos - 1].decode().split())
-    counts: dict[int, int] = {}
-    follow: dict[int, int] = {}
-    while pos < len(data):
-        end = data.index(b"\n", pos)
-        name, n = data[pos:end].decode().split()
-        size = int(n)
-        pos = end + 1
-        keys = array("Q")
-        keys.frombytes(data[pos : pos + 8 * size])
-        pos += 8 * size
-        vals = array("I")
-        vals.frombytes(data[pos : pos + 4 * size])
-        pos += 4 * size
-        if sys.byteorder == "big":
-            keys.byteswap()
-            vals.byteswap()
-        (follow if name.startswith("f") else counts).update(zip(keys, vals, strict=True))
-    return counts, follow, int(meta["runs"])
-
-
-def read_tables(data: bytes) -> CharModel:
-    """The model of one decompressed ZHNGRAM2 file, its n-grams kept as sorted arrays."""
+def _sections(data: bytes) -> tuple[dict[str, str], dict[str, _Table]]:
+    """The header fields and the named ``(keys, values)`` arrays of one decompressed ZHNGRAM2
+    file (see :func:`read_counts`)."""
     if not data.startswith(b"ZHNGRAM2 "):
         raise ValueError("zh_char_ngrams.bin.gz: not a ZHNGRAM2 table")
     pos = data.index(b"\n") + 1
@@ -254,6 +229,23 @@ def read_tables(data: bytes) -> CharModel:
             keys.byteswap()
             vals.byteswap()
         tables[name] = (keys, vals)
+    return meta, tables
+
+
+def parse_table(data: bytes) -> tuple[dict[int, int], dict[int, int], int]:
+    """The tables of one decompressed ZHNGRAM2 file as plain dicts: counts, follow counts
+    and the number of runs the counts came from."""
+    meta, tables = _sections(data)
+    counts: dict[int, int] = {}
+    follow: dict[int, int] = {}
+    for name, (keys, vals) in tables.items():
+        (follow if name.startswith("f") else counts).update(zip(keys, vals, strict=True))
+    return counts, follow, int(meta["runs"])
+
+
+def read_tables(data: bytes) -> CharModel:
+    """The model of one decompressed ZHNGRAM2 file, its n-grams kept as sorted arrays."""
+    meta, tables = _sections(data)
     return CharModel.from_tables(
         dict(zip(*tables["1"], strict=True)),
         dict(zip(*tables["f1"], strict=True)),
