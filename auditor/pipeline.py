@@ -401,23 +401,33 @@ async def _run_audit(
         )
         return WorkerPool(workers, state, batch=batch_size)
 
+    def admit(item: Any) -> tuple[int, Rubric] | None:
+        """A chat read (here, or by a worker: its ``Done``) counted in the run summary: its
+        input position and rubric, or None when it is a reject or resumed (skipped)."""
+        summary.read += 1
+        beat()
+        if isinstance(item, Reject):
+            rejected(item)
+            return None
+        seq = summary.read
+        rubric = rubrics.for_language(item.language)
+        replaced(item.chat_id, seq, rubric)
+        note_coverage(item.chat_id, item.language, item.timed, rubric)
+        if not force and skipped(item.chat_id, item.transcript_hash, rubric, seq):
+            return None
+        return seq, rubric
+
     def take(answers: Iterable[tuple[Record, Done]]) -> None:
         """The workers' answers, in input order: each one's bookkeeping, as ``read`` does
         it for a chat read and audited here."""
         for record, done in answers:
             if done is None:
                 continue  # a blank line
-            summary.read += 1
-            beat()
-            if isinstance(done, Reject):
-                rejected(done)
+            admitted = admit(done)
+            if admitted is None:
                 continue
-            seq = summary.read
-            rubric = rubrics.for_language(done.language)
-            replaced(done.chat_id, seq, rubric)
-            note_coverage(done.chat_id, done.language, done.timed, rubric)
-            if not force and skipped(done.chat_id, done.transcript_hash, rubric, seq):
-                continue
+            seq, rubric = admitted
+            assert not isinstance(done, Reject)  # admit() took the rejects
             if done.done is not None and done.rubric_hash == rubric.hash:
                 store.register_rubric(rubric)
                 finished_rows(seq, done)
@@ -512,17 +522,11 @@ async def _run_audit(
             item = record.parse(ingest_options) if isinstance(record, RawLine) else record
             if item is None:
                 continue  # a blank line
-            summary.read += 1
-            beat()
-            if isinstance(item, Reject):
-                rejected(item)
+            admitted = admit(item)
+            if admitted is None:
                 continue
-            seq = summary.read
-            rubric = rubrics.for_language(item.language)
-            replaced(item.chat_id, seq, rubric)
-            note_coverage(item.chat_id, item.language, item.timed, rubric)
-            if not force and skipped(item.chat_id, item.transcript_hash, rubric, seq):
-                continue
+            seq, rubric = admitted
+            assert not isinstance(item, Reject)  # admit() took the rejects
             if concurrency == 1:
                 finished(*await one(seq, item, rubric))
             else:
