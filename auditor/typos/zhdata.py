@@ -1,6 +1,6 @@
 """Chinese lexical data, loaded from compact tables shipped in the package.
 
-``data/zh_lexicon.bin.gz`` is built by ``bench/build_zh_lexicon.py`` from installed packages:
+``data/zh_lexicon.bin.xz`` is built by ``bench/build_zh_lexicon.py`` from installed packages:
 
 * word counts: jieba's bundled ``dict.txt`` (349k words with corpus counts; the 342k of 1–4
   characters are kept, and the total of all counts);
@@ -18,7 +18,7 @@ Neither jieba nor pypinyin is imported at run time.
 
 from __future__ import annotations
 
-import gzip
+import lzma
 import sys
 import unicodedata
 from array import array
@@ -78,7 +78,7 @@ class Lexicon:
 
     def __init__(self, data: bytes):
         if not data.startswith(b"ZHLEX1 "):
-            raise ValueError("zh_lexicon.bin.gz: not a ZHLEX1 table")
+            raise ValueError("zh_lexicon.bin.xz: not a ZHLEX1 table")
         pos = data.index(b"\n") + 1
         meta = dict(f.split("=", 1) for f in data[7 : pos - 1].decode().split())
         self.total = int(meta["total"])
@@ -126,8 +126,8 @@ class Lexicon:
 
 @cache
 def lexicon() -> Lexicon:
-    raw = resources.files("auditor.typos.data").joinpath("zh_lexicon.bin.gz").read_bytes()
-    return Lexicon(gzip.decompress(raw))
+    raw = resources.files("auditor.typos.data").joinpath("zh_lexicon.bin.xz").read_bytes()
+    return Lexicon(lzma.decompress(raw))
 
 
 class ZhData:
