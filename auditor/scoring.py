@@ -107,6 +107,17 @@ def score_chat(
     lost_checks = lost_grades = 0.0  # summed apart, then added (as sum() + sum() did)
     fatal = False
     n_critical = n_normal = 0
+
+    def count_failure(criterion_id: str, severity: str) -> None:
+        nonlocal fatal, n_critical, n_normal
+        failed.append(criterion_id)
+        if severity == "fatal":
+            fatal = True
+        elif severity == "critical":
+            n_critical += 1
+        else:
+            n_normal += 1
+
     for f in findings:
         c = criterion(f.criterion)
         if c is not None:
@@ -114,14 +125,7 @@ def score_chat(
         settled_findings.append(f)
         lost_checks += f.points_lost
         if f.status == "fail":
-            failed.append(f.criterion)
-            sev = f.severity
-            if sev == "fatal":
-                fatal = True
-            elif sev == "critical":
-                n_critical += 1
-            else:
-                n_normal += 1
+            count_failure(f.criterion, f.severity)
     settled_grades: list[Grade] = []
     unscored: list[str] = []
     provisional = False  # grades lost to an outage lose no points: never a pass (below)
@@ -132,14 +136,7 @@ def score_chat(
         settled_grades.append(g)
         lost_grades += g.points_lost
         if g.failed:
-            failed.append(g.criterion)
-            sev = g.severity
-            if sev == "fatal":
-                fatal = True
-            elif sev == "critical":
-                n_critical += 1
-            else:
-                n_normal += 1
+            count_failure(g.criterion, g.severity)
         if g.status == "unscored":
             unscored.append(g.criterion)
             provisional = provisional or TRANSPORT_ERROR in g.flags
