@@ -30,8 +30,9 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from checkout import checkout
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -174,20 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / "typos").is_dir():
         print(f"skipped: no data at {args.data / 'typos'}")
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", args.against, "auditor"],
-            check=True,
-            capture_output=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+    with checkout(args.against, "auditor") as tmp:
         if args.same:
             labelled = [p.resolve() for p in args.labelled]
-            return same(REPO, Path(tmp), args.data.resolve(), labelled)
+            return same(REPO, tmp, args.data.resolve(), labelled)
         runs: dict[str, list[tuple[float, float]]] = {"this": [], args.against: []}
         for i in range(args.rounds):
             # both at once, one a core: each sees the same load at the same time
-            procs = {args.against: start(Path(tmp), args.data), "this": start(REPO, args.data)}
+            procs = {args.against: start(tmp, args.data), "this": start(REPO, args.data)}
             for name, proc in procs.items():
                 new, steady = result(proc)
                 runs[name].append((new, steady))

@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from checkout import checkout
+
 REPO = Path(__file__).resolve().parent.parent
 
 _CHILD = r"""
@@ -70,16 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--against", default="d116e53", help="commit to compare with")
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", args.against, "auditor"],
-            check=True,
-            capture_output=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+    with checkout(args.against, "auditor") as tmp:
         runs: dict[str, list[dict[str, float]]] = {"this": [], args.against: []}
         for i in range(args.rounds):
-            order = [("this", REPO), (args.against, Path(tmp))]
+            order = [("this", REPO), (args.against, tmp)]
             if i % 2:
                 order.reverse()  # A/B, then B/A
             for name, src in order:
