@@ -495,17 +495,22 @@ class ChineseDetector:
         size = len(run)
         out: list[int] = []
         reach = 0  # positions before it are covered by a word starting earlier
-        for j in range(size):
-            if j < size - 1:
-                words = covers.get(run[j])
-                if words is None:
-                    words = self._cover_of(run[j])
-                for e in (j + 4, j + 3, j + 2):  # the longest word starting here
-                    if e <= size and e > reach and run[j:e] in words:
-                        reach = e
-                        break
+        for j in range(size - 1):
+            words = covers.get(run[j])
+            if words is None:
+                words = self._cover_of(run[j])
+            # the longest word starting here that reaches further (2–4 characters)
+            e = j + 4 if j + 4 <= size else size
+            low = reach if reach > j + 1 else j + 1
+            while e > low:
+                if run[j:e] in words:
+                    reach = e
+                    break
+                e -= 1
             if j >= reach:
                 out.append(j)
+        if reach < size:
+            out.append(size - 1)
         got = tuple(out)
         if len(self._uncovered_cache) < 200_000:
             self._uncovered_cache[run] = got
