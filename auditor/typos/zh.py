@@ -719,14 +719,18 @@ class ChineseDetector:
         if to.isdisjoint(after) and to.isdisjoint(before):
             return None
         fits = [(ch, kind) for ch, kind in swaps if ch in after or ch in before]
+        tried = [ch for ch, _ in fits]
+        segs = self._scorer.gains(w, k, tried)
         chars = self._char_model()
         if chars is not None:  # the run's ends are marked only where the window reaches them
-            left, right, at = chars.context(w, k, 0 if edge[0] else -n, n if edge[1] else 2 * n)
-            base = chars.logprob(left + w[k] + right, at)
+            left, right, _ = chars.context(w, k, 0 if edge[0] else -n, n if edge[1] else 2 * n)
+            base, *lms = chars.swap_logprobs(left, right, [w[k], *tried])
+        else:
+            base, lms = 0.0, [0.0] * len(fits)
         top = -math.inf
-        for ch, kind in fits:
-            seg = self._scorer.gain(w, k, ch, 0, n) + bonus[kind]
-            lm = chars.logprob(left + ch + right, at) - base if chars is not None else 0.0
+        for (ch, kind), seg, lm in zip(fits, segs, lms, strict=True):
+            seg += bonus[kind]
+            lm -= base
             if seg + lm > top:
                 top = seg + lm
                 best = (ch, kind, seg, lm, 0)
