@@ -6,7 +6,9 @@ Each round runs every setting in its own fresh subprocess, alternating, so all s
 machine load: this checkout (default settings, with the character trigram model), with
 ``--off`` also ``ZhParams(char_model=False)``, and with ``--against DIR`` the code of another
 checkout (before/after figures side by side). Per process, after the English side's one-time
-loads: CPU seconds of the first Chinese text (the Chinese data) and of the first text with a
+loads (its dictionaries, wordfreq, and the correction index with every initial filed — the index
+files keys per first letter on first probe, 10–20 ms each, which the Latin words of the Chinese
+texts would otherwise pay inside the timing; since session 5): CPU seconds of the first Chinese text (the Chinese data) and of the first text with a
 suspect (the character model), whose sum is the warm-up; then messages per second per core
 (CPU time) on new texts after a warm-up set, and steady (word caches warm) — the texts of
 ``bench/typos_bench.py`` (JDDC agent messages and CrossWOZ system turns; CSDS agent turns warm
@@ -57,6 +59,9 @@ def one(data: Path, char_model: bool) -> dict[str, float]:
     zipf = en._zipf() if hasattr(en, "_zipf") else None  # wordfreq, loaded on a rare name
     if zipf is not None:
         zipf("hello")
+    index = en.suggest_index() if hasattr(en, "suggest_index") else None
+    if index is not None and hasattr(index, "keys"):  # the correction index, every initial
+        index.candidates({k[:1] for k in index.keys})  # (filed per initial on first probe)
     c0 = time.process_time()
     checker.check_text("好的")  # the Chinese data (lexicon, readings, curated list)
     c1 = time.process_time()

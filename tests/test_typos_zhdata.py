@@ -200,3 +200,42 @@ def test_prewarming_changes_no_finding() -> None:
     ]
     assert got[0] == got[1]
     assert sum(map(len, json.loads(got[0]))) >= 5  # the slips above are found
+
+
+def test_close_candidates_as_read_from_the_readings() -> None:
+    # close_candidates is built from per-syllable lists and a tone index (speed): it must be
+    # what the readings say, in the same order — every same-syllable candidate, 3 when it
+    # shares a reading with its tone, else 2
+    data = zh_data()
+    chars = set("帐账登陆录在再提题按安侍待已己做作坐反返包含涵维微信复回是时实事行长重了")
+    chars |= set(sorted(data.shape)[:300])
+    for ch in sorted(chars):
+        exact, plain, _ = data.readings(ch)
+        want: dict[str, int] = {}
+        for p in plain:
+            for h in sorted(data._by_plain.get(p, ())):
+                want[h] = 3 if exact & data.readings(h)[0] else 2
+        want.pop(ch, None)
+        assert data.close_candidates(ch) == tuple(want.items()), ch
+
+
+def test_a_windows_swaps_scored_together_as_one_by_one() -> None:
+    # ContextScorer.gains reuses the segmentation before the swapped character and
+    # CharModel.swap_logprobs sums only the changed trigrams: the same floats as gain and
+    # logprob, not approximately
+    from auditor.typos.zhchars import char_model
+    from auditor.typos.zhscore import ContextScorer
+
+    windows = ["这个问提我们马上", "请您耐心等侍", "帐户登陆不上", "多多包含", "以经为您申请原反"]
+    model = char_model()
+    for extra in (frozenset(), frozenset({"问提我们"})):
+        scorer = ContextScorer(zh_data(), set(extra))
+        fresh = ContextScorer(zh_data(), set(extra))
+        for w in windows:
+            for k in range(len(w)):
+                swaps = ["题", "待", "录", "涵", "已", w[k]]
+                one = [fresh.gain(w, k, ch, 0, len(w)) for ch in swaps]
+                assert scorer.gains(w, k, swaps) == one, (w, k)
+                left, right, at = model.context(w, k, 0, len(w))
+                sums = [model.logprob(left + ch + right, at) for ch in swaps]
+                assert model.swap_logprobs(left, right, swaps) == sums, (w, k)

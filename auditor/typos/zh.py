@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
+from operator import itemgetter
 from typing import Literal
 
 import ahocorasick
@@ -359,6 +360,7 @@ class ChineseDetector:
         self._uncovered_cache: dict[str, tuple[int, ...]] = {}  # see _uncovered
         self._run_cache: dict[str, tuple[tuple[int, _Best], ...]] = {}  # see suspects
         self._ctx_swap_cache: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._ctx_swap_chars: dict[str, frozenset[str]] = {}  # the characters of each
         if self.params.prewarm_chars > 0:
             self.prewarm(common_chars(self.params.prewarm_chars))
 
@@ -493,17 +495,22 @@ class ChineseDetector:
         size = len(run)
         out: list[int] = []
         reach = 0  # positions before it are covered by a word starting earlier
-        for j in range(size):
-            if j < size - 1:
-                words = covers.get(run[j])
-                if words is None:
-                    words = self._cover_of(run[j])
-                for e in (j + 4, j + 3, j + 2):  # the longest word starting here
-                    if e <= size and e > reach and run[j:e] in words:
-                        reach = e
-                        break
+        for j in range(size - 1):
+            words = covers.get(run[j])
+            if words is None:
+                words = self._cover_of(run[j])
+            # the longest word starting here that reaches further (2–4 characters)
+            e = j + 4 if j + 4 <= size else size
+            low = reach if reach > j + 1 else j + 1
+            while e > low:
+                if run[j:e] in words:
+                    reach = e
+                    break
+                e -= 1
             if j >= reach:
                 out.append(j)
+        if reach < size:
+            out.append(size - 1)
         got = tuple(out)
         if len(self._uncovered_cache) < 200_000:
             self._uncovered_cache[run] = got
@@ -658,7 +665,9 @@ class ChineseDetector:
         got = self._ctx_swap_cache.get(ch)
         if got is None:
             low = self.params.context_min_similarity
-            if low >= 2:  # fuzzy sounds (1) are dropped: only the plain-reading ones needed
+            if low == 2:  # fuzzy sounds (1) are dropped: only the plain-reading ones needed
+                got = self._close_swaps(ch)
+            elif low > 2:
                 got = tuple((h, k) for h, k in self._close_swaps(ch) if not (k and k < low))
             else:
                 got = tuple(
@@ -667,23 +676,32 @@ class ChineseDetector:
                     if not (kind and kind < low) and h not in NEVER_SUGGEST
                 )
             self._ctx_swap_cache[ch] = got
+            self._ctx_swap_chars[ch] = frozenset(map(itemgetter(0), got))
         return got
 
     def _close_swaps(self, ch: str) -> tuple[tuple[str, int], ...]:
         """``_swaps(ch)`` without its fuzzy-sound (kind 1) entries and NEVER_SUGGEST, built
         from the plain-reading candidates only (the fuzzy sets are the large ones): a shape
-        neighbour that also sounds fuzzily alike is kind 1 in ``_swaps``, so it goes too."""
+        neighbour that also sounds fuzzily alike is kind 1 in ``_swaps``, so it goes too.
+        (Kinds 0, 2 and 3 only.)"""
         data = self.data
-        sounds = dict(data.close_candidates(ch))
-        kinds: dict[str, int] = {}
-        for h in data.shape.get(ch, ()):
-            if h in sounds:
-                kinds[h] = sounds[h]
-            elif not data.fuzzy_alike(ch, h):
-                kinds[h] = 0
-        for h, sim in sounds.items():
-            kinds.setdefault(h, sim)
-        return tuple((h, kind) for h, kind in kinds.items() if h not in NEVER_SUGGEST)
+        close = data.close_candidates(ch)
+        shape = data.shape.get(ch)
+        if shape:
+            sounds = dict(close)
+            kinds: dict[str, int] = {}
+            for h in shape:
+                if h in sounds:
+                    kinds[h] = sounds[h]
+                elif not data.fuzzy_alike(ch, h):
+                    kinds[h] = 0
+            kinds.update(close)  # a shape neighbour among them keeps its place and kind
+            got = tuple(kinds.items())
+        else:
+            got = close
+        if NEVER_SUGGEST.isdisjoint(map(itemgetter(0), got)):
+            return got
+        return tuple((h, kind) for h, kind in got if h not in NEVER_SUGGEST)
 
     def _best_swap(self, w: str, k: int, edge: tuple[bool, bool]) -> _Best | None:
         """The best candidate for ``w[k]`` in the window ``w`` (``edge``: the window starts /
@@ -692,25 +710,31 @@ class ChineseDetector:
         bonus = self.params.kind_bonus
         best: _Best | None = None
         n = len(w)
-        chars = self._char_model()
-        if chars is not None:  # the run's ends are marked only where the window reaches them
-            left, right, at = chars.context(w, k, 0 if edge[0] else -n, n if edge[1] else 2 * n)
-            base = chars.logprob(left + w[k] + right, at)
-        # a swap must make a two-character word with a neighbour (set lookups: the hot path)
+        # a swap must make a two-character word with a neighbour (set lookups: the hot path);
+        # most windows have no such swap, and are settled before any scoring
         after = self._next2(w[k - 1]) if k > 0 else _EMPTY
         before = self._prev2(w[k + 1]) if k + 1 < n else _EMPTY
-        count = 0
+        swaps = self._context_swaps(w[k])
+        to = self._ctx_swap_chars[w[k]]
+        if to.isdisjoint(after) and to.isdisjoint(before):
+            return None
+        fits = [(ch, kind) for ch, kind in swaps if ch in after or ch in before]
+        tried = [ch for ch, _ in fits]
+        segs = self._scorer.gains(w, k, tried)
+        chars = self._char_model()
+        if chars is not None:  # the run's ends are marked only where the window reaches them
+            left, right, _ = chars.context(w, k, 0 if edge[0] else -n, n if edge[1] else 2 * n)
+            base, *lms = chars.swap_logprobs(left, right, [w[k], *tried])
+        else:
+            base, lms = 0.0, [0.0] * len(fits)
         top = -math.inf
-        for ch, kind in self._context_swaps(w[k]):
-            if ch not in after and ch not in before:
-                continue
-            count += 1
-            seg = self._scorer.gain(w, k, ch, 0, n) + bonus[kind]
-            lm = chars.logprob(left + ch + right, at) - base if chars is not None else 0.0
+        for (ch, kind), seg, lm in zip(fits, segs, lms, strict=True):
+            seg += bonus[kind]
+            lm -= base
             if seg + lm > top:
                 top = seg + lm
                 best = (ch, kind, seg, lm, 0)
-        return best[:4] + (count,) if best is not None else None
+        return best[:4] + (len(fits),) if best is not None else None
 
     def _homophone_hits(self, s: str, blocked: list[bool], taken: list[bool]) -> list[Hit]:
         orphan = self._orphans(s, blocked)

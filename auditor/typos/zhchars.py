@@ -181,6 +181,28 @@ class CharModel:
             out += lp
         return out
 
+    def swap_logprobs(self, left: str, right: str, chars: Iterable[str]) -> list[float]:
+        """``[logprob(left + ch + right, len(left)) for ch in chars]`` (the same sums)."""
+        a = ord(left[-2]) if len(left) > 1 else 0
+        b = ord(left[-1]) if left else 0
+        after = [ord(c) for c in right]
+        memo = self._memo
+        out: list[float] = []
+        for ch in chars:
+            total = 0.0
+            x, y = a, b
+            for z in (ord(ch), *after):
+                key = (((x << _BITS) | y) << _BITS) | z
+                lp = memo.get(key)
+                if lp is None:
+                    lp = math.log10(self.prob(x, y, z))
+                    if len(memo) < 1_000_000:
+                        memo[key] = lp
+                total += lp
+                x, y = y, z
+            out.append(total)
+        return out
+
     @staticmethod
     def context(s: str, i: int, lo: int, hi: int) -> tuple[str, str, int]:
         """(left, right, k) around ``s[i]`` in the CJK run ``s[lo:hi]``: up to two characters

@@ -37,6 +37,7 @@ MIN_CANDIDATE_CHAR_FREQ = 50
 #: longest word kept (jieba's dictionary has longer idioms; 4 covers nearly all)
 MAX_WORD = 4
 
+_NONE: frozenset[str] = frozenset()
 _TONE_MARKS = {"\u0300", "\u0301", "\u0304", "\u030c"}  # grave, acute, macron, caron
 
 
@@ -149,6 +150,8 @@ class ZhData:
         self._by_fuzzy = by_fuzzy
         self._cands: dict[str, tuple[tuple[str, int], ...]] = {}
         self._close: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._sorted_plain: dict[str, tuple[str, ...]] = {}  # see close_candidates
+        self._with_tone: dict[str, frozenset[str]] = {}
         self.shape = _shape_groups()
         # per minimum frequency: covering words by first character, and the characters
         # after / before a character in two-character words (see the methods of those names)
@@ -263,14 +266,37 @@ class ZhData:
         got = self._close.get(ch)
         if got is not None:
             return got
-        out: dict[str, int] = {}
         exact, plain, _ = self.readings(ch)
+        # the same syllable in any tone (2), in order of the readings; then 3 for those
+        # sharing a reading with its tone (with_tone: every candidate by tone reading)
+        out: dict[str, int] = {}
         for p in plain:
-            for h in sorted(self._by_plain.get(p, ())):
-                out[h] = 3 if exact & self.readings(h)[0] else 2
+            out.update(dict.fromkeys(self._plain_sorted(p), 2))
+        if exact:
+            with_tone = self._with_tone or self._tone_index()
+            for r in exact:
+                for h in with_tone.get(r, _NONE).intersection(out):
+                    out[h] = 3
         out.pop(ch, None)
         result = self._close[ch] = tuple(out.items())
         return result
+
+    def _plain_sorted(self, p: str) -> tuple[str, ...]:
+        """The candidates under the toneless reading ``p``, sorted (cached)."""
+        got = self._sorted_plain.get(p)
+        if got is None:
+            got = self._sorted_plain[p] = tuple(sorted(self._by_plain.get(p, ())))
+        return got
+
+    def _tone_index(self) -> dict[str, frozenset[str]]:
+        """Every candidate character by each of its readings with tone (built once)."""
+        index: dict[str, set[str]] = defaultdict(set)
+        for chars in self._by_plain.values():
+            for h in chars:
+                for r in self.readings(h)[0]:
+                    index[r].add(h)
+        self._with_tone = {r: frozenset(v) for r, v in index.items()}
+        return self._with_tone
 
 
 def _shape_groups() -> dict[str, frozenset[str]]:

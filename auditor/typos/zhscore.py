@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,43 +64,14 @@ class ContextScorer:
         self._floor = -self._log_total - UNKNOWN_CHAR_PENALTY
         self._cache: dict[str, float] = {}
 
-    def _logp(self, w: str) -> float | None:
-        f = self._data.freq(w)
-        if f:
-            return math.log10(f) - self._log_total
-        if w in self._extra:
-            return 3.0 - self._log_total  # an organisation term: as likely as a common word
-        return None
-
     def score(self, text: str) -> float:
         got = self._cache.get(text)
         if got is not None:
             return got
         n = len(text)
-        buckets, bucket = self._data._buckets, self._data.bucket
-        # the words starting at each position (an empty bucket is looked up again: cached)
-        starting = [buckets.get(c) or bucket(c) for c in text]
-        extra = self._extra
-        log_total = self._log_total
         best = [0.0] + [-math.inf] * n
         back = [0] * (n + 1)
-        for j in range(1, n + 1):
-            top, arg = -math.inf, 1
-            for k in range(1, min(MAX_WORD, j) + 1):
-                w = text[j - k : j]
-                f = starting[j - k].get(w)
-                if f:
-                    lp = math.log10(f) - log_total
-                elif w in extra:
-                    lp = 3.0 - log_total  # an organisation term: as likely as a common word
-                elif k > 1:
-                    continue
-                else:
-                    lp = self._floor
-                v = best[j - k] + lp
-                if v > top:
-                    top, arg = v, k
-            best[j], back[j] = top, arg
+        self._segment(text, best, back, 0, n)
         if self.lm is None:
             result = best[n]
         else:  # the language model scores the same segmentation, word trigrams in context
@@ -112,6 +84,69 @@ class ContextScorer:
         if len(self._cache) < 1_000_000:
             self._cache[text] = result
         return result
+
+    def _segment(self, text: str, best: list[float], back: list[int], done: int, upto: int) -> None:
+        """Fill ``best[j]`` (the best score of ``text[:j]``) and ``back[j]`` (the length of
+        its last word) for ``done < j <= upto``, ``best[:done + 1]`` being filled already."""
+        first = max(0, done + 1 - MAX_WORD)  # the earliest start of a word ending after done
+        buckets, bucket = self._data._buckets, self._data.bucket
+        # the words starting at each position (an empty bucket is looked up again: cached)
+        starting = [buckets.get(c) or bucket(c) for c in text[first:upto]]
+        extra = self._extra
+        log_total = self._log_total
+        for j in range(done + 1, upto + 1):
+            top, arg = -math.inf, 1
+            for k in range(1, min(MAX_WORD, j) + 1):
+                w = text[j - k : j]
+                f = starting[j - k - first].get(w)
+                if f:
+                    lp = math.log10(f) - log_total
+                elif w in extra:
+                    lp = 3.0 - log_total  # an organisation term: as likely as a common word
+                elif k > 1:
+                    continue
+                else:
+                    lp = self._floor
+                v = best[j - k] + lp
+                if v > top:
+                    top, arg = v, k
+            best[j], back[j] = top, arg
+
+    def gains(self, s: str, i: int, chars: Sequence[str]) -> list[float]:
+        """``[gain(s, i, ch, 0, len(s)) for ch in chars]``: the segmentation up to ``i``,
+        which no swap at ``i`` changes, is done once for them all (same arithmetic, so the
+        same scores as :meth:`score`)."""
+        if self.lm is not None:
+            return [self.gain(s, i, ch, 0, len(s)) for ch in chars]
+        a, b = max(0, i - MAX_WORD), min(len(s), i + MAX_WORD + 1)
+        window = s[a:b]
+        k = i - a
+        n = len(window)
+        prefix: list[float] | None = None
+        base = self._cache.get(window)
+        if base is None:  # segmented here, its beginning kept for the swaps
+            best = [0.0] + [-math.inf] * n
+            self._segment(window, best, [0] * (n + 1), 0, n)
+            base = best[n]
+            if len(self._cache) < 1_000_000:
+                self._cache[window] = base
+            prefix = best[: k + 1]
+        head, tail = window[:k], window[k + 1 :]
+        out: list[float] = []
+        for ch in chars:
+            text = head + ch + tail
+            got = self._cache.get(text)
+            if got is None:
+                if prefix is None:
+                    prefix = [0.0] + [-math.inf] * k
+                    self._segment(window, prefix, [0] * (k + 1), 0, k)
+                best = prefix + [-math.inf] * (n - k)
+                self._segment(text, best, [0] * (n + 1), k, n)
+                got = best[n]
+                if len(self._cache) < 1_000_000:
+                    self._cache[text] = got
+            out.append(got - base)
+        return out
 
     def gain(self, s: str, i: int, ch: str, lo: int, hi: int) -> float:
         """Score rise of ``s[lo:hi]`` when ``s[i]`` is replaced by ``ch``."""
