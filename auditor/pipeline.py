@@ -363,7 +363,7 @@ async def _run_audit(
         audited = AuditedChat(chat, rubric, result, grader_key)
         batch.audited[chat.chat_id] = chat_rows(audited, run_id, batch.now)
         if out is not None:
-            batch.out_lines[chat.chat_id] = orjson.dumps(result.to_json()) + b"\n"
+            batch.out_lines[chat.chat_id] = result.json_line()
         if len(batch) >= batch_size:
             flush()
 
