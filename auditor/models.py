@@ -265,6 +265,12 @@ class ChatResult(BaseModel):
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    def json_line(self) -> bytes:
+        """``orjson.dumps(self.to_json())`` plus a newline (an ``--out`` line), written
+        straight by pydantic's serializer: the same bytes at about half the CPU, no dict
+        built in between (checked equal on 20k generated chats and the example day)."""
+        return self.__pydantic_serializer__.to_json(self) + b"\n"
+
 
 def content_hash(data: bytes | str) -> str:
     """Content address used for transcripts, rubrics and prompts (sha256, hex, 16 bytes)."""

@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, NamedTuple
 
-import orjson
-
 from .checks import ChatChecker
 from .ingest import IngestOptions, RawLine
 from .ingest.language import preload_language_model
@@ -173,7 +171,7 @@ def audit_one(
 
     result = audit_chat_sync(chat, rubric, st.grader, st.checker_for(rubric))
     rows = chat_rows(AuditedChat(chat, rubric, result, st.grader_key), st.run_id, now)
-    line = orjson.dumps(result.to_json()) + b"\n" if st.want_out else None
+    line = result.json_line() if st.want_out else None
     tally = (
         result.passed,
         result.review.queued,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,28 +36,18 @@ def main() -> None:
     ap.add_argument("--code", default=str(REPO), help="the source tree to measure (A/B)")
     args = ap.parse_args()
     sys.path.insert(0, args.code)
-    from auditor.checks import ChatChecker
-    from auditor.grading import make_grader
+    from _phases import Phases, generated  # bench/, beside this script
+
     from auditor.ingest import IngestOptions, read_chats
     from auditor.models import Chat
-    from auditor.pipeline import conclude, freeze_heap
-    from auditor.rubric import RubricSet
+    from auditor.pipeline import freeze_heap
     from auditor.store import AuditedChat, Store, now_iso
     from auditor.store_rows import chat_rows
 
     total = args.warm + args.chats
-    src = OUT / f"day-{total}.jsonl.gz"
-    if not src.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, str(REPO / "examples" / "generate.py"), "--chats", str(total),
-             "--seed", str(args.seed), "--out", str(src)],
-            check=True,
-        )  # fmt: skip
+    src = generated(OUT / f"day-{total}.jsonl.gz", total, args.seed)
     clock = time.process_time
-    rubrics = RubricSet("auto")
-    grader = make_grader("offline")
-    checkers: dict[str, ChatChecker] = {}
+    phases = Phases()
     names = ("ingest", "checks", "grading", "conclude", "rows", "sqlite")
     best = dict.fromkeys(names, float("inf"))
     for _ in range(args.rounds):
@@ -74,21 +63,11 @@ def main() -> None:
             batch = []
             for n, chat in enumerate([*warm, *chats]):
                 timed = n >= len(warm)
-                rubric = rubrics.for_language(chat.language)
-                checker = checkers.get(rubric.hash)
-                if checker is None:
-                    checker = checkers[rubric.hash] = ChatChecker(rubric)
-                    store.register_rubric(rubric)
-                t0 = clock()
-                warnings: list[str] = []
-                findings, metrics = checker.run(chat, warnings)
-                t1 = clock()
-                grades = grader.grade_sync(chat, rubric)
-                t2 = clock()
-                result = conclude(chat, rubric, findings, metrics, grades, grader.name, warnings)
+                rubric, result = phases.audit(chat, spent if timed else None)
+                store.register_rubric(rubric)
                 t3 = clock()
-                key = f"{grader.name}:{grader.settings_key()}"
-                batch.append(chat_rows(AuditedChat(chat, rubric, result, key), run_id, now_iso()))
+                audited = AuditedChat(chat, rubric, result, phases.grader_key)
+                batch.append(chat_rows(audited, run_id, now_iso()))
                 t4 = clock()
                 if len(batch) >= 500 or n == len(warm) + len(chats) - 1:
                     store.save_rows(run_id, batch)
@@ -97,9 +76,6 @@ def main() -> None:
                 if n == len(warm) - 1:
                     freeze_heap()
                 if timed:
-                    spent["checks"] += t1 - t0
-                    spent["grading"] += t2 - t1
-                    spent["conclude"] += t3 - t2
                     spent["rows"] += t4 - t3
                     spent["sqlite"] += t5 - t4
             store.db.conn.close()

@@ -18,7 +18,6 @@ import itertools
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,48 +27,30 @@ WARM = 500
 
 def worker(tree: str, src: str, per_round: int) -> None:
     sys.path.insert(0, tree)
-    from auditor.checks import ChatChecker
-    from auditor.grading import make_grader
+    from _phases import Phases  # bench/, beside this script
+
     from auditor.ingest import IngestOptions, read_chats
     from auditor.models import Chat
-    from auditor.pipeline import conclude, freeze_heap
-    from auditor.rubric import RubricSet
+    from auditor.pipeline import freeze_heap
 
-    clock = time.process_time
-    rubrics, grader, checkers = RubricSet("auto"), make_grader("offline"), {}
+    phases = Phases()
 
     def chats(start: int, stop: int) -> list[Chat]:
         got = itertools.islice(read_chats([src], IngestOptions()), start, stop)
         return [c for c in got if isinstance(c, Chat)]
 
-    def one(chat: Chat, acc: list[float]) -> None:
-        rubric = rubrics.for_language(chat.language)
-        checker = checkers.get(rubric.hash)
-        if checker is None:
-            checker = checkers[rubric.hash] = ChatChecker(rubric)
-        warnings: list[str] = []
-        t0 = clock()
-        findings, metrics = checker.run(chat, warnings)
-        t1 = clock()
-        grades = grader.grade_sync(chat, rubric)
-        t2 = clock()
-        conclude(chat, rubric, findings, metrics, grades, grader.name, warnings)
-        t3 = clock()
-        acc[0] += t1 - t0
-        acc[1] += t2 - t1
-        acc[2] += t3 - t2
-
     for c in chats(0, WARM):
-        one(c, [0.0, 0.0, 0.0])
+        phases.audit(c)
     freeze_heap()
     print("ready", flush=True)
+    names = ("checks", "grading", "conclude")
     for line in sys.stdin:
         r = int(line)
         batch = chats(WARM + per_round * r, WARM + per_round * (r + 1))
-        acc = [0.0, 0.0, 0.0]
+        spent = dict.fromkeys(names, 0.0)
         for c in batch:
-            one(c, acc)
-        print(" ".join(f"{x / len(batch) * 1e6:.1f}" for x in acc), flush=True)
+            phases.audit(c, spent)
+        print(" ".join(f"{spent[k] / len(batch) * 1e6:.1f}" for k in names), flush=True)
 
 
 def main() -> None:
@@ -85,13 +66,9 @@ def main() -> None:
     if args.worker:
         worker(args.worker[0], args.worker[1], args.chats)
         return
-    if not src.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, str(REPO / "examples" / "generate.py"), "--chats", str(total),
-             "--seed", str(args.seed), "--out", str(src)],
-            check=True,
-        )  # fmt: skip
+    from _phases import generated
+
+    generated(src, total, args.seed)
     trees = [str(Path(t).resolve()) for t in args.code.split(",")]
     procs = {
         t: subprocess.Popen(

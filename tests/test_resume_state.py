@@ -106,11 +106,11 @@ def test_a_batch_that_fails_to_save_is_not_saved_again_and_the_run_is_failed(tmp
     db = tmp_path / "a.db"
     calls = []
 
-    def broken(self, run_id, audited, rejects=()):
+    def broken(self, run_id, audited, rejects=(), *, now=None):
         calls.append(len(audited))
         raise sqlite3.IntegrityError("UNIQUE constraint failed (simulated)")
 
-    monkeypatch.setattr(Store, "save_batch", broken)
+    monkeypatch.setattr(Store, "save_rows", broken)
     with pytest.raises(sqlite3.IntegrityError):
         audit(src, db)
     assert calls == [4]  # tried once, not re-flushed by the cleanup
