@@ -258,3 +258,23 @@ def test_a_stop_asked_mid_run_ends_after_the_current_chat_and_loses_nothing(
     watch_pass(drop, store, IngestOptions(), plain, status, {})  # the next start
     assert (status.read, status.audited, status.skipped) == (5, 3, 2)
     assert len(stored_ids(store)) == 5
+
+
+def test_a_watch_pass_leaves_nothing_frozen(tmp_path: Path) -> None:
+    """A run freezes the heap after its first chat (the tables, out of the collector's
+    sight); a watcher runs pass after pass, so each pass unfreezes what it froze, else the
+    cyclic garbage frozen with it would never be freed."""
+    import gc
+
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "day.jsonl").write_bytes(b"".join(DAY[:3]))
+    gc.unfreeze()
+    got = CliRunner().invoke(main, ["watch", str(drop), "--db", str(tmp_path / "w.db"), "--once"])
+    assert got.exit_code == 0, got.output
+    assert len(stored_ids(Store(tmp_path / "w.db"))) == 3  # a run that froze the heap
+    assert gc.get_freeze_count() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import time
@@ -68,6 +69,10 @@ def watch(
                                 command=command, items=stopping.until_asked(items))  # fmt: skip
         finally:
             stopping.running = False
+            # a run freezes the heap (pipeline.freeze_heap) with whatever it leaves behind,
+            # cyclic garbage included, which the collector then never frees: a watcher runs
+            # pass after pass, so each pass gives it back (the next run freezes again)
+            gc.unfreeze()
         if stopping.asked:  # before the file's offset moves: its unread lines wait for next time
             raise KeyboardInterrupt
         return summary.counts()
