@@ -12,7 +12,13 @@ event loop, through
 * ``aiohttp``: a bare ``aiohttp.ClientSession`` with as many — the floor, no SDK at all;
 
 and prints each one's CPU time a request (this process only: the server's is its own) and
-wall time. With ``--latency-max`` each reply waits a uniform draw between ``--latency`` and
+wall time.
+
+``--in-memory`` measures the SDK's own layers alone: the same bodies through
+``ChatTransport.post`` (the grader's call) and through the SDK's plain ``AsyncOpenAI.post``
+(over the same aiohttp-backed client, nothing remembered), the HTTP transport under both
+replaced by one that answers a canned reply from memory (no socket, no server), minus what
+that stand-in costs itself — warm CPU a request of the SDK and httpx code on the path. With ``--latency-max`` each reply waits a uniform draw between ``--latency`` and
 it, as in ``llm_throughput.py``: replies then arrive one at a time rather than in bursts, each
 waking the event loop on its own, and every stack costs more a request (the grader's bench
 shape). Run:
@@ -134,14 +140,104 @@ async def measure(
     return cpu / len(payloads) * 1000, wall
 
 
+_REPLY = orjson.dumps(
+    {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "{}"}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 2250, "completion_tokens": 400},
+    }
+)
+_REPLY_HEADERS = [
+    (b"date", b"Wed, 02 Dec 2026 15:00:00 GMT"),
+    (b"server", b"uvicorn"),
+    (b"content-length", str(len(_REPLY)).encode()),
+    (b"content-type", b"application/json"),
+]
+
+
+class _Memory(httpx2.AsyncBaseTransport):
+    """Answers every request with the same 200 reply, from memory."""
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(
+            200,
+            headers=_REPLY_HEADERS,
+            stream=httpx2.ByteStream(_REPLY),
+            request=request,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": b"OK"},
+        )
+
+
+async def in_memory(payloads: list[bytes], rounds: int = 5) -> dict[str, float]:
+    """Best-of-``rounds`` warm CPU µs a request of each call, the in-memory stand-in's own
+    cost subtracted (see the module doc)."""
+    transport = ChatTransport(
+        api_key="bench", base_url="http://127.0.0.1:9/v1", timeout=120, connections=32
+    )
+    ours = transport.client()
+    plain = openai.AsyncOpenAI(
+        api_key="bench",
+        base_url="http://127.0.0.1:9/v1",
+        max_retries=0,
+        timeout=120,
+        http_client=openai.DefaultAioHttpClient(),
+    )
+    for client in (ours, plain):
+        client._client._transport = _Memory()  # type: ignore[attr-defined]
+        client._client._mounts = {}  # type: ignore[attr-defined]
+    stand_in = _Memory()
+
+    async def sdk_post(body: bytes) -> bytes:
+        r = await plain.post(
+            "/chat/completions",
+            content=body,
+            cast_to=httpx2.Response,
+            options={"headers": {"Content-Type": "application/json"}},
+        )
+        return await r.aread()
+
+    async def memory_only(body: bytes) -> bytes:
+        return await (await stand_in.handle_async_request(httpx2.Request("POST", "/"))).aread()
+
+    calls = {
+        "ChatTransport.post (the grader's)": transport.post,
+        "AsyncOpenAI.post (the SDK as shipped)": sdk_post,
+        "the in-memory stand-in alone": memory_only,
+    }
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            for body in payloads[:20]:
+                await call(body)
+            cpu = time.process_time()
+            for body in payloads:
+                await call(body)
+            us = (time.process_time() - cpu) / len(payloads) * 1e6
+            best[name] = min(us, best.get(name, us))
+    await transport.aclose()
+    await plain.close()
+    base = best.pop("the in-memory stand-in alone")
+    return {name: us - base for name, us in best.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=600)
     ap.add_argument("--concurrency", default="32,128")
     ap.add_argument("--latency", type=float, default=0.05, help="server latency, s")
     ap.add_argument("--latency-max", type=float, default=None, help="varying latency: max, s")
+    ap.add_argument(
+        "--in-memory", action="store_true", help="the SDK's own layers only (see the doc)"
+    )
     args = ap.parse_args()
     payloads = bodies(args.requests)
+    if args.in_memory:
+        for name, us in asyncio.run(in_memory(payloads)).items():
+            print(f"{name}: {us:.0f} µs CPU a request in the SDK and httpx (warm, best of 5)")
+        return
     with server_process(args.latency, args.latency_max) as (url, _):
         for concurrency in (int(c) for c in args.concurrency.split(",")):
             for stack in STACKS:

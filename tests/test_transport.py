@@ -11,9 +11,10 @@ import httpx2
 import openai
 import pytest
 from fake_openai import FakeOpenAI, Reply
+from openai._models import FinalRequestOptions
 
 from auditor import __version__
-from auditor.grading.transport import ChatTransport, sdk_client
+from auditor.grading.transport import _HEADERS, _OPTIONS, ChatTransport, sdk_client
 
 BODY = json.dumps(
     {
@@ -183,3 +184,47 @@ def test_each_request_sends_its_own_body_through_the_prebuilt_options():
         asyncio.run(go())
     assert sorted(server.raw_bodies) == sorted(bodies)
     assert {h["content-type"] for h in server.headers} == {"application/json"}
+
+
+def _same_request(a: httpx2.Request, b: httpx2.Request) -> None:
+    assert (a.method, a.url, a.headers.raw, a.extensions) == (
+        b.method,
+        b.url,
+        b.headers.raw,
+        b.extensions,
+    )
+    assert (a.read(), type(a.stream)) == (b.read(), type(b.stream))
+
+
+def test_remembered_requests_are_the_sdks_own_and_follow_the_clients_state(monkeypatch):
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-1")
+    client = sdk_client(api_key="k", base_url="http://127.0.0.1:1/v1", timeout=5, connections=1)
+    sdk_build = openai.AsyncOpenAI._build_request
+
+    def check(body: bytes, retries: int = 0) -> httpx2.Request:
+        options = _OPTIONS.model_copy(update={"content": body, "headers": dict(_HEADERS)})
+        for _ in range(2):  # built by the SDK and remembered, then from what was remembered
+            ours = client._build_request(options, retries_taken=retries)
+            _same_request(ours, sdk_build(client, options, retries_taken=retries))
+        return ours
+
+    first = check(b'{"a": 1}')
+    assert (
+        first.headers["content-length"] == "8" and first.headers["openai-organization"] == "org-1"
+    )
+    assert check(b'{"a": 12345}').headers["content-length"] == "12"  # each body its own length
+    assert len(client._built) == 1  # one request remembered, whatever the body
+    assert check(b"{}", retries=1).headers["x-stainless-retry-count"] == "1"
+    client.api_key = "k2"
+    assert check(b"{}").headers["authorization"] == "Bearer k2"
+    client.base_url = "http://127.0.0.1:2/v2"
+    assert str(check(b"{}").url) == "http://127.0.0.1:2/v2/chat/completions"
+    client._client.cookies.set("session", "s1")  # a cookie from the server: the SDK's path
+    assert check(b"{}").headers["cookie"] == "session=s1"
+    # any other request shape is the SDK's own every time
+    other = FinalRequestOptions.construct(method="post", url="/files", json_data={"a": 1})
+    assert client._build_key(other, 0) is None
+    client._client.cookies.clear()
+    client._idempotency_header = "Idempotency-Key"  # a fresh key a request: never remembered
+    ours = _OPTIONS.model_copy(update={"content": b"{}", "headers": dict(_HEADERS)})
+    assert client._build_key(ours, 0) is None

@@ -81,6 +81,12 @@ def level_probabilities(content: str, tokens: Sequence[tuple[str, float]]) -> di
 
 def consensus(votes: Sequence[Vote], samples: int, reasks: int = 0) -> Consensus:
     """The chosen level and its confidence, by the formula in this module's docstring."""
+    if len(votes) == 1 and samples <= 1:
+        return _one(votes[0], reasks)
+    return _tally(votes, samples, reasks)
+
+
+def _tally(votes: Sequence[Vote], samples: int, reasks: int) -> Consensus:
     valid = [(i, v) for i, v in enumerate(votes) if v.level is not None]
     if not valid:
         return Consensus(None, None, None, None, None)
@@ -103,3 +109,14 @@ def consensus(votes: Sequence[Vote], samples: int, reasks: int = 0) -> Consensus
     if signals:
         confidence = math.prod(signals) * REASK_FACTOR**reasks
     return Consensus(level, confidence, agreement, prob, counts[level][0])
+
+
+def _one(vote: Vote, reasks: int) -> Consensus:
+    """``consensus`` of a single sample's vote (the default, ``samples`` 1): the general
+    case's arithmetic, step for step, without its tallies (8 criteria a chat)."""
+    if vote.level is None:
+        return Consensus(None, None, None, None, None)
+    ps = [vote.prob] if vote.prob is not None else []
+    prob = sum(ps) / len(ps) if ps else None
+    confidence = None if prob is None else math.prod([prob]) * REASK_FACTOR**reasks
+    return Consensus(vote.level, confidence, None, prob, 0)
