@@ -110,6 +110,30 @@ def compact_evidence(evidence: list[dict[str, Any]]) -> str:
     return dumps([[e["message_id"], e["quote"]] for e in evidence])
 
 
+def _evidence_pairs(evidence: list[Any]) -> str:
+    """:func:`compact_evidence` of ``Evidence`` objects, without the dicts between."""
+    if not evidence:
+        return "[]"
+    return dumps([[e.message_id, e.quote] for e in evidence])
+
+
+#: grade_source_key of the (few) graders seen, by (grader, model, prompt version, flags)
+_SOURCE_KEYS: dict[tuple[Any, ...], str] = {}
+
+
+def _source_key(
+    grader: str, model: str | None, prompt_version: str | None, flags: list[str]
+) -> str:
+    """:func:`grade_source_key`, remembered (every grade of a run names one of a few)."""
+    memo = (grader, model, prompt_version, *flags)
+    got = _SOURCE_KEYS.get(memo)
+    if got is None:
+        got = grade_source_key(grader, model, prompt_version, flags)
+        if len(_SOURCE_KEYS) < 1024:
+            _SOURCE_KEYS[memo] = got
+    return got
+
+
 class ChatRows(NamedTuple):
     """One audited chat as rows for each table (see ``Store.save_rows``)."""
 
@@ -197,10 +221,16 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     failing: list[Failure] = []
     rules: dict[int, str] = {}
     for seq, f in enumerate(res.findings):
-        evidence = [{"message_id": e.message_id, "quote": e.quote} for e in f.evidence]
-        if f.status == "fail":
-            failing.append((f.criterion, f.check, evidence, f.data))
-        stored_evidence, stored_data = compact_finding(evidence, f.data, rules)
+        # evidence as dicts only where they are read (a failure's pattern, hits in data);
+        # otherwise straight to the stored pairs (compact_evidence's form)
+        stored_data: str | None
+        if f.status == "fail" or f.data:
+            evidence = [{"message_id": e.message_id, "quote": e.quote} for e in f.evidence]
+            if f.status == "fail":
+                failing.append((f.criterion, f.check, evidence, f.data))
+            stored_evidence, stored_data = compact_finding(evidence, f.data, rules)
+        else:
+            stored_evidence, stored_data = _evidence_pairs(f.evidence), None
         findings.append(
             (
                 chat.chat_id,
@@ -217,8 +247,8 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
             )
         )
     for seq, g in enumerate(res.grades):
-        evidence = [{"message_id": e.message_id, "quote": e.quote} for e in g.evidence]
         if g.failed:
+            evidence = [{"message_id": e.message_id, "quote": e.quote} for e in g.evidence]
             failing.append((g.criterion, None, evidence, None))
         grades.append(
             (
@@ -231,9 +261,9 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
                 int(g.failed),
                 g.severity,
                 g.confidence,
-                compact_evidence(evidence),
+                _evidence_pairs(g.evidence),
                 g.rationale,
-                grade_source_key(g.grader, g.model, g.prompt_version, g.flags),
+                _source_key(g.grader, g.model, g.prompt_version, g.flags),
                 g.error,
                 seq,
             )
