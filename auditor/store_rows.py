@@ -82,14 +82,20 @@ def compact_finding(
     is left out (NULL) where it is exactly the hits in ``data`` (each hit's message and text),
     and a hit's rule longer than RULE_ID_MIN characters is its ``hit_rules`` id (added to
     ``rules``). auditor/result_rows.py gives both back as they were."""
+    return compact_finding_pairs([[e["message_id"], e["quote"]] for e in evidence], data, rules)
+
+
+def compact_finding_pairs(
+    pairs: list[list[Any]], data: dict[str, Any] | None, rules: dict[int, str]
+) -> tuple[str | None, str | None]:
+    """:func:`compact_finding` of the evidence as ``[message_id, quote]`` pairs."""
+    stored_evidence: str | None = dumps(pairs) if pairs else "[]"
     if not data:
-        return compact_evidence(evidence), None
+        return stored_evidence, None
     hits = data.get("hits")
     if not hits or not isinstance(hits, list) or not all(isinstance(h, dict) for h in hits):
-        return compact_evidence(evidence), dumps(data)
-    stored_evidence: str | None = compact_evidence(evidence)
-    quotes = [[e["message_id"], e["quote"]] for e in evidence]
-    if all(h.get("text") for h in hits) and quotes == [
+        return stored_evidence, dumps(data)
+    if all(h.get("text") for h in hits) and pairs == [
         [h.get("message_id"), h["text"]] for h in hits
     ]:
         stored_evidence = None
@@ -221,16 +227,13 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     failing: list[Failure] = []
     rules: dict[int, str] = {}
     for seq, f in enumerate(res.findings):
-        # evidence as dicts only where they are read (a failure's pattern, hits in data);
-        # otherwise straight to the stored pairs (compact_evidence's form)
-        stored_data: str | None
-        if f.status == "fail" or f.data:
+        # the evidence as dicts only for a failure's patterns; stored as pairs
+        if f.status == "fail":
             evidence = [{"message_id": e.message_id, "quote": e.quote} for e in f.evidence]
-            if f.status == "fail":
-                failing.append((f.criterion, f.check, evidence, f.data))
-            stored_evidence, stored_data = compact_finding(evidence, f.data, rules)
-        else:
-            stored_evidence, stored_data = _evidence_pairs(f.evidence), None
+            failing.append((f.criterion, f.check, evidence, f.data))
+        stored_evidence, stored_data = compact_finding_pairs(
+            [[e.message_id, e.quote] for e in f.evidence], f.data, rules
+        )
         findings.append(
             (
                 chat.chat_id,
