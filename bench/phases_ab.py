@@ -47,19 +47,22 @@ def worker(tree: str, src: str, per_round: int) -> None:
     run_id = store.start_run({"command": "bench"})
     clock = time.process_time
 
-    def save(rubric_result: list[tuple[Chat, object, object]], spent: dict[str, float]) -> None:
-        """The rows of audited chats, saved 500 at a time (as the audit saves them)."""
-        batch = []
-        for n, (chat, rubric, result) in enumerate(rubric_result):
+    pending: list[object] = []
+
+    def audit(chats: list[Chat], spent: dict[str, float]) -> None:
+        """Audit each chat, turn it into rows and save them 500 at a time (as ``auditor
+        audit`` does in one process: only a batch's rows are held)."""
+        for n, chat in enumerate(chats):
+            rubric, result = phases.audit(chat, spent)
             store.register_rubric(rubric)
             t0 = clock()
-            batch.append(
+            pending.append(
                 chat_rows(AuditedChat(chat, rubric, result, phases.grader_key), run_id, now_iso())
             )
             t1 = clock()
-            if len(batch) >= 500 or n == len(rubric_result) - 1:
-                store.save_rows(run_id, batch)
-                batch = []
+            if len(pending) >= 500 or n == len(chats) - 1:
+                store.save_rows(run_id, pending)  # type: ignore[arg-type]
+                pending.clear()
             spent["rows"] += t1 - t0
             spent["sqlite"] += clock() - t1
 
@@ -68,15 +71,14 @@ def worker(tree: str, src: str, per_round: int) -> None:
         return [c for c in got if isinstance(c, Chat)]
 
     names = ("checks", "grading", "conclude", "rows", "sqlite")
-    warm = chats(0, WARM)
-    save([(c, *phases.audit(c)) for c in warm], dict.fromkeys(names, 0.0))
+    audit(chats(0, WARM), dict.fromkeys(names, 0.0))
     freeze_heap()
     print("ready", flush=True)
     for line in sys.stdin:
         r = int(line)
         batch = chats(WARM + per_round * r, WARM + per_round * (r + 1))
         spent = dict.fromkeys(names, 0.0)
-        save([(c, *phases.audit(c, spent)) for c in batch], spent)
+        audit(batch, spent)
         print(" ".join(f"{spent[k] / len(batch) * 1e6:.1f}" for k in names), flush=True)
     store.db.conn.close()
     tmp.cleanup()
