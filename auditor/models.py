@@ -108,6 +108,11 @@ class Chat(BaseModel):
 
     def transcript_dict(self) -> dict[str, Any]:
         """The canonical transcript: what is hashed and stored (source/warnings excluded)."""
+        return self._transcript(iso_times=True)
+
+    def _transcript(self, iso_times: bool) -> dict[str, Any]:
+        """:meth:`transcript_dict`; with ``iso_times`` false, the messages' ``ts`` stay
+        datetimes (for orjson to write: see :meth:`transcript_json`)."""
         return {
             "chat_id": self.chat_id,
             "agent_id": self.agent_id,
@@ -119,7 +124,7 @@ class Chat(BaseModel):
                     "id": m.id,
                     "role": m.role,
                     "author": m.author,
-                    "ts": m.ts.isoformat() if m.ts is not None else None,
+                    "ts": m.ts.isoformat() if iso_times and m.ts is not None else m.ts,
                     "text": m.text,
                     "auto": m.auto,
                 }
@@ -131,7 +136,14 @@ class Chat(BaseModel):
         """The canonical transcript as JSON bytes (computed once: a chat is not edited after ingest)."""
         cached: bytes | None = self.__dict__.get("_transcript_json")
         if cached is None:
-            cached = orjson.dumps(self.transcript_dict(), option=orjson.OPT_SORT_KEYS)
+            # orjson writes a datetime as isoformat() does, in C, unless its UTC offset has
+            # seconds (isoformat keeps them, orjson rounds to minutes): those chats, and any
+            # time orjson cannot write, take the ISO text
+            native = all(_orjson_iso(m.ts) for m in self.messages)
+            try:
+                cached = orjson.dumps(self._transcript(not native), option=orjson.OPT_SORT_KEYS)
+            except orjson.JSONEncodeError:
+                cached = orjson.dumps(self._transcript(True), option=orjson.OPT_SORT_KEYS)
             self.__dict__["_transcript_json"] = cached
         return cached
 
@@ -145,6 +157,16 @@ class Chat(BaseModel):
         copy.__dict__.pop("_transcript_json", None)
         copy.__dict__.pop("transcript_hash", None)
         return copy
+
+
+def _orjson_iso(ts: datetime | None) -> bool:
+    """Does orjson write ``ts`` exactly as ``ts.isoformat()`` (None: as null)?"""
+    if ts is None:
+        return True
+    if type(ts) is not datetime:
+        return False
+    offset = ts.utcoffset()
+    return offset is None or not (offset.seconds % 60 or offset.microseconds)
 
 
 def _message_dict(m: Message) -> dict[str, Any]:

@@ -394,8 +394,10 @@ class Store:
             conn.executemany(
                 "INSERT OR REPLACE INTO chats VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", chats
             )
-            conn.executemany("DELETE FROM findings WHERE chat_id = ? AND rubric_name = ?", keys)
-            conn.executemany("DELETE FROM grades WHERE chat_id = ? AND rubric_name = ?", keys)
+            # a chat's findings, grades and patterns exist only beside its result (foreign
+            # keys, one transaction): only the keys with a stored result have old ones to drop
+            conn.executemany("DELETE FROM findings WHERE chat_id = ? AND rubric_name = ?", stored)
+            conn.executemany("DELETE FROM grades WHERE chat_id = ? AND rubric_name = ?", stored)
             conn.executemany(
                 "INSERT OR REPLACE INTO results (chat_id, rubric_name, rubric, rubric_hash, "
                 "transcript_hash, grader, grader_key, run_id, agent_id, language, started_at, day, "
@@ -419,7 +421,7 @@ class Store:
                 [(*g[:11], sources[g[11]], g[12], g[13]) for g in grades],
             )
             conn.executemany(
-                "DELETE FROM failure_patterns WHERE chat_id = ? AND rubric_name = ?", keys
+                "DELETE FROM failure_patterns WHERE chat_id = ? AND rubric_name = ?", stored
             )
             conn.executemany("INSERT INTO failure_patterns VALUES (?,?,?,?,?,?)", patterns)
             conn.executemany(

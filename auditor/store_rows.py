@@ -82,14 +82,20 @@ def compact_finding(
     is left out (NULL) where it is exactly the hits in ``data`` (each hit's message and text),
     and a hit's rule longer than RULE_ID_MIN characters is its ``hit_rules`` id (added to
     ``rules``). auditor/result_rows.py gives both back as they were."""
+    return compact_finding_pairs([[e["message_id"], e["quote"]] for e in evidence], data, rules)
+
+
+def compact_finding_pairs(
+    pairs: list[list[Any]], data: dict[str, Any] | None, rules: dict[int, str]
+) -> tuple[str | None, str | None]:
+    """:func:`compact_finding` of the evidence as ``[message_id, quote]`` pairs."""
+    stored_evidence: str | None = dumps(pairs) if pairs else "[]"
     if not data:
-        return compact_evidence(evidence), None
+        return stored_evidence, None
     hits = data.get("hits")
     if not hits or not isinstance(hits, list) or not all(isinstance(h, dict) for h in hits):
-        return compact_evidence(evidence), dumps(data)
-    stored_evidence: str | None = compact_evidence(evidence)
-    quotes = [[e["message_id"], e["quote"]] for e in evidence]
-    if all(h.get("text") for h in hits) and quotes == [
+        return stored_evidence, dumps(data)
+    if all(h.get("text") for h in hits) and pairs == [
         [h.get("message_id"), h["text"]] for h in hits
     ]:
         stored_evidence = None
@@ -108,6 +114,30 @@ def compact_evidence(evidence: list[dict[str, Any]]) -> str:
     """Evidence as stored: ``[[message_id, quote], ...]`` (the keys of every quote spelt
     out were ~5% of the database); auditor/result_rows.py expands it back."""
     return dumps([[e["message_id"], e["quote"]] for e in evidence])
+
+
+def _evidence_pairs(evidence: list[Any]) -> str:
+    """:func:`compact_evidence` of ``Evidence`` objects, without the dicts between."""
+    if not evidence:
+        return "[]"
+    return dumps([[e.message_id, e.quote] for e in evidence])
+
+
+#: grade_source_key of the (few) graders seen, by (grader, model, prompt version, flags)
+_SOURCE_KEYS: dict[tuple[Any, ...], str] = {}
+
+
+def _source_key(
+    grader: str, model: str | None, prompt_version: str | None, flags: list[str]
+) -> str:
+    """:func:`grade_source_key`, remembered (every grade of a run names one of a few)."""
+    memo = (grader, model, prompt_version, *flags)
+    got = _SOURCE_KEYS.get(memo)
+    if got is None:
+        got = grade_source_key(grader, model, prompt_version, flags)
+        if len(_SOURCE_KEYS) < 1024:
+            _SOURCE_KEYS[memo] = got
+    return got
 
 
 class ChatRows(NamedTuple):
@@ -197,10 +227,13 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     failing: list[Failure] = []
     rules: dict[int, str] = {}
     for seq, f in enumerate(res.findings):
-        evidence = [{"message_id": e.message_id, "quote": e.quote} for e in f.evidence]
+        # the evidence as dicts only for a failure's patterns; stored as pairs
         if f.status == "fail":
+            evidence = [{"message_id": e.message_id, "quote": e.quote} for e in f.evidence]
             failing.append((f.criterion, f.check, evidence, f.data))
-        stored_evidence, stored_data = compact_finding(evidence, f.data, rules)
+        stored_evidence, stored_data = compact_finding_pairs(
+            [[e.message_id, e.quote] for e in f.evidence], f.data, rules
+        )
         findings.append(
             (
                 chat.chat_id,
@@ -217,8 +250,8 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
             )
         )
     for seq, g in enumerate(res.grades):
-        evidence = [{"message_id": e.message_id, "quote": e.quote} for e in g.evidence]
         if g.failed:
+            evidence = [{"message_id": e.message_id, "quote": e.quote} for e in g.evidence]
             failing.append((g.criterion, None, evidence, None))
         grades.append(
             (
@@ -231,9 +264,9 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
                 int(g.failed),
                 g.severity,
                 g.confidence,
-                compact_evidence(evidence),
+                _evidence_pairs(g.evidence),
                 g.rationale,
-                grade_source_key(g.grader, g.model, g.prompt_version, g.flags),
+                _source_key(g.grader, g.model, g.prompt_version, g.flags),
                 g.error,
                 seq,
             )

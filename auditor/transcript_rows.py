@@ -11,7 +11,7 @@ back needs no second index, and the key doubles as the rowid the FTS5 index poin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 #: Messages per transcript the id scheme leaves room for (ingest caps a chat far below it).
@@ -39,13 +39,17 @@ def compact_times(stamps: Sequence[datetime | None]) -> tuple[str | None, list[A
     if t0.microsecond % 1000:
         return started, [None if ts is None else ts.isoformat() for ts in stamps]
     offset = t0.utcoffset()
-    base = t0.replace(tzinfo=None)
+    # a time sharing the first one's fixed-offset zone object has its offset (ingest hands
+    # most messages of a chat the same one); a zone such as ZoneInfo can change its offset
+    zone = t0.tzinfo if type(t0.tzinfo) is timezone else None
     out: list[Any] = []
     for ts in stamps:
         if ts is None:
             out.append(None)
-        elif ts.microsecond % 1000 == 0 and ts.utcoffset() == offset:
-            d = ts.replace(tzinfo=None) - base
+        elif ts.microsecond % 1000 == 0 and (
+            (zone is not None and ts.tzinfo is zone) or ts.utcoffset() == offset
+        ):
+            d = ts - t0  # the same offset: the difference of the local times
             out.append((d.days * 86_400 + d.seconds) * 1000 + d.microseconds // 1000)
         else:
             out.append(ts.isoformat())

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""CPU of checks, offline grading and conclude a chat, two source trees side by side.
+"""CPU of checks, offline grading, conclude, the rows and the SQLite save of a chat, two
+source trees side by side.
 
     git archive main | tar -x -C /tmp/base
     python bench/phases_ab.py --code /tmp/base,.          # six rounds of 4,000 chats
@@ -7,8 +8,10 @@
 Two long-lived processes (one per tree) load the dictionaries, audit 500 chats of warm-up,
 freeze the heap, then take turns (A B, B A, ...) on the same fresh slice of generated chats
 each round, so both see the same chats and about the same machine load. Prints the best
-round (by the three phases' total) and the median round of each tree, CPU µs a chat
-(``time.process_time``). Generated files go to bench/out/ (git-ignored).
+round (by the phases' total) and the median round of each tree, CPU µs a chat
+(``time.process_time``). The rows (``store_rows.chat_rows``) and the save (``Store.save_rows``,
+batches of 500 into a fresh database in a temporary folder, one a tree) as
+bench/audit_phases.py times them. Generated files go to bench/out/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -27,30 +30,58 @@ WARM = 500
 
 def worker(tree: str, src: str, per_round: int) -> None:
     sys.path.insert(0, tree)
+    import tempfile
+    import time
+
     from _phases import Phases  # bench/, beside this script
 
     from auditor.ingest import IngestOptions, read_chats
     from auditor.models import Chat
     from auditor.pipeline import freeze_heap
+    from auditor.store import AuditedChat, Store, now_iso
+    from auditor.store_rows import chat_rows
 
     phases = Phases()
+    tmp = tempfile.TemporaryDirectory()
+    store = Store(str(Path(tmp.name) / "ab.db"))
+    run_id = store.start_run({"command": "bench"})
+    clock = time.process_time
+
+    pending: list[object] = []
+
+    def audit(chats: list[Chat], spent: dict[str, float]) -> None:
+        """Audit each chat, turn it into rows and save them 500 at a time (as ``auditor
+        audit`` does in one process: only a batch's rows are held)."""
+        for n, chat in enumerate(chats):
+            rubric, result = phases.audit(chat, spent)
+            store.register_rubric(rubric)
+            t0 = clock()
+            pending.append(
+                chat_rows(AuditedChat(chat, rubric, result, phases.grader_key), run_id, now_iso())
+            )
+            t1 = clock()
+            if len(pending) >= 500 or n == len(chats) - 1:
+                store.save_rows(run_id, pending)  # type: ignore[arg-type]
+                pending.clear()
+            spent["rows"] += t1 - t0
+            spent["sqlite"] += clock() - t1
 
     def chats(start: int, stop: int) -> list[Chat]:
         got = itertools.islice(read_chats([src], IngestOptions()), start, stop)
         return [c for c in got if isinstance(c, Chat)]
 
-    for c in chats(0, WARM):
-        phases.audit(c)
+    names = ("checks", "grading", "conclude", "rows", "sqlite")
+    audit(chats(0, WARM), dict.fromkeys(names, 0.0))
     freeze_heap()
     print("ready", flush=True)
-    names = ("checks", "grading", "conclude")
     for line in sys.stdin:
         r = int(line)
         batch = chats(WARM + per_round * r, WARM + per_round * (r + 1))
         spent = dict.fromkeys(names, 0.0)
-        for c in batch:
-            phases.audit(c, spent)
+        audit(batch, spent)
         print(" ".join(f"{spent[k] / len(batch) * 1e6:.1f}" for k in names), flush=True)
+    store.db.conn.close()
+    tmp.cleanup()
 
 
 def main() -> None:
@@ -108,12 +139,16 @@ def main() -> None:
         p.stdin.close()
         p.wait()
     print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}")
-    print("tree: best round checks / grading / conclude = total | median round total, µs a chat")
+    print(
+        "tree: best round checks / grading / conclude / rows / sqlite = total | median round "
+        "total; median of each phase, µs a chat"
+    )
     for t in trees:
         tot = [sum(x) for x in rows[t]]
         b = min(range(len(tot)), key=tot.__getitem__)
-        ch, gr, co = rows[t][b]
-        print(f"{t}: {ch:.0f} / {gr:.0f} / {co:.0f} = {tot[b]:.0f} | {statistics.median(tot):.0f}")
+        best = " / ".join(f"{x:.0f}" for x in rows[t][b])
+        med = " / ".join(f"{statistics.median(col):.0f}" for col in zip(*rows[t], strict=True))
+        print(f"{t}: {best} = {tot[b]:.0f} | {statistics.median(tot):.0f}; {med}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -21,6 +22,7 @@ from auditor.transcript_rows import ISO_TS_SQL, compact_times, iso_time
 
 TZ8 = timezone(timedelta(hours=8))
 ODD = timezone(timedelta(hours=5, minutes=30, seconds=15))
+BERLIN = ZoneInfo("Europe/Berlin")
 
 TIMES = [
     # one offset, whole seconds and milliseconds, a day later
@@ -44,6 +46,16 @@ TIMES = [
     ],
     [datetime(2026, 11, 21, 8, 0, 1, tzinfo=ODD), datetime(2026, 11, 21, 8, 0, 3, tzinfo=ODD)],
     [None, None],  # a chat exported without timestamps
+    # one zone object whose offset changes mid-chat (summer time ends): the later times
+    # have another offset, kept as ISO text
+    [
+        datetime(2026, 10, 25, 0, 30, tzinfo=BERLIN),
+        datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN),
+        datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN, fold=1),
+        datetime(2026, 10, 25, 4, 0, tzinfo=BERLIN),
+    ],
+    # naive times (no zone at all)
+    [datetime(2026, 11, 21, 8, 0, 1), datetime(2026, 11, 22, 8, 0, 1, 1000)],  # noqa: DTZ001
 ]
 
 
