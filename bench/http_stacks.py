@@ -53,6 +53,21 @@ from auditor.rubric import load_rubric  # noqa: E402
 STACKS = ("sdk", "sdk-aiohttp", "httpx", "aiohttp")
 
 
+def _sdk_post(sdk: openai.AsyncOpenAI) -> Callable[[bytes], Awaitable[bytes]]:
+    """A body sent as-is through the SDK's documented low-level ``post``, the reply's bytes."""
+
+    async def send(body: bytes) -> bytes:
+        r = await sdk.post(
+            "/chat/completions",
+            content=body,
+            cast_to=httpx2.Response,
+            options={"headers": {"Content-Type": "application/json"}},
+        )
+        return await r.aread()
+
+    return send
+
+
 def bodies(n: int) -> list[bytes]:
     rubric = load_rubric("online-chat-zh")
     prompt = load_prompt("zh")
@@ -84,15 +99,7 @@ async def measure(
             ),
         )
 
-        async def send(body: bytes) -> bytes:
-            r = await sdk.post(
-                "/chat/completions",
-                content=body,
-                cast_to=httpx2.Response,
-                options={"headers": {"Content-Type": "application/json"}},
-            )
-            return await r.aread()
-
+        send = _sdk_post(sdk)
         close = sdk.close
     elif stack == "httpx":
         client = httpx2.AsyncClient(
@@ -190,14 +197,7 @@ async def in_memory(payloads: list[bytes], rounds: int = 5) -> dict[str, float]:
         client._client._mounts = {}  # type: ignore[attr-defined]
     stand_in = _Memory()
 
-    async def sdk_post(body: bytes) -> bytes:
-        r = await plain.post(
-            "/chat/completions",
-            content=body,
-            cast_to=httpx2.Response,
-            options={"headers": {"Content-Type": "application/json"}},
-        )
-        return await r.aread()
+    sdk_post = _sdk_post(plain)
 
     async def memory_only(body: bytes) -> bytes:
         return await (await stand_in.handle_async_request(httpx2.Request("POST", "/"))).aread()
