@@ -932,7 +932,7 @@ def m019_compact_findings(db: Database) -> None:
     """
     import orjson
 
-    from .store_rows import compact_finding
+    from .store_rows import compact_finding_pairs
 
     db.execute('CREATE TABLE IF NOT EXISTS "hit_rules" ("id" INTEGER PRIMARY KEY, "rule" TEXT)')
     conn = db.conn
@@ -953,8 +953,8 @@ def m019_compact_findings(db: Database) -> None:
             if data is None or '"hits":[{' not in data:
                 continue
             value = orjson.loads(data)
-            items = [{"message_id": m, "quote": q} for m, q in orjson.loads(evidence or "[]")]
-            new_evidence, new_data = compact_finding(items, value, rules)
+            pairs = orjson.loads(evidence or "[]")
+            new_evidence, new_data = compact_finding_pairs(pairs, value, rules)
             if new_evidence != evidence or new_data != data:
                 updates.append((new_evidence, new_data, chat_id, rubric_name, criterion))
         for rid, rule in rules.items():

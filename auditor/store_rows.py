@@ -75,20 +75,14 @@ def rule_id(rule: str) -> int:
     return int.from_bytes(hashlib.blake2b(rule.encode("utf-8"), digest_size=5).digest(), "big")
 
 
-def compact_finding(
-    evidence: list[dict[str, Any]], data: dict[str, Any] | None, rules: dict[int, str]
-) -> tuple[str | None, str | None]:
-    """A finding's ``evidence`` and ``data`` as stored (m019_compact_findings): the evidence
-    is left out (NULL) where it is exactly the hits in ``data`` (each hit's message and text),
-    and a hit's rule longer than RULE_ID_MIN characters is its ``hit_rules`` id (added to
-    ``rules``). auditor/result_rows.py gives both back as they were."""
-    return compact_finding_pairs([[e["message_id"], e["quote"]] for e in evidence], data, rules)
-
-
 def compact_finding_pairs(
     pairs: list[list[Any]], data: dict[str, Any] | None, rules: dict[int, str]
 ) -> tuple[str | None, str | None]:
-    """:func:`compact_finding` of the evidence as ``[message_id, quote]`` pairs."""
+    """A finding's ``evidence`` (as ``[message_id, quote]`` pairs) and ``data`` as stored
+    (m019_compact_findings): the evidence is left out (NULL) where it is exactly the hits in
+    ``data`` (each hit's message and text), and a hit's rule longer than RULE_ID_MIN
+    characters is its ``hit_rules`` id (added to ``rules``). auditor/result_rows.py gives
+    both back as they were."""
     stored_evidence: str | None = dumps(pairs) if pairs else "[]"
     if not data:
         return stored_evidence, None
