@@ -123,20 +123,10 @@ class HunspellDict:
             stems[word] = stems.get(word, "") + flags
 
     # -- lookup -------------------------------------------------------------------------
-    def _stem_ok(self, stem: str, flag: str | None) -> bool:
+    def _stem_ok(self, stem: str, flag: str) -> bool:
+        """``stem`` is a stem carrying the affix flag ``flag``."""
         flags = self.stems.get(stem)
-        if flags is None:
-            return False
-        if flag is not None:
-            return flag in flags
-        return not (
-            (self.needaffix and self.needaffix in flags)
-            or (self.onlyincompound and self.onlyincompound in flags)
-        )
-
-    def _forbidden(self, word: str) -> bool:
-        flags = self.stems.get(word)
-        return bool(self.forbidden and flags and self.forbidden in flags)
+        return flags is not None and flag in flags
 
     def _suffixed(self, word: str, prefix_flag: str | None = None) -> bool:
         """``word`` is a stem plus one suffix whose flag the stem carries and whose condition
@@ -158,7 +148,7 @@ class HunspellDict:
                     flags = get(stem)
                     if flags is None or sfx.flag not in flags:
                         continue
-                    if prefix_flag is not None and not (flags and prefix_flag in flags):
+                    if prefix_flag is not None and prefix_flag not in flags:
                         continue
                     if sfx.condition is None or sfx.condition.search(stem):
                         return True
@@ -170,8 +160,8 @@ class HunspellDict:
 
     def _check_form(self, word: str) -> bool:
         flags = self.stems.get(word)
-        if flags is not None:  # _forbidden and _stem_ok(word, None), with one lookup
-            if self.forbidden and flags and self.forbidden in flags:
+        if flags is not None:  # a stem: a word unless forbidden, or affix- or compound-only
+            if self.forbidden and self.forbidden in flags:
                 return False
             if not (
                 (self.needaffix and self.needaffix in flags)
