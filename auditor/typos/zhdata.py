@@ -23,7 +23,7 @@ import sys
 import unicodedata
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from itertools import compress
@@ -104,16 +104,11 @@ class Lexicon:
 
     def bucket(self, ch: str) -> dict[str, int]:
         """Every word starting with ``ch`` -> its count (a new dict: callers cache it)."""
-        words, counts = self.slice(ch)
-        return dict(zip(words, counts, strict=True))
-
-    def slice(self, ch: str) -> tuple[list[str], Sequence[int]]:
-        """The words starting with ``ch`` (sorted, each once) and their counts."""
         i = self.index.get(ch)
         if i is None:
-            return [], ()
+            return {}
         words = self.words[self.offsets[i] : self.offsets[i + 1] - 1].split("\n")
-        return words, self.counts[self.starts[i] : self.starts[i + 1]]
+        return dict(zip(words, self.counts[self.starts[i] : self.starts[i + 1]], strict=True))
 
     def before(self, ch: str, min_freq: int) -> set[str]:
         """The characters ``c`` for which ``c + ch`` is a word at least ``min_freq`` frequent."""
