@@ -112,11 +112,12 @@ def _tally(votes: Sequence[Vote], samples: int, reasks: int) -> Consensus:
 
 
 def _one(vote: Vote, reasks: int) -> Consensus:
-    """``consensus`` of a single sample's vote (the default, ``samples`` 1): the general
-    case's arithmetic, step for step, without its tallies (8 criteria a chat)."""
+    """``consensus`` of a single sample's vote (the default, ``samples`` 1) without the
+    tallies (8 criteria a chat): no agreement, so the confidence is the vote's probability
+    (the mean of one) times the re-ask factor."""
     if vote.level is None:
         return Consensus(None, None, None, None, None)
-    ps = [vote.prob] if vote.prob is not None else []
-    prob = sum(ps) / len(ps) if ps else None
-    confidence = None if prob is None else math.prod([prob]) * REASK_FACTOR**reasks
-    return Consensus(vote.level, confidence, None, prob, 0)
+    if vote.prob is None:
+        return Consensus(vote.level, None, None, None, 0)
+    prob = vote.prob + 0.0  # the mean of one: a float, as sum()/len() gives it (-0.0 is 0.0)
+    return Consensus(vote.level, prob * REASK_FACTOR**reasks, None, prob, 0)
