@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult, Pool
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from .checks import ChatChecker
@@ -41,7 +42,7 @@ from .ingest.language import preload_language_model
 from .models import Chat, Message, Reject
 from .rubric import Rubric, RubricSet
 from .rules.similar import EMBEDDING_FALLBACK
-from .store import AuditedChat, StoredKey, now_iso, stored_key_reader
+from .store import AuditedChat, StoredKey, now_iso
 from .store_rows import ChatRows, chat_rows
 
 #: What the writer hands a worker: a raw JSON line, a chat read by another reader, or a
@@ -65,6 +66,11 @@ class Audited(NamedTuple):
     #: result (same transcript, rubric and grader) as the worker looked, so it was not
     #: audited again — the writer decides whether it is skipped.
     done: tuple[Tally, bytes | None, ChatRows] | None
+    #: the worker looked the chat up and the store held no result of this transcript,
+    #: rubric and grader (False: it could not look, or found one): for a chat id the run has
+    #: not met before — so not written by this run since — the writer's own look-up would
+    #: find the same, and it skips it
+    looked_new: bool = False
 
 
 #: A worker's answer for one record: the chat audited, a Reject, or None (a blank line).
@@ -124,43 +130,83 @@ def _init(parent: int) -> None:
     _die_with_parent(parent)
 
 
-_lookup: Callable[[str, str], StoredKey | None] | None = None
+_lookup: Callable[[list[str]], dict[tuple[str, str], StoredKey]] | None = None
 
 
-def _stored_key(st: WorkerState, chat_id: str, rubric_name: str) -> StoredKey | None:
-    """The chat's stored key as this worker sees the database (None when it cannot look:
-    the chat is then audited, and the writer still decides)."""
+def _stored_keys(st: WorkerState, chat_ids: list[str]) -> dict[tuple[str, str], StoredKey] | None:
+    """The stored keys of a chunk's chats, by (chat id, rubric name), as this worker sees the
+    database — one query a chunk. None when it cannot look: the chats are then audited, and
+    the writer still decides."""
     global _lookup
     if st.db_path is None:
         return None
     try:
         if _lookup is None:
-            _lookup = stored_key_reader(st.db_path)
-        return _lookup(chat_id, rubric_name)
+            _lookup = stored_keys_reader(st.db_path)
+        return _lookup(chat_ids)
     except sqlite3.Error:
         st.db_path = None  # this worker audits every chat from now on
         return None
 
 
+#: Chats a worker audits between two collections of its heap (then frozen, as the writer
+#: freezes its own after each saved batch): the worker inherits the writer's collector
+#: switched off (pipeline._Collector).
+FREEZE_EVERY = 500
+
+_since_freeze = 0
+
+
 def audit_records(records: list[Record]) -> list[Done]:
     """Parse and audit a chunk of records in a worker (or in the parent, for a test)."""
+    global _since_freeze
     st = _STATE
     assert st is not None, "worker state is set before the pool forks"
     now = now_iso()
+    items = [r.parse(st.options) if isinstance(r, RawLine) else r for r in records]
+    stored = _stored_keys(st, [i.chat_id for i in items if isinstance(i, Chat)])
     out: list[Done] = []
-    for record in records:
-        item = record.parse(st.options) if isinstance(record, RawLine) else record
+    for item in items:
         if item is None or isinstance(item, Reject):
             out.append(item)
             continue
         rubric = st.rubrics.for_language(item.language)
         th = item.transcript_hash
-        stored = _stored_key(st, item.chat_id, rubric.name)
         done = None
-        if stored != StoredKey(th, rubric.hash, st.grader_key):
+        key = StoredKey(th, rubric.hash, st.grader_key)
+        looked_new = stored is not None and stored.get((item.chat_id, rubric.name)) != key
+        if stored is None or looked_new:
             done = audit_one(st, item, rubric, now)
-        out.append(Audited(item.chat_id, item.language, item.timed, rubric.hash, th, done))
+        out.append(
+            Audited(item.chat_id, item.language, item.timed, rubric.hash, th, done, looked_new)
+        )
+    _since_freeze += len(items)
+    if _since_freeze >= FREEZE_EVERY:
+        _since_freeze = 0
+        from .pipeline import freeze_heap
+
+        freeze_heap()
     return out
+
+
+def stored_keys_reader(path: str) -> Callable[[list[str]], dict[tuple[str, str], StoredKey]]:
+    """The stored keys of several chats at once (``Store.stored_key``, one query for a
+    chunk's chats) over a read-only connection of its own. Raises ``sqlite3.Error`` if it
+    cannot open."""
+    con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    con.execute("PRAGMA busy_timeout=10000")
+
+    def stored_keys(chat_ids: list[str]) -> dict[tuple[str, str], StoredKey]:
+        if not chat_ids:
+            return {}
+        rows = con.execute(
+            "SELECT chat_id, rubric_name, transcript_hash, rubric_hash, grader_key "
+            f"FROM results WHERE chat_id IN ({','.join('?' * len(chat_ids))})",
+            chat_ids,
+        )
+        return {(r[0], r[1]): StoredKey(r[2], r[3], r[4]) for r in rows}
+
+    return stored_keys
 
 
 def audit_one(
