@@ -20,9 +20,15 @@ is too short or the model unsure; ``detect_language`` always gives a code (``en`
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import re
+import tempfile
 import threading
+from array import array
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 ZH_THRESHOLD = 0.4
@@ -56,15 +62,121 @@ _identifier: Any = None
 
 
 def _model() -> Any:
-    """The py3langid identifier, loaded on first use (about 0.9 s) and shared."""
+    """The py3langid identifier, loaded on first use and shared."""
     global _identifier
     if _identifier is None:
         with _lock:
             if _identifier is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+                from py3langid.langid import LanguageIdentifier
 
-                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                ptc, pc, classes, nextmove, row, output = _model_arrays()
+                _identifier = LanguageIdentifier(
+                    ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row
+                )
     return _identifier
+
+
+#: Bumped when the layout of the unpacked model (``_write_unpacked``) changes.
+UNPACKED_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """Where files derived from shipped data are kept between runs: ``AUDITOR_CACHE_DIR``,
+    else ``$XDG_CACHE_HOME/auditor``, else ``~/.cache/auditor``."""
+    if os.environ.get("AUDITOR_CACHE_DIR"):
+        return Path(os.environ["AUDITOR_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "auditor"
+
+
+def _model_arrays() -> tuple[Any, ...]:
+    """py3langid's model as ``py3langid.modelio.load_model`` gives it (ptc, pc, classes,
+    nextmove, row, output).
+
+    The model ships as an xz-compressed npz (4.5 MB); unpacking it costs ~0.45 s of CPU, in
+    every process, before the workers of ``--workers`` fork. So the unpacked arrays are kept
+    in :func:`cache_dir` the first time (68 MB of plain ``.npy`` arrays, read back in a few
+    hundredths of a second), under a name made of the BLAKE2b hash of the model file's bytes
+    (so a changed model never reads an old unpacking) and ``UNPACKED_FORMAT``; the file is
+    written under another name and renamed into place (a reader never sees half of one), and
+    one that fails to read back whole, of the shapes and types expected, is ignored and
+    written again. Where nothing can be written, the model is unpacked every time, as before.
+    """
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from py3langid.modelio import load_model
+
+    source = Path(MODEL_DIR) / MODEL_FILE
+    packed = source.read_bytes()
+    digest = hashlib.blake2b(packed, digest_size=16).hexdigest()
+    path = cache_dir() / f"py3langid-{digest}-v{UNPACKED_FORMAT}.npy"
+    try:
+        return _read_unpacked(path)
+    except (OSError, ValueError, EOFError, KeyError, TypeError):
+        pass
+    arrays = load_model(source)
+    _write_unpacked(path, arrays)
+    return tuple(arrays)
+
+
+#: array typecodes of the DFA tables by item size, as py3langid's loader makes them
+_TYPECODES = {2: "H", 4: "I", 8: "L"}
+
+
+def _write_unpacked(path: Path, arrays: tuple[Any, ...]) -> None:
+    import numpy as np
+
+    ptc, pc, classes, nextmove, row, output = arrays
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                for a in (
+                    np.asarray(ptc),
+                    np.asarray(pc),
+                    np.array(classes),
+                    np.frombuffer(nextmove, dtype=f"u{nextmove.itemsize}"),
+                    np.frombuffer(row, dtype=f"u{row.itemsize}"),
+                    np.asarray(output, dtype=np.int64),
+                ):
+                    np.save(f, a, allow_pickle=False)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # no cache where nothing can be written: unpacked again next time
+
+
+def _read_unpacked(path: Path) -> tuple[Any, ...]:
+    """The arrays ``_write_unpacked`` wrote (raises when the file is missing, cut short or
+    not of the model's shapes and types)."""
+    import numpy as np
+
+    with path.open("rb") as f:
+        ptc, pc, classes, nextmove, row, output = (np.load(f, allow_pickle=False) for _ in range(6))
+        if f.read(1):
+            raise ValueError("trailing bytes")
+    n_classes = len(pc)
+    if (
+        ptc.ndim != 2
+        or ptc.shape[1] != n_classes
+        or classes.shape != (n_classes,)
+        or classes.dtype.kind != "U"
+        or len(row) != len(output)
+        or nextmove.dtype.kind != "u"
+        or row.dtype.kind != "u"
+        or nextmove.size % 256
+        or (row.size and int(row.max()) >= nextmove.size // 256)
+    ):
+        raise ValueError("not an unpacked py3langid model")
+    tables = []
+    for a in (nextmove, row):
+        t = array(_TYPECODES[a.itemsize])
+        t.frombytes(memoryview(np.ascontiguousarray(a)).cast("B"))
+        tables.append(t)
+    return ptc, pc, classes.tolist(), tables[0], tables[1], output.tolist()
 
 
 def preload_language_model() -> None:

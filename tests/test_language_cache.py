@@ -1,0 +1,98 @@
+"""The language model's unpacked copy (auditor/ingest/language.py ``_model_arrays``): the same
+arrays as py3langid's own loader, read back instead of unpacking the xz file again, and never
+trusted when cut short or where nothing can be written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import py3langid.modelio
+import pytest
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+from auditor.ingest import language
+
+TEXTS = [
+    "hola, necesito ayuda con mi pedido, no ha llegado todavía",
+    "Guten Tag, meine Bestellung ist noch nicht angekommen",
+    "bonjour, ma commande n'est pas encore arrivée",
+    "ok",
+]
+
+
+@pytest.fixture(scope="module")
+def reference() -> tuple[Any, ...]:
+    return py3langid.modelio.load_model(Path(MODEL_DIR) / MODEL_FILE)
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> None:
+    assert len(a) == len(b) == 6
+    for x, y in zip(a, b, strict=True):
+        assert type(x) is type(y)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and x.shape == y.shape
+            assert np.array_equal(x, y)
+        else:
+            assert getattr(x, "typecode", None) == getattr(y, "typecode", None)
+            assert x == y
+
+
+def _files(d: Path) -> list[Path]:
+    return sorted(p for p in d.iterdir() if p.name.startswith("py3langid-"))
+
+
+def test_unpacked_once_then_read_back(tmp_path, monkeypatch, reference) -> None:
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path))
+    first = language._model_arrays()
+    _same(first, reference)
+    [written] = _files(tmp_path)
+    assert not list(tmp_path.glob("*.tmp"))
+
+    def no_unpacking(path: Any) -> Any:
+        raise AssertionError("the model was unpacked again")
+
+    monkeypatch.setattr(py3langid.modelio, "load_model", no_unpacking)
+    again = language._model_arrays()
+    _same(again, reference)
+    assert _files(tmp_path) == [written]
+    # the identifier built from the copy classifies as py3langid's own
+    ident = LanguageIdentifier(*again[:4], again[5], norm_probs=True, tk_row=again[4])
+    theirs = LanguageIdentifier(*reference[:4], reference[5], norm_probs=True, tk_row=reference[4])
+    for text in TEXTS:
+        assert ident.classify(text) == theirs.classify(text)
+
+
+def test_a_copy_cut_short_is_unpacked_again(tmp_path, monkeypatch, reference) -> None:
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path))
+    language._model_arrays()
+    [written] = _files(tmp_path)
+    whole = written.read_bytes()
+    written.write_bytes(whole[: len(whole) // 2])
+    _same(language._model_arrays(), reference)
+    assert written.read_bytes() == whole  # written whole again
+    written.write_bytes(whole + b"x")  # trailing bytes: not this format either
+    _same(language._model_arrays(), reference)
+    assert written.read_bytes() == whole
+
+
+def test_nowhere_to_write(tmp_path, monkeypatch, reference) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(blocker / "auditor"))
+    _same(language._model_arrays(), reference)
+
+
+def test_a_changed_model_is_not_read_from_the_old_copy(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path))
+    language._model_arrays()
+    [old] = _files(tmp_path)
+    # the copy is named by the model file's bytes (and the layout's version)
+    digest = old.name.split("-")[1]
+    assert len(digest) == 32
+    assert old.name.endswith(f"-v{language.UNPACKED_FORMAT}.npy")
+    import hashlib
+
+    packed = (Path(MODEL_DIR) / MODEL_FILE).read_bytes()
+    assert digest == hashlib.blake2b(packed, digest_size=16).hexdigest()
