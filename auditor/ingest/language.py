@@ -174,7 +174,7 @@ def _read_unpacked(path: Path) -> tuple[Any, ...]:
     tables = []
     for a in (nextmove, row):
         t = array(_TYPECODES[a.itemsize])
-        t.frombytes(memoryview(np.ascontiguousarray(a)).cast("B"))
+        t.frombytes(np.ascontiguousarray(a).data.cast("B"))
         tables.append(t)
     return ptc, pc, classes.tolist(), tables[0], tables[1], output.tolist()
 
