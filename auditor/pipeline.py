@@ -60,7 +60,9 @@ class _Collector:
     objects of a batch's rows are then scanned once per batch instead of at every
     collection their allocation sets off. With chats graded concurrently (a model grader),
     a batch may end with chats in flight, so automatic collection comes back once the first
-    rubric's tables are loaded and frozen. The state found is given back when the run ends.
+    rubric's tables are loaded and frozen (even if the caller had switched it off, as
+    ``auditor audit`` does while it imports). The state found is given back when the run
+    ends.
     """
 
     def __init__(self, manual: bool) -> None:
@@ -70,7 +72,7 @@ class _Collector:
 
     def frozen(self) -> None:
         """The heap was collected and frozen (a rubric's tables are loaded)."""
-        if not self.manual and self.was_on:
+        if not self.manual:
             gc.enable()
 
     def batch_saved(self) -> None:
@@ -82,6 +84,8 @@ class _Collector:
     def restore(self) -> None:
         if self.was_on:
             gc.enable()
+        else:
+            gc.disable()
 
 
 async def audit_chat(

@@ -133,3 +133,38 @@ def test_kill_9_with_workers_then_resume_audits_every_chat_once(tmp_path) -> Non
     assert summary["rejected"] == bad
     final = counts(db)
     assert final["results"] == good and final["chats"] == good and final["rejects"] == bad
+
+
+def test_the_run_collects_itself_and_gives_the_collector_back(tmp_path) -> None:
+    """One chat at a time, automatic collection is off for the whole run (each saved batch
+    collects and freezes the heap); graded concurrently, it is back on once the first
+    rubric's tables are frozen; either way the state found is given back."""
+    import gc
+
+    from auditor.grading import make_grader
+    from auditor.pipeline import run_audit
+    from auditor.store import Store
+
+    src = tmp_path / "day.jsonl"
+    write_input(src, 6)
+    seen: dict[int, list[bool]] = {}
+    for concurrency in (1, 3):
+        for was_on in (True, False):
+            seen[concurrency] = []
+            (gc.enable if was_on else gc.disable)()
+            try:
+                summary = run_audit(
+                    [str(src)],
+                    store=Store(str(tmp_path / f"c{concurrency}-{was_on}.db")),
+                    grader=make_grader("offline"),
+                    batch_size=2,
+                    concurrency=concurrency,
+                    progress=lambda s, c=concurrency: seen[c].append(gc.isenabled()),
+                )
+                assert gc.isenabled() is was_on
+            finally:
+                gc.enable()
+                gc.unfreeze()
+            assert summary.audited == 6
+    assert seen[1] and not any(seen[1])
+    assert seen[3] and seen[3][-1]

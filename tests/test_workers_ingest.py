@@ -220,7 +220,45 @@ def test_a_worker_parses_looks_up_and_audits_raw_lines(tmp_path) -> None:
         workers._STATE = saved
     assert isinstance(stored, workers.Audited) and stored.chat_id == "en-1"
     assert stored.done is None  # already in the store: left to the writer to skip
+    assert not stored.looked_new
     assert isinstance(new, workers.Audited) and new.chat_id == "en-3" and new.done is not None
+    assert new.looked_new  # looked up, not stored: the writer need not look again
     assert new.done[2].chat_id == "en-3" and new.done[1] is not None
     assert isinstance(bad, Reject) and str(bad.source) == "x.jsonl:3"
     assert bad.reason.startswith("not valid JSON")
+
+
+def test_a_worker_that_cannot_look_audits_and_says_so(tmp_path, monkeypatch) -> None:
+    """No database to look in (``--force``, or it cannot be opened): every chat is audited and
+    none is marked as looked up, so the writer looks itself; every FREEZE_EVERY chats the
+    worker collects and freezes its heap (its collector is off, as the writer's)."""
+    import gc
+
+    grader = make_grader("offline")
+    from auditor.checks import ChatChecker
+
+    checkers: dict[str, ChatChecker] = {}
+    state = workers.WorkerState(
+        rubrics=RubricSet("auto"),
+        checker_for=lambda r: checkers.setdefault(r.hash, ChatChecker(r)),
+        grader=grader,
+        grader_key=f"{grader.name}:{grader.settings_key()}",
+        run_id="r",
+        want_out=False,
+        options=IngestOptions(),
+        db_path=str(tmp_path / "missing" / "a.db"),  # cannot be opened
+    )
+    monkeypatch.setattr(workers, "_lookup", None)
+    monkeypatch.setattr(workers, "_STATE", state)
+    monkeypatch.setattr(workers, "FREEZE_EVERY", 2)
+    monkeypatch.setattr(workers, "_since_freeze", 0)
+    records = [RawLine(chat_line(n).encode(), "x.jsonl", n) for n in (1, 2, 3)]
+    frozen = gc.get_freeze_count()
+    try:
+        answers = workers.audit_records(records)
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
+    assert state.db_path is None  # it stops trying
+    assert [a.chat_id for a in answers] == ["en-1", "en-2", "en-3"]
+    assert all(a.done is not None and not a.looked_new for a in answers)
