@@ -96,3 +96,41 @@ def test_a_changed_model_is_not_read_from_the_old_copy(tmp_path, monkeypatch) ->
 
     packed = (Path(MODEL_DIR) / MODEL_FILE).read_bytes()
     assert digest == hashlib.blake2b(packed, digest_size=16).hexdigest()
+
+
+def test_the_chinese_lexicon_is_unpacked_once(tmp_path, monkeypatch) -> None:
+    """auditor/datacache.py ``unpacked``: the same bytes as unpacking the shipped file, read
+    back (content checked) instead of unpacking again; a damaged copy is written again."""
+    import lzma
+    from importlib import resources
+
+    from auditor import datacache
+    from auditor.typos import zhdata
+
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path))
+    raw = resources.files("auditor.typos.data").joinpath("zh_lexicon.bin.xz").read_bytes()
+    expected = lzma.decompress(raw)
+    zhdata.lexicon.cache_clear()
+    try:
+        assert zhdata.lexicon().words == zhdata.Lexicon(expected).words
+    finally:
+        zhdata.lexicon.cache_clear()
+    [copy] = [p for p in tmp_path.iterdir() if p.name.startswith("zh_lexicon-")]
+    assert copy.name == f"zh_lexicon-{datacache.digest(raw)}.bin"
+
+    def no_unpacking(data: bytes) -> bytes:
+        raise AssertionError("unpacked again")
+
+    assert datacache.unpacked("zh_lexicon", raw, no_unpacking) == expected
+    whole = copy.read_bytes()
+    damaged = bytearray(whole)
+    damaged[len(whole) // 2] ^= 1  # one bit
+    copy.write_bytes(bytes(damaged))
+    assert datacache.unpacked("zh_lexicon", raw, lzma.decompress) == expected
+    assert copy.read_bytes() == whole
+    copy.write_bytes(whole[:100])  # cut short
+    assert datacache.unpacked("zh_lexicon", raw, lzma.decompress) == expected
+    assert copy.read_bytes() == whole
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "file" / "sub"))
+    (tmp_path / "file").write_text("")  # nowhere to write
+    assert datacache.unpacked("zh_lexicon", raw, lzma.decompress) == expected

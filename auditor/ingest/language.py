@@ -20,11 +20,7 @@ is too short or the model unsure; ``detect_language`` always gives a code (``en`
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 import re
-import tempfile
 import threading
 from array import array
 from collections.abc import Iterable
@@ -80,22 +76,13 @@ def _model() -> Any:
 UNPACKED_FORMAT = 1
 
 
-def cache_dir() -> Path:
-    """Where files derived from shipped data are kept between runs: ``AUDITOR_CACHE_DIR``,
-    else ``$XDG_CACHE_HOME/auditor``, else ``~/.cache/auditor``."""
-    if os.environ.get("AUDITOR_CACHE_DIR"):
-        return Path(os.environ["AUDITOR_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "auditor"
-
-
 def _model_arrays() -> tuple[Any, ...]:
     """py3langid's model as ``py3langid.modelio.load_model`` gives it (ptc, pc, classes,
     nextmove, row, output).
 
     The model ships as an xz-compressed npz (4.5 MB); unpacking it costs ~0.45 s of CPU, in
     every process, before the workers of ``--workers`` fork. So the unpacked arrays are kept
-    in :func:`cache_dir` the first time (68 MB of plain ``.npy`` arrays, read back in a few
+    in ``datacache.cache_dir()`` the first time (68 MB of plain ``.npy`` arrays, read back in a few
     hundredths of a second), under a name made of the BLAKE2b hash of the model file's bytes
     (so a changed model never reads an old unpacking) and ``UNPACKED_FORMAT``; the file is
     written under another name and renamed into place (a reader never sees half of one), and
@@ -105,10 +92,10 @@ def _model_arrays() -> tuple[Any, ...]:
     from py3langid.langid import MODEL_DIR, MODEL_FILE
     from py3langid.modelio import load_model
 
+    from ..datacache import cache_dir, digest
+
     source = Path(MODEL_DIR) / MODEL_FILE
-    packed = source.read_bytes()
-    digest = hashlib.blake2b(packed, digest_size=16).hexdigest()
-    path = cache_dir() / f"py3langid-{digest}-v{UNPACKED_FORMAT}.npy"
+    path = cache_dir() / f"py3langid-{digest(source.read_bytes())}-v{UNPACKED_FORMAT}.npy"
     try:
         return _read_unpacked(path)
     except (OSError, ValueError, EOFError, KeyError, TypeError):
@@ -125,28 +112,22 @@ _TYPECODES = {2: "H", 4: "I", 8: "L"}
 def _write_unpacked(path: Path, arrays: tuple[Any, ...]) -> None:
     import numpy as np
 
+    from ..datacache import write_atomically
+
     ptc, pc, classes, nextmove, row, output = arrays
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                for a in (
-                    np.asarray(ptc),
-                    np.asarray(pc),
-                    np.array(classes),
-                    np.frombuffer(nextmove, dtype=f"u{nextmove.itemsize}"),
-                    np.frombuffer(row, dtype=f"u{row.itemsize}"),
-                    np.asarray(output, dtype=np.int64),
-                ):
-                    np.save(f, a, allow_pickle=False)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        pass  # no cache where nothing can be written: unpacked again next time
+
+    def write(f: Any) -> None:
+        for a in (
+            np.asarray(ptc),
+            np.asarray(pc),
+            np.array(classes),
+            np.frombuffer(nextmove, dtype=f"u{nextmove.itemsize}"),
+            np.frombuffer(row, dtype=f"u{row.itemsize}"),
+            np.asarray(output, dtype=np.int64),
+        ):
+            np.save(f, a, allow_pickle=False)
+
+    write_atomically(path, write)  # no copy where nothing can be written: unpacked again
 
 
 def _read_unpacked(path: Path) -> tuple[Any, ...]:
