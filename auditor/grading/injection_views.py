@@ -30,9 +30,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
+from importlib.util import find_spec
+from pathlib import Path
 
 import ahocorasick
 
@@ -75,7 +78,48 @@ def _table() -> list[str | None]:
     A list rather than a dict: ``str.translate`` then never raises a KeyError per unmapped
     character, which halves the time of the view. Characters beyond the BMP (an IndexError,
     a LookupError to ``translate``) are kept as they are.
+
+    Building it (and the confusables data it reads) costs ~0.1 s a process, so it is kept in
+    the cache directory (auditor/datacache.py) under the hash of what it is built from —
+    this module's source, Python's version and Unicode data, the confusables file — and
+    read back from there (a few ms).
     """
+    from .. import datacache
+
+    confusables = _confusables_file()
+    if confusables is None:
+        return _build_table()
+    made_of = b"\0".join(
+        (
+            Path(__file__).read_bytes(),
+            sys.version.encode(),
+            unicodedata.unidata_version.encode(),
+            confusables.read_bytes(),
+        )
+    )
+    body = datacache.unpacked("injection-table", made_of, lambda _: _table_bytes(_build_table()))
+    entries = body.decode("utf-8").split("\0")
+    if len(entries) != 0x10000:
+        return _build_table()
+    return [e or None for e in entries]
+
+
+def _table_bytes(table: list[str | None]) -> bytes:
+    """The table as kept: its entries joined by NUL (a control character, which the view
+    drops, so no entry holds one), None as the empty entry (no entry is empty otherwise)."""
+    return "\0".join(e or "" for e in table).encode("utf-8")
+
+
+def _confusables_file() -> Path | None:
+    spec = find_spec("confusable_homoglyphs")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "confusables.json"
+    return path if path.is_file() else None
+
+
+def _build_table() -> list[str | None]:
+    """:func:`_table`, built."""
     skeletons = _skeletons()
 
     def one(c: str) -> str:

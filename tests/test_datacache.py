@@ -1,6 +1,6 @@
-"""The language model's unpacked copy (auditor/ingest/language.py ``_model_arrays``): the same
-arrays as py3langid's own loader, read back instead of unpacking the xz file again, and never
-trusted when cut short or where nothing can be written."""
+"""Copies of data derived from shipped files, kept between runs (auditor/datacache.py): the
+language model unpacked, the Chinese lexicon, the injection screen's table — the same as
+deriving them again, read back instead, and never trusted when damaged or stale."""
 
 from __future__ import annotations
 
@@ -134,3 +134,29 @@ def test_the_chinese_lexicon_is_unpacked_once(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "file" / "sub"))
     (tmp_path / "file").write_text("")  # nowhere to write
     assert datacache.unpacked("zh_lexicon", raw, lzma.decompress) == expected
+
+
+def test_the_injection_table_is_built_once(tmp_path, monkeypatch) -> None:
+    """The compact view's table read back is the table built; it is named by what it is made
+    of, so an edit of the module (or another Python, Unicode data or confusables file) builds
+    it again."""
+    from auditor.grading import injection_views as views
+
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path))
+    built = views._build_table()
+    views._table.cache_clear()
+    try:
+        assert views._table() == built
+        [copy] = list(tmp_path.glob("injection-table-*.bin"))
+        views._table.cache_clear()
+        monkeypatch.setattr(views, "_build_table", lambda: pytest.fail("built again"))
+        assert views._table() == built
+        # made of something else (here: another Python): another name, built again
+        monkeypatch.setattr(views, "_build_table", lambda: built)
+        monkeypatch.setattr(views.sys, "version", views.sys.version + " other")
+        views._table.cache_clear()
+        assert views._table() == built
+        assert len(list(tmp_path.glob("injection-table-*.bin"))) == 2 and copy.exists()
+    finally:
+        views._table.cache_clear()
+    assert None in built and "" not in built  # the empty entry stands for None alone
