@@ -1,8 +1,9 @@
 """Language of a chat (from the agent's messages) and of one message: an ISO 639-1 code.
 
 The detector is py3langid (a maintained fork of langid.py: a naive-Bayes model over byte
-n-grams for 97 languages that ships inside the package). Its model takes about a second to
-load, so it is loaded lazily, once, and only when a shortcut cannot decide:
+n-grams for 97 languages that ships inside the package). Its model takes about half a second
+to unpack (a few hundredths once its unpacked copy is kept: ``_model_arrays``), so it is
+loaded lazily, once, and only when a shortcut cannot decide:
 
 * a text with kana is Japanese (``ja``), with hangul Korean (``ko``): no other language
   writes them, and the model would only confirm it, slower;
