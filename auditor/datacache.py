@@ -19,6 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+#: ``AUDITOR_CACHE_DIR`` set to one of these keeps nothing on disk (derived every run)
+OFF = frozenset({"off", "none", "0", "no", "false"})
+
+
+def enabled() -> bool:
+    """False when ``AUDITOR_CACHE_DIR`` says ``off``: every process derives its data again."""
+    return os.environ.get("AUDITOR_CACHE_DIR", "").strip().lower() not in OFF
+
 
 def cache_dir() -> Path:
     """Where derived files are kept: ``AUDITOR_CACHE_DIR``, else ``$XDG_CACHE_HOME/auditor``,
@@ -33,9 +41,20 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def write_atomically(path: Path, write: Callable[[Any], None]) -> bool:
+def prune(path: Path, stem: str) -> None:
+    """Remove the other derivations of the same data (``stem-*``: an older release's, a
+    changed source's) once ``path`` is in place, so upgrades do not pile copies up."""
+    with contextlib.suppress(OSError):
+        for old in path.parent.glob(f"{stem}-*"):
+            if old != path and not old.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    old.unlink()
+
+
+def write_atomically(path: Path, write: Callable[[Any], None], stem: str = "") -> bool:
     """Write ``path`` through ``write(file)`` under a temporary name, then rename it into
-    place; False (nothing left behind) when it cannot be written."""
+    place; False (nothing left behind) when it cannot be written. With ``stem``, the other
+    ``stem-*`` files beside it are removed afterwards (``prune``)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -49,6 +68,8 @@ def write_atomically(path: Path, write: Callable[[Any], None]) -> bool:
             raise
     except OSError:
         return False
+    if stem:
+        prune(path, stem)
     return True
 
 
@@ -57,6 +78,8 @@ _SUM = 16  # bytes of the content's BLAKE2b in front of an unpacked file
 
 def unpacked(name: str, packed: bytes, unpack: Callable[[bytes], bytes]) -> bytes:
     """``unpack(packed)``, read from the cache directory when it was kept there before."""
+    if not enabled():
+        return unpack(packed)
     path = cache_dir() / f"{name}-{digest(packed)}.bin"
     try:
         data = path.read_bytes()
@@ -72,5 +95,5 @@ def unpacked(name: str, packed: bytes, unpack: Callable[[bytes], bytes]) -> byte
         f.write(head)
         f.write(body)
 
-    write_atomically(path, write)
+    write_atomically(path, write, stem=name)
     return body

@@ -156,7 +156,32 @@ def test_the_injection_table_is_built_once(tmp_path, monkeypatch) -> None:
         monkeypatch.setattr(views.sys, "version", views.sys.version + " other")
         views._table.cache_clear()
         assert views._table() == built
-        assert len(list(tmp_path.glob("injection-table-*.bin"))) == 2 and copy.exists()
+        # ... and the stale copy is removed (upgrades do not pile copies up)
+        [new] = list(tmp_path.glob("injection-table-*.bin"))
+        assert new != copy and not copy.exists()
     finally:
         views._table.cache_clear()
     assert None in built and "" not in built  # the empty entry stands for None alone
+
+
+def test_off_keeps_nothing_on_disk(tmp_path, monkeypatch, reference) -> None:
+    from auditor import datacache
+
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", "off")
+    monkeypatch.chdir(tmp_path)
+    _same(language._model_arrays(), reference)
+    assert datacache.unpacked("x", b"packed", lambda b: b + b"!") == b"packed!"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_derivation_replaces_the_old_ones(tmp_path, monkeypatch) -> None:
+    from auditor import datacache
+
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path))
+    assert datacache.unpacked("thing", b"v1", lambda b: b * 2) == b"v1v1"
+    [first] = tmp_path.iterdir()
+    (tmp_path / "other-1234.bin").write_bytes(b"kept")  # another name's copy stays
+    assert datacache.unpacked("thing", b"v2", lambda b: b * 3) == b"v2v2v2"
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert first.name not in names
+    assert names == sorted([f"thing-{datacache.digest(b'v2')}.bin", "other-1234.bin"])

@@ -93,9 +93,11 @@ def _model_arrays() -> tuple[Any, ...]:
     from py3langid.langid import MODEL_DIR, MODEL_FILE
     from py3langid.modelio import load_model
 
-    from ..datacache import cache_dir, digest
+    from ..datacache import cache_dir, digest, enabled
 
     source = Path(MODEL_DIR) / MODEL_FILE
+    if not enabled():
+        return tuple(load_model(source))
     path = cache_dir() / f"py3langid-{digest(source.read_bytes())}-v{UNPACKED_FORMAT}.npy"
     try:
         return _read_unpacked(path)
@@ -128,7 +130,9 @@ def _write_unpacked(path: Path, arrays: tuple[Any, ...]) -> None:
         ):
             np.save(f, a, allow_pickle=False)
 
-    write_atomically(path, write)  # no copy where nothing can be written: unpacked again
+    write_atomically(
+        path, write, stem="py3langid"
+    )  # no copy where nothing can be written: unpacked again
 
 
 def _read_unpacked(path: Path) -> tuple[Any, ...]:
