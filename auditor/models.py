@@ -11,12 +11,14 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .redact import redact
+
+_M = TypeVar("_M", bound=BaseModel)
 
 Role = Literal["customer", "agent", "bot", "system"]
 ROLES: tuple[str, ...] = ("customer", "agent", "bot", "system")
@@ -292,6 +294,34 @@ class ChatResult(BaseModel):
         straight by pydantic's serializer: the same bytes at about half the CPU, no dict
         built in between (checked equal on 20k generated chats and the example day)."""
         return self.__pydantic_serializer__.to_json(self) + b"\n"
+
+
+_new = object.__new__
+_set_attr = object.__setattr__
+
+
+def trusted(cls: type[_M], values: dict[str, Any]) -> _M:
+    """An instance of ``cls`` holding ``values`` as they are, without validation.
+
+    For the per-chat hot path only, where the values come from this package's own code and
+    already have their fields' types (a float as a float, a list of ``Evidence`` as such):
+    validation would give an equal object (the same ``__dict__``) at 3-5 times the CPU
+    (a ``Grade`` 5 µs, a ``Message`` 1.5 µs). ``values`` must hold every field, in the
+    model's field order (the serializer writes them in that order), and becomes the
+    instance's own ``__dict__``. Anything from outside (input files, a model's reply, a
+    user's script) goes through the model's constructor as before.
+    """
+    obj = _new(cls)
+    _set_attr(obj, "__dict__", values)
+    _set_attr(obj, "__pydantic_fields_set__", set(values))
+    _set_attr(obj, "__pydantic_extra__", None)
+    _set_attr(obj, "__pydantic_private__", None)
+    return obj
+
+
+def evidence_of(message_id: str, quote: str) -> Evidence:
+    """``Evidence(message_id=..., quote=...)`` of two strings (:func:`trusted`)."""
+    return trusted(Evidence, {"message_id": message_id, "quote": quote})
 
 
 def content_hash(data: bytes | str) -> str:

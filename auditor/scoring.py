@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .models import TRANSPORT_ERROR, Chat, ChatResult, Finding, Grade, Metrics
+from .models import TRANSPORT_ERROR, Chat, ChatResult, Finding, Grade, Metrics, ReviewInfo, trusted
 from .rubric import Criterion, Rubric
 
 #: Levels a reviewer may give a ``kind: check`` criterion.
@@ -152,25 +152,32 @@ def score_chat(
         passed = passed and score >= rules.min_score
     passed = passed and not provisional
 
-    return ChatResult(
-        chat_id=chat.chat_id,
-        agent_id=chat.agent_id,
-        language=chat.language,
-        rubric=rubric.id,
-        score=round(score, 4),
-        passed=passed,
-        fatal=fatal,
-        metrics=metrics,
-        findings=settled_findings,
-        grades=settled_grades,
-        warnings=list(chat.warnings),
-        transcript_hash=chat.transcript_hash,
-        started_at=chat.started_at,
-        source=chat.source,
-        grader=grader,
-        failed_criteria=failed,
-        unscored_criteria=unscored,
-        provisional=provisional,
+    # what ChatResult(...) validates to (models.trusted): the chat, findings, grades and
+    # metrics are validated models, the numbers floats and the flags bools
+    return trusted(
+        ChatResult,
+        {
+            "chat_id": chat.chat_id,
+            "agent_id": chat.agent_id,
+            "language": chat.language,
+            "rubric": rubric.id,
+            "score": round(score, 4),
+            "passed": bool(passed),
+            "fatal": fatal,
+            "metrics": metrics,
+            "findings": settled_findings,
+            "grades": settled_grades,
+            "review": trusted(ReviewInfo, {"queued": False, "reasons": []}),
+            "warnings": list(chat.warnings),
+            "transcript_hash": chat.transcript_hash,
+            "started_at": chat.started_at,
+            "source": chat.source,
+            "grader": grader,
+            "failed_criteria": failed,
+            "unscored_criteria": unscored,
+            "provisional": provisional,
+            "reviewed_criteria": [],
+        },
     )
 
 

@@ -30,8 +30,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import GraderError
-from ..models import Chat, Evidence, Grade, Message
+from ..models import Chat, Evidence, Grade, Message, evidence_of, trusted
 from ..reasons import ADVISORY
+from ..redact import redact
 from ..rubric import SAFE_LOADER, Criterion, Rubric
 from ..scoring import settled_outcome
 from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Hit, Outcome, Signals
@@ -569,31 +570,40 @@ class OfflineGrader:
     def _to_grade(self, chat: Chat, criterion: Criterion, rule_set: str, out: Outcome) -> Grade:
         prefix = f"[{rule_set}] " if rule_set != criterion.id else ""
         if out.rank is None and criterion.na_allowed:
-            return Grade(
-                criterion=criterion.id,
-                **settled_outcome(criterion, "na", None),
-                rationale=f"{prefix}n/a: {out.rationale}",
-                confidence=out.confidence,
-                grader=self.name,
-                prompt_version=self.version,
-                flags=[ADVISORY],
-            )
-        rank = out.rank
-        note = ""
-        if rank is None:
-            rank = 2
-            note = " (n/a not allowed by the rubric: nothing to fault, top level)"
-        level = level_for(criterion, rank)
-        rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
-        return Grade(
-            criterion=criterion.id,
-            **settled_outcome(criterion, "scored", level),
-            evidence=self._evidence(chat, criterion, out),
-            rationale=rationale,
-            confidence=out.confidence,
-            grader=self.name,
-            prompt_version=self.version,
-            flags=[ADVISORY],
+            settled = settled_outcome(criterion, "na", None)
+            evidence: list[Evidence] = []
+            rationale = f"{prefix}n/a: {out.rationale}"
+        else:
+            rank = out.rank
+            note = ""
+            if rank is None:
+                rank = 2
+                note = " (n/a not allowed by the rubric: nothing to fault, top level)"
+            settled = settled_outcome(criterion, "scored", level_for(criterion, rank))
+            evidence = self._evidence(chat, criterion, out)
+            rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
+        # what Grade(criterion=..., **settled, ...) validates to (models.trusted): the
+        # settled outcome's values come from the validated rubric, the rationale is
+        # redacted as Grade's validator does
+        error = settled.get("error")
+        return trusted(
+            Grade,
+            {
+                "criterion": criterion.id,
+                "status": settled["status"],
+                "level": settled["level"],
+                "points_lost": float(settled["points_lost"]),
+                "severity": settled["severity"],
+                "failed": bool(settled["failed"]),
+                "evidence": evidence,
+                "rationale": redact(rationale) if rationale else rationale,
+                "confidence": float(out.confidence),
+                "grader": self.name,
+                "model": None,
+                "prompt_version": self.version,
+                "error": redact(error) if error else error,
+                "flags": [ADVISORY],
+            },
         )
 
     def _evidence(self, chat: Chat, criterion: Criterion, out: Outcome) -> list[Evidence]:
@@ -615,7 +625,7 @@ class OfflineGrader:
             if not quote or (m.id, quote) in seen:
                 continue
             seen.add((m.id, quote))
-            evidence.append(Evidence(message_id=m.id, quote=quote))
+            evidence.append(evidence_of(m.id, quote))
             if len(evidence) >= MAX_EVIDENCE:
                 break
         return evidence
