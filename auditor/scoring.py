@@ -85,10 +85,11 @@ def _grade_outcome(criterion: Criterion, status: str, level: str | None) -> dict
 def settle_grade(grade: Grade, criterion: Criterion) -> Grade:
     """Fill points/severity/failed from the rubric; an impossible level becomes unscored."""
     update = settled_outcome(criterion, grade.status, grade.level)
-    for k, v in update.items():
-        if getattr(grade, k) != v:
-            return grade.model_copy(update=dict(update))
-    return grade  # already settled by its grader: no copy on the hot path
+    # every (field, value) of the outcome already the grade's (compared with ==, in C):
+    # already settled by its grader, no copy on the hot path
+    if update.items() <= grade.__dict__.items():
+        return grade
+    return grade.model_copy(update=dict(update))
 
 
 def score_chat(

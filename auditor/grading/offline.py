@@ -511,6 +511,8 @@ class OfflineGrader:
     def __init__(self, cues_dir: Path | None = None):
         self.library = CueLibrary.load(cues_dir or DEFAULT_CUES_DIR)
         self.version = f"offline-rules-{RULES_VERSION}+cues-{self.library.digest[:12]}"
+        #: (criterion object's id, status, level) -> (criterion, _template's fields)
+        self._templates: dict[tuple[int, str, str | None], tuple[Criterion, dict[str, Any]]] = {}
 
     def settings_key(self) -> str:
         return f"offline:rules={RULES_VERSION}:cues={self.library.digest[:16]}"
@@ -570,8 +572,8 @@ class OfflineGrader:
     def _to_grade(self, chat: Chat, criterion: Criterion, rule_set: str, out: Outcome) -> Grade:
         prefix = f"[{rule_set}] " if rule_set != criterion.id else ""
         if out.rank is None and criterion.na_allowed:
-            settled = settled_outcome(criterion, "na", None)
-            evidence: list[Evidence] = []
+            values = dict(self._template(criterion, "na", None))
+            values["evidence"] = []
             rationale = f"{prefix}n/a: {out.rationale}"
         else:
             rank = out.rank
@@ -579,32 +581,45 @@ class OfflineGrader:
             if rank is None:
                 rank = 2
                 note = " (n/a not allowed by the rubric: nothing to fault, top level)"
-            settled = settled_outcome(criterion, "scored", level_for(criterion, rank))
-            evidence = self._evidence(chat, criterion, out)
+            values = dict(self._template(criterion, "scored", level_for(criterion, rank)))
+            values["evidence"] = self._evidence(chat, criterion, out)
             rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
-        # what Grade(criterion=..., **settled, ...) validates to (models.trusted): the
-        # settled outcome's values come from the validated rubric, the rationale is
-        # redacted as Grade's validator does
-        error = settled.get("error")
-        return trusted(
-            Grade,
-            {
+        values["rationale"] = redact(rationale)  # as Grade's validator does
+        values["confidence"] = float(out.confidence)
+        values["flags"] = [ADVISORY]
+        return trusted(Grade, values)
+
+    def _template(self, criterion: Criterion, status: str, level: str | None) -> dict[str, Any]:
+        """The fields of this grader's grade of ``criterion`` at ``status`` and ``level``
+        that do not depend on the chat, in Grade's field order, as ``Grade(criterion=...,
+        **settled_outcome(...), grader=..., prompt_version=...)`` validates them: the
+        settled outcome's values come from the validated rubric (models.trusted).
+        Remembered per criterion object and level; copy it, never change it."""
+        key = (id(criterion), status, level)
+        got = self._templates.get(key)
+        if got is None or got[0] is not criterion:
+            settled = settled_outcome(criterion, status, level)
+            error = settled.get("error")
+            template = {
                 "criterion": criterion.id,
                 "status": settled["status"],
                 "level": settled["level"],
                 "points_lost": float(settled["points_lost"]),
                 "severity": settled["severity"],
                 "failed": bool(settled["failed"]),
-                "evidence": evidence,
-                "rationale": redact(rationale) if rationale else rationale,
-                "confidence": float(out.confidence),
+                "evidence": [],
+                "rationale": "",
+                "confidence": None,
                 "grader": self.name,
                 "model": None,
                 "prompt_version": self.version,
                 "error": redact(error) if error else error,
-                "flags": [ADVISORY],
-            },
-        )
+                "flags": [],
+            }
+            got = (criterion, template)  # the criterion kept: its id is never reused
+            if len(self._templates) < 4096:
+                self._templates[key] = got
+        return got[1]
 
     def _evidence(self, chat: Chat, criterion: Criterion, out: Outcome) -> list[Evidence]:
         if not out.hits and not out.context:

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
-from ..models import Chat, Reject, SourceRef
+from ..models import Chat, Reject, SourceRef, trusted
 from .helpdesk import detect_vendor, vendor_chat
 from .native import build_chat, truncate
 from .options import IngestOptions
@@ -68,7 +68,10 @@ def read_jsonl(
             if not _blank(line):
                 yield RawLine(line, name, lineno, twcs, vendor)
             continue
-        source = SourceRef(file=name, line=lineno)
+        if type(name) is str:  # a str and an int: what validation gives (models.trusted)
+            source = trusted(SourceRef, {"file": name, "line": lineno})
+        else:
+            source = SourceRef(file=name, line=lineno)
         result = parse_line(line, source, options, twcs=twcs, vendor=vendor)
         if result is not None:
             yield result
