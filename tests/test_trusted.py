@@ -149,3 +149,30 @@ def test_trusted_objects_behave_like_validated_ones():
         },
     )
     assert grade.model_dump_json() == Grade(**grade.__dict__).model_dump_json()
+
+
+def test_native_shortcut_never_skips_a_vendor_or_twcs_record():
+    """parse_line sends a dict with a chat id and none of _VENDOR_KEYS straight to
+    build_chat: no vendor matcher nor the TWCS test may accept such a dict, and each
+    vendor's records carry one of the keys."""
+    import itertools
+
+    import helpdesk_fixtures as fx  # tests/ is on sys.path (rootdir conftest)
+
+    from auditor.ingest.helpdesk import VENDORS, detect_vendor
+    from auditor.ingest.jsonl import _VENDOR_KEYS
+    from auditor.ingest.twcs import is_twcs_thread
+
+    for record in (fx.zendesk(), fx.intercom(), fx.livechat(), fx.freshchat()):
+        assert detect_vendor(record) is not None
+        assert not record.keys().isdisjoint(_VENDOR_KEYS)
+    values: list[Any] = [None, "conversation", {"events": []}, [], [{"tweet_id": 1}], {}, 1]
+    names = ["chat_id", "conversation_id", "messages", "thread", "threads", "comments", "x"]
+    for keys in itertools.chain.from_iterable(
+        itertools.combinations(names, n) for n in range(len(names) + 1)
+    ):
+        for value in values:
+            obj = dict.fromkeys(keys, value)
+            if "chat_id" in obj:
+                assert all(not matches(obj) for matches, _ in VENDORS.values()), obj
+                assert not is_twcs_thread(obj), obj
