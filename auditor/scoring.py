@@ -102,45 +102,38 @@ def score_chat(
     grader: str = "",
 ) -> ChatResult:
     # one pass over each list: settle, then count what failed and what it cost
-    criterion = rubric.criterion
+    by_id = rubric._by_id  # rubric.criterion, without a call per item
     settled_findings: list[Finding] = []
     failed: list[str] = []
+    severities: list[str] = []  # of the failures, in order
     lost_checks = lost_grades = 0.0  # summed apart, then added (as sum() + sum() did)
-    fatal = False
-    n_critical = n_normal = 0
-
-    def count_failure(criterion_id: str, severity: str) -> None:
-        nonlocal fatal, n_critical, n_normal
-        failed.append(criterion_id)
-        if severity == "fatal":
-            fatal = True
-        elif severity == "critical":
-            n_critical += 1
-        else:
-            n_normal += 1
-
     for f in findings:
-        c = criterion(f.criterion)
+        c = by_id.get(f.criterion)
         if c is not None:
             f = settle_finding(f, c)
         settled_findings.append(f)
         lost_checks += f.points_lost
         if f.status == "fail":
-            count_failure(f.criterion, f.severity)
+            failed.append(f.criterion)
+            severities.append(f.severity)
     settled_grades: list[Grade] = []
     unscored: list[str] = []
     provisional = False  # grades lost to an outage lose no points: never a pass (below)
     for g in grades:
-        c = criterion(g.criterion)
+        c = by_id.get(g.criterion)
         if c is not None:
             g = settle_grade(g, c)
         settled_grades.append(g)
         lost_grades += g.points_lost
         if g.failed:
-            count_failure(g.criterion, g.severity)
+            failed.append(g.criterion)
+            severities.append(g.severity)
         if g.status == "unscored":
             unscored.append(g.criterion)
             provisional = provisional or TRANSPORT_ERROR in g.flags
+    fatal = "fatal" in severities
+    n_critical = severities.count("critical")
+    n_normal = len(severities) - n_critical - severities.count("fatal")
 
     rules = rubric.pass_rules
     score = max(0.0, rubric.total - (lost_checks + lost_grades))

@@ -378,13 +378,15 @@ class ChatChecker:
             self.typo_checker.check(chat) if self.typo_checker is not None and covered else None
         )
         metrics = analyze_timing_metrics(analysis)
+        values = metrics.__dict__  # set as assignment would (no validation on assignment)
         if not chat.timed:
-            metrics.first_response_s = metrics.max_followup_s = metrics.avg_response_s = None
-            metrics.followup_violations = metrics.hold_count = 0
+            values["first_response_s"] = values["max_followup_s"] = None
+            values["avg_response_s"] = None
+            values["followup_violations"] = values["hold_count"] = 0
         if not covered:
-            metrics.unanswered_customer = False
+            values["unanswered_customer"] = False
         if report is not None:
-            metrics.typo_count = report.count
+            values["typo_count"] = report.count
 
         done: dict[str, Verdict] = {}
         findings: list[Finding] = []
