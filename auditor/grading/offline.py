@@ -413,6 +413,9 @@ def _repeats(chat: Chat, norms: list[str | None]) -> list[tuple[int, int]]:
     return out
 
 
+_new_tuple = tuple.__new__
+
+
 def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
     """Run every cue over every customer and agent message of ``chat`` once."""
     lang = chat.language if chat.language in LANGUAGES else "en"
@@ -440,9 +443,13 @@ def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
         norm, found = analyse(text, lang, role)
         norms.append(norm)
         for group, cue, start, end in found:
-            hits.setdefault(group, []).append(
-                Hit(group, cue, i, m.id, role, start, end, text[start:end])
-            )
+            # Hit(group, cue, i, ...) without the NamedTuple's Python-level __new__
+            hit = _new_tuple(Hit, (group, cue, i, m.id, role, start, end, text[start:end]))
+            got = hits.get(group)
+            if got is None:
+                hits[group] = [hit]
+            else:
+                got.append(hit)
     return Signals(
         hits=hits,
         message_ids=[m.id for m in chat.messages],
