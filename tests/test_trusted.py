@@ -176,3 +176,20 @@ def test_native_shortcut_never_skips_a_vendor_or_twcs_record():
             if "chat_id" in obj:
                 assert all(not matches(obj) for matches, _ in VENDORS.values()), obj
                 assert not is_twcs_thread(obj), obj
+
+
+def test_the_shared_fields_set_is_never_changed():
+    """Trusted instances of a class share one fields set holding every field: assignment
+    (pydantic adds the name) and model_copy(update=...) (which copies it first) leave it
+    as it was."""
+    from auditor.models import Metrics
+
+    a = trusted(Metrics, dict(Metrics().__dict__))
+    b = trusted(Metrics, dict(Metrics().__dict__))
+    shared = set(b.model_fields_set)
+    assert shared == set(Metrics.model_fields)
+    a.typo_count = 3
+    copy = a.model_copy(update={"hold_count": 2, "not_a_field": 1})
+    assert b.model_fields_set == shared and a.model_fields_set == shared
+    assert "not_a_field" in copy.model_fields_set and "not_a_field" not in shared
+    assert (a.typo_count, b.typo_count, copy.hold_count) == (3, None, 2)
