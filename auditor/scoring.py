@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .models import TRANSPORT_ERROR, Chat, ChatResult, Finding, Grade, Metrics
+from .models import TRANSPORT_ERROR, Chat, ChatResult, Finding, Grade, Metrics, ReviewInfo, trusted
 from .rubric import Criterion, Rubric
 
 #: Levels a reviewer may give a ``kind: check`` criterion.
@@ -85,10 +85,11 @@ def _grade_outcome(criterion: Criterion, status: str, level: str | None) -> dict
 def settle_grade(grade: Grade, criterion: Criterion) -> Grade:
     """Fill points/severity/failed from the rubric; an impossible level becomes unscored."""
     update = settled_outcome(criterion, grade.status, grade.level)
-    for k, v in update.items():
-        if getattr(grade, k) != v:
-            return grade.model_copy(update=dict(update))
-    return grade  # already settled by its grader: no copy on the hot path
+    # every (field, value) of the outcome already the grade's (compared with ==, in C):
+    # already settled by its grader, no copy on the hot path
+    if update.items() <= grade.__dict__.items():
+        return grade
+    return grade.model_copy(update=dict(update))
 
 
 def score_chat(
@@ -101,45 +102,38 @@ def score_chat(
     grader: str = "",
 ) -> ChatResult:
     # one pass over each list: settle, then count what failed and what it cost
-    criterion = rubric.criterion
+    by_id = rubric._by_id  # rubric.criterion, without a call per item
     settled_findings: list[Finding] = []
     failed: list[str] = []
+    severities: list[str] = []  # of the failures, in order
     lost_checks = lost_grades = 0.0  # summed apart, then added (as sum() + sum() did)
-    fatal = False
-    n_critical = n_normal = 0
-
-    def count_failure(criterion_id: str, severity: str) -> None:
-        nonlocal fatal, n_critical, n_normal
-        failed.append(criterion_id)
-        if severity == "fatal":
-            fatal = True
-        elif severity == "critical":
-            n_critical += 1
-        else:
-            n_normal += 1
-
     for f in findings:
-        c = criterion(f.criterion)
+        c = by_id.get(f.criterion)
         if c is not None:
             f = settle_finding(f, c)
         settled_findings.append(f)
         lost_checks += f.points_lost
         if f.status == "fail":
-            count_failure(f.criterion, f.severity)
+            failed.append(f.criterion)
+            severities.append(f.severity)
     settled_grades: list[Grade] = []
     unscored: list[str] = []
     provisional = False  # grades lost to an outage lose no points: never a pass (below)
     for g in grades:
-        c = criterion(g.criterion)
+        c = by_id.get(g.criterion)
         if c is not None:
             g = settle_grade(g, c)
         settled_grades.append(g)
         lost_grades += g.points_lost
         if g.failed:
-            count_failure(g.criterion, g.severity)
+            failed.append(g.criterion)
+            severities.append(g.severity)
         if g.status == "unscored":
             unscored.append(g.criterion)
             provisional = provisional or TRANSPORT_ERROR in g.flags
+    fatal = "fatal" in severities
+    n_critical = severities.count("critical")
+    n_normal = len(severities) - n_critical - severities.count("fatal")
 
     rules = rubric.pass_rules
     score = max(0.0, rubric.total - (lost_checks + lost_grades))
@@ -152,25 +146,32 @@ def score_chat(
         passed = passed and score >= rules.min_score
     passed = passed and not provisional
 
-    return ChatResult(
-        chat_id=chat.chat_id,
-        agent_id=chat.agent_id,
-        language=chat.language,
-        rubric=rubric.id,
-        score=round(score, 4),
-        passed=passed,
-        fatal=fatal,
-        metrics=metrics,
-        findings=settled_findings,
-        grades=settled_grades,
-        warnings=list(chat.warnings),
-        transcript_hash=chat.transcript_hash,
-        started_at=chat.started_at,
-        source=chat.source,
-        grader=grader,
-        failed_criteria=failed,
-        unscored_criteria=unscored,
-        provisional=provisional,
+    # what ChatResult(...) validates to (models.trusted): the chat, findings, grades and
+    # metrics are validated models, the numbers floats and the flags bools
+    return trusted(
+        ChatResult,
+        {
+            "chat_id": chat.chat_id,
+            "agent_id": chat.agent_id,
+            "language": chat.language,
+            "rubric": rubric.id,
+            "score": round(score, 4),
+            "passed": bool(passed),
+            "fatal": fatal,
+            "metrics": metrics,
+            "findings": settled_findings,
+            "grades": settled_grades,
+            "review": trusted(ReviewInfo, {"queued": False, "reasons": []}),
+            "warnings": list(chat.warnings),
+            "transcript_hash": chat.transcript_hash,
+            "started_at": chat.started_at,
+            "source": chat.source,
+            "grader": grader,
+            "failed_criteria": failed,
+            "unscored_criteria": unscored,
+            "provisional": provisional,
+            "reviewed_criteria": [],
+        },
     )
 
 

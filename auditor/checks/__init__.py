@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..models import Chat, Evidence, Finding, Message, Metrics
+from ..models import Chat, Evidence, Finding, Message, Metrics, evidence_of, trusted
 from ..rubric import Criterion, Rubric
 from ..rules.engine import LEAF_CACHE, ChatView, KeywordsNode, compile_condition
 from ..rules.verdicts import CompiledRule
@@ -55,7 +55,7 @@ def _s(seconds: float) -> str:
 
 
 def _ev(message: Message) -> Evidence:
-    return Evidence(message_id=message.id, quote=quote_prefix(message.text))
+    return evidence_of(message.id, quote_prefix(message.text))
 
 
 def _gap_dict(g: Gap) -> dict[str, Any]:
@@ -249,7 +249,7 @@ def typos_result(report: TypoReport, max_typos: int, replies: Sequence[Message])
         # agent messages in a language without a speller: not checked, not flagged
         "skipped": [{"message_id": mid, "language": lang} for mid, lang in report.skipped],
     }
-    evidence = [Evidence(message_id=t.message_id, quote=t.text) for t in report.typos if t.text]
+    cited = [evidence_of(t.message_id, t.text) for t in report.typos if t.text]
     listed = ", ".join(
         f"{t.text}->{t.suggestion}" if t.suggestion else t.text for t in report.typos
     )
@@ -260,19 +260,27 @@ def typos_result(report: TypoReport, max_typos: int, replies: Sequence[Message])
         langs = ", ".join(sorted({lang for _, lang in report.skipped}))
         n = len(report.skipped)
         detail += f"; {n} message{'s' if n != 1 else ''} in {langs} not spell-checked"
-    return Verdict("fail" if report.count > max_typos else "pass", detail, evidence, data)
+    return Verdict("fail" if report.count > max_typos else "pass", detail, cited, data)
 
 
 def analyze_timing_metrics(a: TimingAnalysis) -> Metrics:
     """The timing half of the per-chat metrics (typo_count is filled by the caller)."""
-    return Metrics(
-        first_response_s=a.first_response_s,
-        max_followup_s=a.max_followup_s,
-        avg_response_s=a.avg_response_s,
-        followup_violations=len(a.followup_violations),
-        hold_count=len(a.holds),
-        unanswered_customer=a.unanswered,
+    return trusted(  # what Metrics(...) of these values validates to
+        Metrics,
+        {
+            "first_response_s": _float(a.first_response_s),
+            "max_followup_s": _float(a.max_followup_s),
+            "avg_response_s": _float(a.avg_response_s),
+            "followup_violations": len(a.followup_violations),
+            "hold_count": len(a.holds),
+            "typo_count": None,
+            "unanswered_customer": bool(a.unanswered),
+        },
     )
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 # -- the checker ---------------------------------------------------------------------------
@@ -370,13 +378,15 @@ class ChatChecker:
             self.typo_checker.check(chat) if self.typo_checker is not None and covered else None
         )
         metrics = analyze_timing_metrics(analysis)
+        values = metrics.__dict__  # set as assignment would (no validation on assignment)
         if not chat.timed:
-            metrics.first_response_s = metrics.max_followup_s = metrics.avg_response_s = None
-            metrics.followup_violations = metrics.hold_count = 0
+            values["first_response_s"] = values["max_followup_s"] = None
+            values["avg_response_s"] = None
+            values["followup_violations"] = values["hold_count"] = 0
         if not covered:
-            metrics.unanswered_customer = False
+            values["unanswered_customer"] = False
         if report is not None:
-            metrics.typo_count = report.count
+            values["typo_count"] = report.count
 
         done: dict[str, Verdict] = {}
         findings: list[Finding] = []
@@ -391,16 +401,22 @@ class ChatChecker:
                 else:
                     result = self._verdict(check, chat, analysis, replies, report, view)
                 done[check] = result
+            # what Finding(...) validates to (models.trusted): the rubric's values are
+            # validated, the verdict's evidence is Evidence; each finding its own list and
+            # dict (as validation copies them), a verdict being shared by its criteria
             findings.append(
-                Finding(
-                    criterion=c.id,
-                    check=check,
-                    status=result.status,
-                    severity=c.severity,
-                    points_lost=c.points if result.status == "fail" else 0.0,
-                    evidence=result.evidence,
-                    detail=result.detail,
-                    data=result.data,
+                trusted(
+                    Finding,
+                    {
+                        "criterion": c.id,
+                        "check": check,
+                        "status": result.status,
+                        "severity": c.severity,
+                        "points_lost": c.points if result.status == "fail" else 0.0,
+                        "evidence": list(result.evidence),
+                        "detail": result.detail,
+                        "data": dict(result.data),
+                    },
                 )
             )
         if warnings is not None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import ahocorasick
 
-from ..models import Chat, Evidence, Message, Status
+from ..models import Chat, Evidence, Message, Status, evidence_of
 from ..rubric import PhraseSettings
 
 #: How many characters of context a polite-address quote keeps on each side of the 你:
@@ -243,7 +243,7 @@ class PhraseChecks:
         return Verdict(
             "fail",
             f"{len(hits)} forbidden phrase{'s' if len(hits) > 1 else ''}: {listed}",
-            [Evidence(message_id=h.message_id, quote=h.text) for h in hits],
+            [evidence_of(h.message_id, h.text) for h in hits],
             data,
         )
 
@@ -259,13 +259,13 @@ class PhraseChecks:
             return Verdict(
                 "fail",
                 f"no standard greeting in the agent's first reply ({first.id})",
-                [Evidence(message_id=first.id, quote=quote_prefix(first.text))],
+                [evidence_of(first.id, quote_prefix(first.text))],
                 {"message_id": first.id, "matched": None},
             )
         return Verdict(
             "pass",
             f"greeting {hit.text!r} in {first.id}",
-            [Evidence(message_id=first.id, quote=hit.text)],
+            [evidence_of(first.id, hit.text)],
             {"message_id": first.id, "matched": hit.text},
         )
 
@@ -302,14 +302,14 @@ class PhraseChecks:
             return Verdict(
                 "fail",
                 f"closing lacks {' and '.join(missing)} in {span}",
-                [Evidence(message_id=h.message_id, quote=h.text) for h in hits]
-                or [Evidence(message_id=last.id, quote=quote_prefix(last.text))],
+                [evidence_of(h.message_id, h.text) for h in hits]
+                or [evidence_of(last.id, quote_prefix(last.text))],
                 data,
             )
         return Verdict(
             "pass",
             "closing: " + ", ".join(f"{h.text!r} in {h.message_id}" for h in hits),
-            [Evidence(message_id=h.message_id, quote=h.text) for h in hits],
+            [evidence_of(h.message_id, h.text) for h in hits],
             data,
         )
 
@@ -348,7 +348,7 @@ class PhraseChecks:
         for h in hits:
             text = by_id[h.message_id]
             lo, hi = max(0, h.start - ADDRESS_CONTEXT), min(len(text), h.end + ADDRESS_CONTEXT)
-            evidence.append(Evidence(message_id=h.message_id, quote=text[lo:hi]))
+            evidence.append(evidence_of(h.message_id, text[lo:hi]))
             occurrences.append(h.as_dict())
         data = {"occurrences": occurrences}
         if not hits:

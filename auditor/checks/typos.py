@@ -196,12 +196,21 @@ class TypoChecker:
     # -- public -------------------------------------------------------------------------
     def check(self, chat: Chat) -> TypoReport:
         """Typos in the chat's agent messages, counted and possible, in message order."""
-        terms = ChatTerms(m.text for m in chat.messages if m.role == "customer")
+        # the customer's words, read once the first agent message has a suspect word (most
+        # chats have none: a message without candidates has no typo, whatever the terms)
+        terms: ChatTerms | None = None
         report = TypoReport()
         for m in chat.messages:
             if m.role != "agent":
                 continue
-            found = self.check_message(m, terms)
+            if terms is None:
+                if not self._candidates(m.text):
+                    found: list[Typo] = []
+                else:
+                    terms = ChatTerms(c.text for c in chat.messages if c.role == "customer")
+                    found = self.check_message(m, terms)
+            else:
+                found = self.check_message(m, terms)
             lang = self.skipped_language(m.text)
             if lang is not None:
                 report.skipped.append((m.id, lang))

@@ -20,7 +20,7 @@ import unicodedata
 
 import ahocorasick
 
-from ..models import Chat, Evidence
+from ..models import Chat, Evidence, evidence_of
 from . import injection_views as views
 from .evidence import fold
 
@@ -196,7 +196,7 @@ def _plain(chat: Chat, joined: str | None = None) -> list[Evidence]:
                 if m.end() > m.start():
                     spans.append((index[m.start()], index[m.end() - 1] + 1))
         for start, end in _merge(spans):
-            found.append(Evidence(message_id=msg.id, quote=msg.text[start:end]))
+            found.append(evidence_of(msg.id, msg.text[start:end]))
     return found
 
 
@@ -222,11 +222,11 @@ def _disguised(chat: Chat, plain: list[Evidence], joined: str | None = None) -> 
         if msg.id in done:
             continue
         for start, end in views.decoded_hits(msg.text, plain_match):
-            found.append(Evidence(message_id=msg.id, quote=msg.text[start:end]))
+            found.append(evidence_of(msg.id, msg.text[start:end]))
             done.add(msg.id)
     for i in views.compact_hits([m.text for m in msgs], [m.role for m in msgs]):
         if msgs[i].id not in done:
-            found.append(Evidence(message_id=msgs[i].id, quote=msgs[i].text[:QUOTE_CHARS]))
+            found.append(evidence_of(msgs[i].id, msgs[i].text[:QUOTE_CHARS]))
             done.add(msgs[i].id)
     if len(found) < 2:
         return found  # nothing to order (the common case: nothing found)

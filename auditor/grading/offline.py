@@ -30,8 +30,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import GraderError
-from ..models import Chat, Evidence, Grade, Message
+from ..models import Chat, Evidence, Grade, Message, evidence_of, trusted
 from ..reasons import ADVISORY
+from ..redact import redact
 from ..rubric import SAFE_LOADER, Criterion, Rubric
 from ..scoring import settled_outcome
 from .offline_rules import RANK_NAMES, RULES, RULES_VERSION, Hit, Outcome, Signals
@@ -412,6 +413,9 @@ def _repeats(chat: Chat, norms: list[str | None]) -> list[tuple[int, int]]:
     return out
 
 
+_new_tuple = tuple.__new__
+
+
 def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
     """Run every cue over every customer and agent message of ``chat`` once."""
     lang = chat.language if chat.language in LANGUAGES else "en"
@@ -439,9 +443,13 @@ def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
         norm, found = analyse(text, lang, role)
         norms.append(norm)
         for group, cue, start, end in found:
-            hits.setdefault(group, []).append(
-                Hit(group, cue, i, m.id, role, start, end, text[start:end])
-            )
+            # Hit(group, cue, i, ...) without the NamedTuple's Python-level __new__
+            hit = _new_tuple(Hit, (group, cue, i, m.id, role, start, end, text[start:end]))
+            got = hits.get(group)
+            if got is None:
+                hits[group] = [hit]
+            else:
+                got.append(hit)
     return Signals(
         hits=hits,
         message_ids=[m.id for m in chat.messages],
@@ -510,6 +518,8 @@ class OfflineGrader:
     def __init__(self, cues_dir: Path | None = None):
         self.library = CueLibrary.load(cues_dir or DEFAULT_CUES_DIR)
         self.version = f"offline-rules-{RULES_VERSION}+cues-{self.library.digest[:12]}"
+        #: (criterion object's id, status, level) -> (criterion, _template's fields)
+        self._templates: dict[tuple[int, str, str | None], tuple[Criterion, dict[str, Any]]] = {}
 
     def settings_key(self) -> str:
         return f"offline:rules={RULES_VERSION}:cues={self.library.digest[:16]}"
@@ -569,32 +579,54 @@ class OfflineGrader:
     def _to_grade(self, chat: Chat, criterion: Criterion, rule_set: str, out: Outcome) -> Grade:
         prefix = f"[{rule_set}] " if rule_set != criterion.id else ""
         if out.rank is None and criterion.na_allowed:
-            return Grade(
-                criterion=criterion.id,
-                **settled_outcome(criterion, "na", None),
-                rationale=f"{prefix}n/a: {out.rationale}",
-                confidence=out.confidence,
-                grader=self.name,
-                prompt_version=self.version,
-                flags=[ADVISORY],
-            )
-        rank = out.rank
-        note = ""
-        if rank is None:
-            rank = 2
-            note = " (n/a not allowed by the rubric: nothing to fault, top level)"
-        level = level_for(criterion, rank)
-        rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
-        return Grade(
-            criterion=criterion.id,
-            **settled_outcome(criterion, "scored", level),
-            evidence=self._evidence(chat, criterion, out),
-            rationale=rationale,
-            confidence=out.confidence,
-            grader=self.name,
-            prompt_version=self.version,
-            flags=[ADVISORY],
-        )
+            values = dict(self._template(criterion, "na", None))
+            values["evidence"] = []
+            rationale = f"{prefix}n/a: {out.rationale}"
+        else:
+            rank = out.rank
+            note = ""
+            if rank is None:
+                rank = 2
+                note = " (n/a not allowed by the rubric: nothing to fault, top level)"
+            values = dict(self._template(criterion, "scored", level_for(criterion, rank)))
+            values["evidence"] = self._evidence(chat, criterion, out)
+            rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
+        values["rationale"] = redact(rationale)  # as Grade's validator does
+        values["confidence"] = float(out.confidence)
+        values["flags"] = [ADVISORY]
+        return trusted(Grade, values)
+
+    def _template(self, criterion: Criterion, status: str, level: str | None) -> dict[str, Any]:
+        """The fields of this grader's grade of ``criterion`` at ``status`` and ``level``
+        that do not depend on the chat, in Grade's field order, as ``Grade(criterion=...,
+        **settled_outcome(...), grader=..., prompt_version=...)`` validates them: the
+        settled outcome's values come from the validated rubric (models.trusted).
+        Remembered per criterion object and level; copy it, never change it."""
+        key = (id(criterion), status, level)
+        got = self._templates.get(key)
+        if got is None or got[0] is not criterion:
+            settled = settled_outcome(criterion, status, level)
+            error = settled.get("error")
+            template = {
+                "criterion": criterion.id,
+                "status": settled["status"],
+                "level": settled["level"],
+                "points_lost": float(settled["points_lost"]),
+                "severity": settled["severity"],
+                "failed": bool(settled["failed"]),
+                "evidence": [],
+                "rationale": "",
+                "confidence": None,
+                "grader": self.name,
+                "model": None,
+                "prompt_version": self.version,
+                "error": redact(error) if error else error,
+                "flags": [],
+            }
+            got = (criterion, template)  # the criterion kept: its id is never reused
+            if len(self._templates) < 4096:
+                self._templates[key] = got
+        return got[1]
 
     def _evidence(self, chat: Chat, criterion: Criterion, out: Outcome) -> list[Evidence]:
         if not out.hits and not out.context:
@@ -615,7 +647,7 @@ class OfflineGrader:
             if not quote or (m.id, quote) in seen:
                 continue
             seen.add((m.id, quote))
-            evidence.append(Evidence(message_id=m.id, quote=quote))
+            evidence.append(evidence_of(m.id, quote))
             if len(evidence) >= MAX_EVIDENCE:
                 break
         return evidence

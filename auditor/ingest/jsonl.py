@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
-from ..models import Chat, Reject, SourceRef
+from ..models import Chat, Reject, SourceRef, trusted
 from .helpdesk import detect_vendor, vendor_chat
 from .native import build_chat, truncate
 from .options import IngestOptions
@@ -19,6 +19,9 @@ from .sources import READ_ERRORS, read_error_reject
 from .twcs import is_twcs_thread, twcs_to_native
 
 BOM = b"\xef\xbb\xbf"
+#: every vendor shape (helpdesk.VENDORS) needs one of these keys: Zendesk "ticket",
+#: Intercom "type", LiveChat "users", Freshchat "conversation"
+_VENDOR_KEYS = frozenset({"ticket", "type", "users", "conversation"})
 
 
 class RawLine(NamedTuple):
@@ -68,7 +71,10 @@ def read_jsonl(
             if not _blank(line):
                 yield RawLine(line, name, lineno, twcs, vendor)
             continue
-        source = SourceRef(file=name, line=lineno)
+        if type(name) is str:  # a str and an int: what validation gives (models.trusted)
+            source = trusted(SourceRef, {"file": name, "line": lineno})
+        else:
+            source = SourceRef(file=name, line=lineno)
         result = parse_line(line, source, options, twcs=twcs, vendor=vendor)
         if result is not None:
             yield result
@@ -115,6 +121,14 @@ def parse_line(
         )
     if vendor is not None:  # --format zendesk|intercom|livechat|freshchat
         return vendor_chat(obj, vendor, source, options, raw=text)
+    if (
+        twcs == "auto"
+        and type(obj) is dict
+        and "chat_id" in obj
+        and obj.keys().isdisjoint(_VENDOR_KEYS)
+    ):
+        # the native shape (most lines): no vendor's key, and a chat id (no TWCS thread)
+        return build_chat(obj, source, options, raw=text)
     if twcs == "auto" and (detected := detect_vendor(obj)) is not None:
         return vendor_chat(obj, detected, source, options, raw=text)
     if twcs == "always" or (twcs == "auto" and is_twcs_thread(obj)):

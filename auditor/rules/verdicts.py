@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..checks.phrases import Hit, Verdict, quote_prefix
-from ..models import Chat, Evidence, Message
+from ..models import Chat, Evidence, Message, evidence_of
 from .engine import LEAF_CACHE, ChatView, Node, Outcome, describe_scope, is_local, select
 from .model import CheckRule, Scope
 
@@ -104,9 +104,9 @@ class CompiledRule:
                 quote = text[max(0, h.start - ctx) : min(len(text), h.end + ctx)]
             else:
                 quote = h.text
-            out.append(Evidence(message_id=h.message_id, quote=quote))
+            out.append(evidence_of(h.message_id, quote))
         return out
 
 
 def _prefix(m: Message) -> Evidence:
-    return Evidence(message_id=m.id, quote=quote_prefix(m.text))
+    return evidence_of(m.id, quote_prefix(m.text))
