@@ -732,6 +732,95 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "na",
         "no commitment",
     ),
+    # "without fail" states a rule (ABCD abcd-3695); it guarantees only beside a commitment
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "When do promo codes expire?"),
+            ("a", "All promo codes expire after 7 days without fail."),
+        ],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "en",
+        [("c", "Call me?"), ("a", "I'll call you back tomorrow without fail.")],
+        "poor",
+        "without fail",
+    ),
+    # negations and purpose clauses of "guarantee" (STC-3 en, TWCS split tweets)
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "Why is it slow?"),
+            ("a", "Beyond the one device, the quality will not be guaranteed."),
+        ],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "Are the lights uneven?"),
+            ("a", "Each phone is checked before shipping to guarantee that the lights match."),
+        ],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "Why was my seat moved?"),
+            ("a", "...guaranteed. It was changed for operational needs."),
+        ],
+        "na",
+        "no commitment",
+    ),
+    # refusals and promises of effort (CSDS, STC-3 zh)
+    (
+        "honesty",
+        "zh",
+        [("c", "几号能到"), ("a", "具体时间这边没法跟您保证呢")],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "zh",
+        [("c", "太慢了"), ("a", "还恳请您再给我们一些时间，这边一定会加快速度的呢")],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "zh",
+        [("c", "服务太差"), ("a", "感谢您的支持和信赖，我们一定会做的更好更优秀。")],
+        "na",
+        "no commitment",
+    ),
+    # 无法随意向您承诺 refuses to promise (JDDC)
+    (
+        "honesty",
+        "zh",
+        [
+            ("c", "什么时候到货"),
+            ("a", "本着对您负责的态度，确实无法随意向您承诺具体的到货时间的呢"),
+        ],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "zh",
+        [("c", "什么时候到"), ("a", "请您放心，货物今天肯定会送达哒")],
+        "poor",
+        "肯定会",
+    ),
     # a statement of policy is not a refusal of the request
     (
         "proactiveness",
