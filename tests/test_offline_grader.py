@@ -803,6 +803,88 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "na",
         "no commitment",
     ),
+    # info_security: a question, a check or someone else's number is not a disclosure (CSDS,
+    # STC-3 en, MAIA); self-service steps naming the CVV do not ask for it
+    (
+        "info_security",
+        "zh",
+        [("c", "我换了手机号"), ("a", "手机号是?")],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "zh",
+        [("c", "你看看手机号码是不是我刚才发给你的那个"), ("a", "是的亲，手机号是对的")],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "zh",
+        [("c", "师傅什么时候来"), ("a", "[电话]师傅手机号是这个，您下午联系下")],
+        "na",
+        "no personal",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "My line is cut off"),
+            ("a", "I found that your number is overdue, please pay the bill."),
+        ],
+        "na",
+        "no personal",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "I can't buy books"),
+            ("a", "Could you check if your billing address is correct?"),
+        ],
+        "na",
+        "no personal",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "How do I change my card?"),
+            (
+                "a",
+                "Log in, open Account Settings and enter your card number and security code (CVV).",
+            ),
+        ],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "zh",
+        [("c", "怎么验证"), ("a", "麻烦您提供一下验证码哦")],
+        "poor",
+        "验证码",
+    ),
+    # 致以诚挚的歉意 is an apology (STC-3 zh)
+    (
+        "empathy",
+        "zh",
+        [("c", "我要投诉！！！"), ("a", "给您带来不愉快的体验，我们致以诚挚的歉意。")],
+        "average",
+        "歉意",
+    ),
+    # attitude: "we will deal with it" takes the problem on
+    (
+        "attitude",
+        "en",
+        [
+            ("c", "My booking was cancelled!"),
+            ("a", "I'm very sorry. We will deal with it and reply as soon as possible."),
+        ],
+        "good",
+        "no blame-shifting, dismissive",
+    ),
     # 无法随意向您承诺 refuses to promise (JDDC)
     (
         "honesty",
