@@ -874,6 +874,25 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "average",
         "歉意",
     ),
+    # proactiveness: a refusal that names who can help and how to reach them (TWCS), and a
+    # delivery date answered (JDDC)
+    (
+        "proactiveness",
+        "en",
+        [
+            ("c", "Can you tell me who can help?"),
+            ("a", "We're sorry we can't help, but their telephone number is 0344 493 0787."),
+        ],
+        "average",
+        "their telephone number",
+    ),
+    (
+        "proactiveness",
+        "zh",
+        [("c", "什么时候到"), ("a", "亲，订单12月5号送达的")],
+        "average",
+        "号送达",
+    ),
     # attitude: "we will deal with it" takes the problem on
     (
         "attitude",
