@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -148,6 +149,18 @@ def test_the_converted_database_gives_back_the_audit_it_was_written_by(migrated)
     assert store.query("PRAGMA foreign_key_check") == []
 
 
+#: the offline grader's version names its rules and cue files (offline-rules-2+cues-<hash>):
+#: the fixture was audited by an older one, and a cue edit is not a change of layout
+_GRADER_VERSION = re.compile(r"offline-rules-\d+\+cues-[0-9a-f]{12}")
+
+
+def _any_version(rows: list[tuple]) -> list[tuple]:
+    return [
+        tuple(_GRADER_VERSION.sub("offline-rules-*", v) if isinstance(v, str) else v for v in r)
+        for r in rows
+    ]
+
+
 def test_a_new_audit_writes_what_the_migration_gives(migrated, tmp_path) -> None:
     """The rows this code writes equal the rows m018 converts (same chats, same layout)."""
     from click.testing import CliRunner
@@ -168,7 +181,9 @@ def test_a_new_audit_writes_what_the_migration_gives(migrated, tmp_path) -> None
         ("transcripts", "id"),
     ):
         sql = f"SELECT * FROM {table} ORDER BY {order}"
-        assert a.execute(sql).fetchall() == b.execute(sql).fetchall(), table
+        assert _any_version(a.execute(sql).fetchall()) == _any_version(b.execute(sql).fetchall()), (
+            table
+        )
     schema = "SELECT name, sql FROM sqlite_master WHERE name IN ('grades', 'messages', 'transcripts', 'grade_sources', 'grades_full', 'messages_full', 'findings', 'hit_rules', 'finding_hits') ORDER BY name"
     assert a.execute(schema).fetchall() == b.execute(schema).fetchall()
 

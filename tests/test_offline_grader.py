@@ -732,6 +732,196 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "na",
         "no commitment",
     ),
+    # "without fail" states a rule (ABCD abcd-3695); it guarantees only beside a commitment
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "When do promo codes expire?"),
+            ("a", "All promo codes expire after 7 days without fail."),
+        ],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "en",
+        [("c", "Call me?"), ("a", "I'll call you back tomorrow without fail.")],
+        "poor",
+        "without fail",
+    ),
+    # negations and purpose clauses of "guarantee" (STC-3 en, TWCS split tweets)
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "Why is it slow?"),
+            ("a", "Beyond the one device, the quality will not be guaranteed."),
+        ],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "Are the lights uneven?"),
+            ("a", "Each phone is checked before shipping to guarantee that the lights match."),
+        ],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "Why was my seat moved?"),
+            ("a", "...guaranteed. It was changed for operational needs."),
+        ],
+        "na",
+        "no commitment",
+    ),
+    # refusals and promises of effort (CSDS, STC-3 zh)
+    (
+        "honesty",
+        "zh",
+        [("c", "几号能到"), ("a", "具体时间这边没法跟您保证呢")],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "zh",
+        [("c", "太慢了"), ("a", "还恳请您再给我们一些时间，这边一定会加快速度的呢")],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "zh",
+        [("c", "服务太差"), ("a", "感谢您的支持和信赖，我们一定会做的更好更优秀。")],
+        "na",
+        "no commitment",
+    ),
+    # info_security: a question, a check or someone else's number is not a disclosure (CSDS,
+    # STC-3 en, MAIA); self-service steps naming the CVV do not ask for it
+    (
+        "info_security",
+        "zh",
+        [("c", "我换了手机号"), ("a", "手机号是?")],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "zh",
+        [("c", "你看看手机号码是不是我刚才发给你的那个"), ("a", "是的亲，手机号是对的")],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "zh",
+        [("c", "师傅什么时候来"), ("a", "[电话]师傅手机号是这个，您下午联系下")],
+        "na",
+        "no personal",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "My line is cut off"),
+            ("a", "I found that your number is overdue, please pay the bill."),
+        ],
+        "na",
+        "no personal",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "I can't buy books"),
+            ("a", "Could you check if your billing address is correct?"),
+        ],
+        "na",
+        "no personal",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "How do I change my card?"),
+            (
+                "a",
+                "Log in, open Account Settings and enter your card number and security code (CVV).",
+            ),
+        ],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "zh",
+        [("c", "怎么验证"), ("a", "麻烦您提供一下验证码哦")],
+        "poor",
+        "验证码",
+    ),
+    # 致以诚挚的歉意 is an apology (STC-3 zh)
+    (
+        "empathy",
+        "zh",
+        [("c", "我要投诉！！！"), ("a", "给您带来不愉快的体验，我们致以诚挚的歉意。")],
+        "average",
+        "歉意",
+    ),
+    # proactiveness: a refusal that names who can help and how to reach them (TWCS), and a
+    # delivery date answered (JDDC)
+    (
+        "proactiveness",
+        "en",
+        [
+            ("c", "Can you tell me who can help?"),
+            ("a", "We're sorry we can't help, but their telephone number is 0344 493 0787."),
+        ],
+        "average",
+        "their telephone number",
+    ),
+    (
+        "proactiveness",
+        "zh",
+        [("c", "什么时候到"), ("a", "亲，订单12月5号送达的")],
+        "average",
+        "号送达",
+    ),
+    # attitude: "we will deal with it" takes the problem on
+    (
+        "attitude",
+        "en",
+        [
+            ("c", "My booking was cancelled!"),
+            ("a", "I'm very sorry. We will deal with it and reply as soon as possible."),
+        ],
+        "good",
+        "no blame-shifting, dismissive",
+    ),
+    # 无法随意向您承诺 refuses to promise (JDDC)
+    (
+        "honesty",
+        "zh",
+        [
+            ("c", "什么时候到货"),
+            ("a", "本着对您负责的态度，确实无法随意向您承诺具体的到货时间的呢"),
+        ],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "zh",
+        [("c", "什么时候到"), ("a", "请您放心，货物今天肯定会送达哒")],
+        "poor",
+        "肯定会",
+    ),
     # a statement of policy is not a refusal of the request
     (
         "proactiveness",

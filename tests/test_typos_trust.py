@@ -151,6 +151,9 @@ def test_hunspell_affixes_hand_made_dictionary() -> None:
         # generic context detector: a homophone slip that breaks a word apart
         ("这个问提我们马上处理", 3, "提", "题"),
         ("您好，亲爱的顾客，欢迎光邻", 12, "邻", "临"),
+        # a particle left as pinyin, the candidate never chosen (JDDC: 显示退款de)
+        ("支持七天无理由退货de", 9, "de", "的"),
+        ("好的ne亲", 2, "ne", "呢"),
     ],
 )
 def test_real_looking_chinese_slips_are_counted(
@@ -179,6 +182,8 @@ def test_shape_slip_is_found(checker: TypoChecker) -> None:
         "推荐您去北京东煌凯丽酒店",  # a hotel name, not a slip
         "台风在沿海登陆",  # 登陆 as landing
         "这个您看可以吗",  # 这个 + 您, not 给您
+        "您可以在app我的-客户服务中查看",  # a Latin word, not a particle
+        "请在搜索框输入 de 再确认",  # spaced apart: typed on purpose
     ],
 )
 def test_correct_chinese_is_not_counted(checker: TypoChecker, text: str) -> None:

@@ -34,7 +34,7 @@ from ..typos.en_context import TRIGGER_WORDS, context_slips
 from ..typos.pinyin import is_pinyin
 from ..typos.skip import SpanSet, skip_spans, word_rule
 from ..typos.tokens import LATIN_WORD, fold_apostrophes
-from ..typos.zh import CURATED_MARK, ChineseDetector, Hit, ZhParams
+from ..typos.zh import CURATED_MARK, PINYIN_MARK, ChineseDetector, Hit, ZhParams
 from ..typos.zhdata import to_simplified
 
 #: languages the checker has a speller for; other messages are skipped (and counted)
@@ -307,7 +307,12 @@ class TypoChecker:
             if not (protected and protected.overlaps(c.start, c.end))
         )
         if has_cjk:
-            out.extend(("zh", t) for t in self._chinese(text, "", protected, None))
+            zh = self._chinese(text, "", protected, None)
+            if out and any(PINYIN_MARK in t.reason for t in zh):
+                # a particle left as pinyin (好的ne) is the Chinese slip, not an English word
+                spans_zh = {(t.start, t.end) for t in zh}
+                out = [kt for kt in out if (kt[1].start, kt[1].end) not in spans_zh]
+            out.extend(("zh", t) for t in zh)
         if slips or has_cjk:
             out.sort(key=lambda kt: kt[1].start)
         return tuple(out)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 POOR, AVERAGE, GOOD = 0, 1, 2
 RANK_NAMES = {POOR: "poor", AVERAGE: "average", GOOD: "good", None: "n/a"}
@@ -421,7 +421,14 @@ def honesty(s: Signals) -> Outcome:
     No commitment at all -> nothing to judge (n/a where allowed, otherwise the top level).
     It cannot detect fake records (虚假行为) the chat does not show.
     """
-    promise, hedge = s.of("false_promise"), s.of("hedge")
+    hedge = s.of("hedge")
+    committed = {h.pos for h in s.of("followup") + s.of("timing")}
+    # "without fail" guarantees only what the same message commits to (a next step, a time);
+    # on its own it states a rule ("codes expire after 7 days without fail")
+    promise = s.of("false_promise")
+    emphatic = [h for h in s.of("emphatic") if h.pos in committed]
+    if emphatic:
+        promise = sorted(promise + emphatic, key=lambda h: (h.pos, h.start))
     hedged_msgs = {h.pos for h in hedge}
     if promise:
         bare = [h for h in promise if h.pos not in hedged_msgs]
