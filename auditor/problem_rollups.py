@@ -151,8 +151,9 @@ def after_save(conn: sqlite3.Connection, new: dict[Key, Entry], old: dict[Key, E
             by_cell[cell].append((score, chat_id, plain))
     evicted: list[tuple[Any, ...]] = []
     added: list[tuple[Any, ...]] = []
+    kept = _kept(conn, list(by_cell))
     for cell, entries in by_cell.items():
-        _merge(conn, cell, entries, evicted, added)
+        _merge(cell, kept.get(cell, []), entries, evicted, added)
     conn.executemany(
         "DELETE FROM problem_examples WHERE criterion = ? AND pattern = ? AND day = ? "
         "AND agent_id = ? AND rubric_name = ? AND chat_id = ?",
@@ -187,20 +188,37 @@ def _shared(conn: sqlite3.Connection, added: set[str], removed: set[str]) -> Non
                 )
 
 
+#: The kept examples of a batch's cells, 200 cells a statement (driven from the cells, so
+#: each is one search of the primary key; a row-value ``IN`` would scan the table).
+_KEPT_SQL = (
+    "WITH c(criterion, pattern, day, agent_id, rubric_name) AS (VALUES {cells}) "
+    "SELECT e.criterion, e.pattern, e.day, e.agent_id, e.rubric_name, e.score, e.chat_id, "
+    "e.plain FROM c CROSS JOIN problem_examples e ON e.criterion = c.criterion "
+    "AND e.day = c.day AND e.agent_id = c.agent_id AND e.pattern = c.pattern "
+    "AND e.rubric_name = c.rubric_name"
+)
+
+
+def _kept(conn: sqlite3.Connection, cells: list[Cell]) -> dict[Cell, list[tuple[Any, str, int]]]:
+    """Each cell's kept examples (score, chat_id, plain); one read for many cells."""
+    out: dict[Cell, list[tuple[Any, str, int]]] = defaultdict(list)
+    for i in range(0, len(cells), 200):
+        part = cells[i : i + 200]
+        sql = _KEPT_SQL.format(cells=", ".join(["(?,?,?,?,?)"] * len(part)))
+        for row in conn.execute(sql, [v for cell in part for v in cell]):
+            out[row[:5]].append(row[5:])
+    return out
+
+
 def _merge(
-    conn: sqlite3.Connection,
     cell: Cell,
+    had: list[tuple[Any, str, int]],
     entries: list[tuple[Any, str, int]],
     evicted: list[tuple[Any, ...]],
     added: list[tuple[Any, ...]],
 ) -> None:
-    """Add new chats to a cell's examples, keeping the ``KEEP`` lowest: the rows to delete
-    and to insert are appended to ``evicted`` and ``added``."""
-    had = conn.execute(
-        "SELECT score, chat_id, plain FROM problem_examples WHERE criterion = ? AND "
-        "pattern = ? AND day = ? AND agent_id = ? AND rubric_name = ?",
-        cell,
-    ).fetchall()
+    """Add new chats to a cell's examples (``had``: the kept ones), keeping the ``KEEP``
+    lowest: the rows to delete and to insert are appended to ``evicted`` and ``added``."""
     merged = sorted([*had, *entries], key=lambda e: sort_key(e[0], e[1]))[:KEEP]
     keep_ids = {e[1] for e in merged}
     had_ids = {e[1] for e in had}

@@ -8,6 +8,7 @@ of it, and re-running resumes without loss or duplicates (every table is keyed).
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import sqlite3
@@ -347,8 +348,22 @@ class Store:
         now: str | None = None,
     ) -> None:
         """Save chats already turned into rows (auditor/store_rows.py) and rejects in ONE
-        transaction (all or nothing). Their rubrics must be registered."""
-        now = now or now_iso()
+        transaction (all or nothing). Their rubrics must be registered.
+
+        The garbage collector is paused meanwhile: the batch makes only acyclic tuples and
+        lists (freed by reference counting), and each collection the allocations would
+        trigger rescans the batch's rows, not yet frozen (pipeline.freeze_heap)."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._save_rows(run_id, audited, rejects, now or now_iso())
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _save_rows(
+        self, run_id: str, audited: Sequence[ChatRows], rejects: Sequence[Reject], now: str
+    ) -> None:
         keys = [(a.chat_id, a.rubric_name) for a in audited]
         chats = [a.chat for a in audited]
         results = [a.result for a in audited]
@@ -377,18 +392,12 @@ class Store:
         before = report_rollups.before_save(conn, keys, stored)
         with conn:  # one transaction
             self._apply_rollups(day_delta, criterion_delta)
-            new_messages: list[tuple[Any, ...]] = []
-            indexed_rows: list[tuple[int, str]] = []
-            for transcript_hash, header, messages, indexed in (a.transcript for a in audited):
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO transcripts (hash, chat_id, agent_id, customer_id, "
-                    "channel, language, started_at) VALUES (?,?,?,?,?,?,?)",
-                    (transcript_hash, *header),
-                )
-                if cur.rowcount == 1:  # a new transcript: its messages and their index (m010)
-                    rows = message_rows(int(cur.lastrowid or 0), messages)
-                    new_messages += rows
-                    indexed_rows += zip([r[0] for r in rows], indexed, strict=True)
+            new_transcripts, new_messages, indexed_rows = self._new_transcripts(audited)
+            conn.executemany(
+                "INSERT INTO transcripts (id, hash, chat_id, agent_id, customer_id, channel, "
+                "language, started_at) VALUES (?,?,?,?,?,?,?,?)",
+                new_transcripts,
+            )
             conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", new_messages)
             conn.executemany("INSERT INTO messages_fts (rowid, text) VALUES (?, ?)", indexed_rows)
             conn.executemany(
@@ -442,6 +451,42 @@ class Store:
             report_rollups.after_save(conn, audited, before)
         self._known_sources.update(sources)  # committed: their ids are for good
         self._rules.update(new_rules)
+
+    def _new_transcripts(
+        self, audited: Sequence[ChatRows]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[int, str]]]:
+        """The ``transcripts`` rows the batch adds (a transcript stored already, or twice in
+        the batch, is stored once), their ``messages`` rows and their full-text rows (m010).
+
+        Inside the batch's transaction, after its first write: one read of which hashes are
+        stored, and the new ones numbered as SQLite numbers a rowid (the largest plus one),
+        instead of an ``INSERT OR IGNORE`` per chat."""
+        conn = self.db.conn
+        hashes = list(dict.fromkeys(a.transcript[0] for a in audited))
+        stored: set[str] = set()
+        for i in range(0, len(hashes), 500):
+            part = hashes[i : i + 500]
+            stored.update(
+                h
+                for (h,) in conn.execute(
+                    f"SELECT hash FROM transcripts WHERE hash IN ({', '.join('?' * len(part))})",
+                    part,
+                )
+            )
+        (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM transcripts").fetchone()
+        transcripts: list[tuple[Any, ...]] = []
+        messages: list[tuple[Any, ...]] = []
+        indexed_rows: list[tuple[int, str]] = []
+        for transcript_hash, header, chat_messages, indexed in (a.transcript for a in audited):
+            if transcript_hash in stored:
+                continue
+            stored.add(transcript_hash)
+            last += 1
+            transcripts.append((last, transcript_hash, *header))
+            rows = message_rows(last, chat_messages)
+            messages += rows
+            indexed_rows += zip([r[0] for r in rows], indexed, strict=True)
+        return transcripts, messages, indexed_rows
 
     def _add_hit_rules(self, audited: Sequence[ChatRows]) -> dict[int, str]:
         """``hit_rules`` rows the batch's findings name and the table lacks (inside the

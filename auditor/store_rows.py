@@ -41,11 +41,6 @@ def dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode("utf-8")
 
 
-def _iso(ts: Any) -> str | None:
-    """A timestamp as stored; None for a chat exported without timestamps."""
-    return ts.isoformat() if ts is not None else None
-
-
 def grade_source_key(
     grader: str, model: str | None, prompt_version: str | None, flags: list[str]
 ) -> str:
@@ -75,6 +70,20 @@ def rule_id(rule: str) -> int:
     return int.from_bytes(hashlib.blake2b(rule.encode("utf-8"), digest_size=5).digest(), "big")
 
 
+#: rule_id of the (few) rules seen: a rubric's hits name the same rules all day
+_RULE_IDS: dict[str, int] = {}
+
+
+def _rule_id(rule: str) -> int:
+    """:func:`rule_id`, remembered."""
+    rid = _RULE_IDS.get(rule)
+    if rid is None:
+        rid = rule_id(rule)
+        if len(_RULE_IDS) < 4096:
+            _RULE_IDS[rule] = rid
+    return rid
+
+
 def compact_finding_pairs(
     pairs: list[list[Any]], data: dict[str, Any] | None, rules: dict[int, str]
 ) -> tuple[str | None, str | None]:
@@ -83,25 +92,29 @@ def compact_finding_pairs(
     ``data`` (each hit's message and text), and a hit's rule longer than RULE_ID_MIN
     characters is its ``hit_rules`` id (added to ``rules``). auditor/result_rows.py gives
     both back as they were."""
-    stored_evidence: str | None = dumps(pairs) if pairs else "[]"
     if not data:
-        return stored_evidence, None
+        return (dumps(pairs) if pairs else "[]"), None
     hits = data.get("hits")
     if not hits or not isinstance(hits, list) or not all(isinstance(h, dict) for h in hits):
-        return stored_evidence, dumps(data)
-    if all(h.get("text") for h in hits) and pairs == [
-        [h.get("message_id"), h["text"]] for h in hits
-    ]:
-        stored_evidence = None
-    out = []
-    for h in hits:
+        return (dumps(pairs) if pairs else "[]"), dumps(data)
+    stored_evidence: str | None = None
+    if not (
+        all(h.get("text") for h in hits)
+        and pairs == [[h.get("message_id"), h["text"]] for h in hits]
+    ):
+        stored_evidence = dumps(pairs) if pairs else "[]"
+    out: list[dict[str, Any]] | None = None  # the hits with rules as ids, once one is
+    for i, h in enumerate(hits):
         rule = h.get("rule")
         if isinstance(rule, str) and len(rule) > RULE_ID_MIN:
-            rid = rule_id(rule)
+            rid = _rule_id(rule)
             rules[rid] = rule
-            h = {**h, "rule": rid}
-        out.append(h)
-    return stored_evidence, dumps({**data, "hits": out})
+            if out is None:
+                out = hits[:i]
+            out.append({**h, "rule": rid})
+        elif out is not None:
+            out.append(h)
+    return stored_evidence, dumps(data if out is None else {**data, "hits": out})
 
 
 def compact_evidence(evidence: list[dict[str, Any]]) -> str:
@@ -156,38 +169,50 @@ class ChatRows(NamedTuple):
     rules: tuple[tuple[int, str], ...] = ()
 
 
+def _list(value: list[Any]) -> str:
+    """A list as stored (JSON); most are empty."""
+    return dumps(value) if value else "[]"
+
+
 def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     """The rows of an ``AuditedChat`` (chat, rubric, result, grader_key)."""
     chat, res, rubric = a.chat, a.result, a.rubric
+    chat_id, rubric_name = chat.chat_id, rubric.name
     # the canonical transcript's rows straight from the chat (what Chat.transcript_dict
     # holds, without a JSON round trip), and the text the full-text index holds
-    started, times = compact_times([m.ts for m in chat.messages])
-    messages = [
-        (m.id, m.role, m.author, ts, m.text, int(m.auto))
-        for m, ts in zip(chat.messages, times, strict=True)
-    ]
-    header = (chat.chat_id, chat.agent_id, chat.customer_id, chat.channel, chat.language, started)
-    transcript = (res.transcript_hash, header, messages, [searchable_text(m[4]) for m in messages])
+    chat_messages = chat.messages
+    started, times = compact_times([m.ts for m in chat_messages])
+    messages = []
+    indexed = []
+    for m, ts in zip(chat_messages, times, strict=True):
+        text = m.text
+        messages.append((m.id, m.role, m.author, ts, text, int(m.auto)))
+        indexed.append(searchable_text(text))
+    header = (chat_id, chat.agent_id, chat.customer_id, chat.channel, chat.language, started)
+    transcript = (res.transcript_hash, header, messages, indexed)
+    # ``started`` is the first message's time as ISO text (None without timestamps)
+    last = chat_messages[-1].ts
+    source = chat.source
     chat_row = (
-        chat.chat_id,
+        chat_id,
         res.transcript_hash,
         chat.agent_id,
         chat.customer_id,
         chat.channel,
         chat.language,
-        _iso(chat.messages[0].ts),
-        _iso(chat.messages[-1].ts),
-        len(chat.messages),
-        chat.source.file if chat.source else None,
-        chat.source.line if chat.source else None,
-        dumps(chat.warnings),
+        started,
+        None if last is None else last.isoformat(),
+        len(chat_messages),
+        source.file if source else None,
+        source.line if source else None,
+        _list(chat.warnings),
         run_id,
     )
     m = res.metrics
-    started = chat.messages[0].ts
+    review = res.review
     result_row = (
-        chat.chat_id,
-        rubric.name,
+        chat_id,
+        rubric_name,
         rubric.id,
         rubric.hash,
         res.transcript_hash,
@@ -196,8 +221,8 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
         run_id,
         chat.agent_id,
         chat.language,
-        _iso(started),
-        started.date().isoformat() if started is not None else None,
+        started,
+        None if started is None else started[:10],  # the first message's local date
         res.score,
         int(res.passed),
         int(res.fatal),
@@ -208,12 +233,12 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
         m.hold_count,
         m.typo_count,
         int(m.unanswered_customer),
-        dumps(res.failed_criteria),
-        dumps(res.unscored_criteria),
-        int(res.review.queued),
-        dumps(res.review.reasons),
+        _list(res.failed_criteria),
+        _list(res.unscored_criteria),
+        int(review.queued),
+        _list(review.reasons),
         now,
-        dumps(res.warnings),
+        _list(res.warnings),
         int(res.provisional),
     )
     findings: list[tuple[Any, ...]] = []
@@ -221,17 +246,15 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     failing: list[Failure] = []
     rules: dict[int, str] = {}
     for seq, f in enumerate(res.findings):
-        # the evidence as dicts only for a failure's patterns; stored as pairs
-        if f.status == "fail":
-            evidence = [{"message_id": e.message_id, "quote": e.quote} for e in f.evidence]
+        pairs = [[e.message_id, e.quote] for e in f.evidence]
+        if f.status == "fail":  # the evidence as dicts only for a failure's patterns
+            evidence = [{"message_id": mid, "quote": quote} for mid, quote in pairs]
             failing.append((f.criterion, f.check, evidence, f.data))
-        stored_evidence, stored_data = compact_finding_pairs(
-            [[e.message_id, e.quote] for e in f.evidence], f.data, rules
-        )
+        stored_evidence, stored_data = compact_finding_pairs(pairs, f.data, rules)
         findings.append(
             (
-                chat.chat_id,
-                rubric.name,
+                chat_id,
+                rubric_name,
                 f.criterion,
                 f.check,
                 f.status,
@@ -249,8 +272,8 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
             failing.append((g.criterion, None, evidence, None))
         grades.append(
             (
-                chat.chat_id,
-                rubric.name,
+                chat_id,
+                rubric_name,
                 g.criterion,
                 g.status,
                 g.level,
@@ -266,14 +289,14 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
             )
         )
     # the common-problem patterns of the failures (auditor/patterns.py, m005)
-    patterns = [(chat.chat_id, rubric.name, *p) for p in pattern_rows(failing)]
+    patterns = [(chat_id, rubric_name, *p) for p in pattern_rows(failing)] if failing else []
     queue = None
-    if res.review.queued and res.review.reasons:
-        item = queue_item_row(res, rubric, list(res.review.reasons), run_id=run_id, now=now)
+    if review.queued and review.reasons:
+        item = queue_item_row(res, rubric, list(review.reasons), run_id=run_id, now=now)
         queue = tuple(item[c] for c in QUEUE_COLUMNS)
     return ChatRows(
-        chat.chat_id,
-        rubric.name,
+        chat_id,
+        rubric_name,
         rubric.hash,
         transcript,
         chat_row,

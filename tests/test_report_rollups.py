@@ -163,3 +163,26 @@ def test_a_report_reads_the_same_common_problems_from_rollups_and_rows(tmp_path)
         build.problem_groups = original  # type: ignore[assignment]
     assert report.problems == reference.problems
     store.close()
+
+
+def test_a_batchs_kept_examples_are_read_for_many_cells_at_once(tmp_path) -> None:
+    """``problem_rollups._kept`` reads each cell's kept examples as the per-cell query does,
+    past its 200 cells a statement, a cell with none left out."""
+    from auditor import problem_rollups
+
+    conn = Store(tmp_path / "a.db").db.conn
+    cells = [(f"c{i % 7}", f"p{i}", "2026-11-21", f"a{i % 3}", "r") for i in range(450)]
+    rows = [
+        (*cell, float(k), f"chat{i}-{k}", k % 2) for i, cell in enumerate(cells) for k in (0, 1)
+    ]
+    conn.executemany("INSERT INTO problem_examples VALUES (?,?,?,?,?,?,?,?)", rows[:-2])
+    missing = cells[-1]  # its rows were left out above
+    got = problem_rollups._kept(conn, cells)
+    assert missing not in got and len(got) == len(cells) - 1
+    for cell in cells[:-1]:
+        expected = conn.execute(
+            "SELECT score, chat_id, plain FROM problem_examples WHERE criterion = ? AND "
+            "pattern = ? AND day = ? AND agent_id = ? AND rubric_name = ?",
+            cell,
+        ).fetchall()
+        assert sorted(got[cell]) == sorted(expected) and len(expected) == 2

@@ -102,3 +102,37 @@ def test_where_clause_skips_unset_filters_and_takes_switches():
         " WHERE a = ? AND b >= ? AND passed = 0",
         ["x", 0],
     )
+
+
+def test_transcripts_are_numbered_once_whether_stored_or_repeated(tmp_path):
+    """A batch stores each new transcript once (not one stored before, nor a repeat in the
+    batch), numbered as SQLite numbers a rowid, with its messages under that number."""
+    from auditor.store_rows import chat_rows
+    from auditor.transcript_rows import SEQ_BITS
+
+    s = Store(tmp_path / "a.db")
+    run = s.start_run({})
+    first, second = make_chat("c1"), make_chat("c2", text="a second chat")
+    s.save_batch(run, [audited(first)])
+    now = "2026-11-21T10:00:00+00:00"
+    rows = [chat_rows(audited(c), run, now) for c in (first, second)]
+    # the same transcript twice in one batch: the second chat under another rubric too
+    zh = audited(second)
+    zh.rubric = load_rubric("online-chat-zh")
+    rows.append(chat_rows(zh, run, now))
+    s.register_rubric(zh.rubric)
+    s.save_rows(run, rows)
+    assert s.count("results") == 3
+    ids = dict(s.db.conn.execute("SELECT hash, id FROM transcripts").fetchall())
+    assert ids == {first.transcript_hash: 1, second.transcript_hash: 2}
+    messages = s.db.conn.execute("SELECT id, transcript_id, seq FROM messages").fetchall()
+    assert messages == [(t << SEQ_BITS | q, t, q) for t in (1, 2) for q in (0, 1)]
+    assert s.search("second") == ["c2"]  # the new messages are in the full-text index
+    # a gap in the numbers (a transcript deleted by hand): the next is the largest plus one
+    s.db.conn.execute("INSERT INTO transcripts (id, hash) VALUES (7, 'x')")
+    s.db.conn.commit()
+    s.save_batch(run, [audited(make_chat("c3", text="third"))])
+    assert s.db.conn.execute("SELECT max(id) FROM transcripts").fetchone() == (8,)
+    assert s.transcript(make_chat("c3", text="third").transcript_hash)["messages"][1]["text"] == (
+        "third"
+    )
