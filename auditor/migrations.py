@@ -932,7 +932,7 @@ def m019_compact_findings(db: Database) -> None:
     """
     import orjson
 
-    from .store_rows import compact_finding_pairs
+    from .store_rows import add_hit_rules, compact_finding_pairs
 
     db.execute('CREATE TABLE IF NOT EXISTS "hit_rules" ("id" INTEGER PRIMARY KEY, "rule" TEXT)')
     conn = db.conn
@@ -957,8 +957,7 @@ def m019_compact_findings(db: Database) -> None:
             new_evidence, new_data = compact_finding_pairs(pairs, value, rules)
             if new_evidence != evidence or new_data != data:
                 updates.append((new_evidence, new_data, chat_id, rubric_name, criterion))
-        for rid, rule in rules.items():
-            conn.execute("INSERT OR IGNORE INTO hit_rules VALUES (?, ?)", (rid, rule))
+        add_hit_rules(conn, rules)
         conn.executemany(
             "UPDATE findings SET evidence = ?, data = ? "
             "WHERE chat_id = ? AND rubric_name = ? AND criterion = ?",

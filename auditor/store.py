@@ -31,7 +31,14 @@ from .redact import redact, redact_json
 from .result_rows import FINDING_COLUMNS, GRADE_COLUMNS, RESULT_COLUMNS, result_dict
 from .rollups import CriterionDelta, DayDelta, OldResult, batch_deltas, removal_deltas
 from .rubric import Rubric
-from .store_rows import QUEUE_COLUMNS, ChatRows, chat_rows, grade_source_row, result_of
+from .store_rows import (
+    QUEUE_COLUMNS,
+    ChatRows,
+    add_hit_rules,
+    chat_rows,
+    grade_source_row,
+    result_of,
+)
 from .transcript_rows import (
     HEADER_COLUMNS,
     MESSAGE_COLUMNS,
@@ -493,12 +500,7 @@ class Store:
         batch's transaction); a rule whose id another rule holds is an error, not a mix-up."""
         known = self._rules
         new = {i: r for a in audited for i, r in a.rules if known.get(i) != r}
-        conn = self.db.conn
-        for rid, rule in new.items():
-            conn.execute("INSERT OR IGNORE INTO hit_rules (id, rule) VALUES (?, ?)", (rid, rule))
-            (stored,) = conn.execute("SELECT rule FROM hit_rules WHERE id = ?", (rid,)).fetchone()
-            if stored != rule:
-                raise StoreError(f"hit_rules id {rid} names both {stored!r} and {rule!r}")
+        add_hit_rules(self.db.conn, new)
         return new
 
     def _grade_source_ids(self, keys: Iterable[str]) -> dict[str, int]:

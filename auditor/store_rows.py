@@ -8,10 +8,13 @@ pickle), not pydantic results (about ten times that).
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import orjson
 
+from .errors import StoreError
 from .fulltext import searchable_text
 from .models import ChatResult
 from .patterns import Failure, pattern_rows
@@ -363,3 +366,13 @@ RESULT_ROW_COLUMNS = (
     "warnings",
     "provisional",
 )
+
+
+def add_hit_rules(conn: sqlite3.Connection, rules: Mapping[int, str]) -> None:
+    """Insert ``hit_rules`` rows the table lacks; a rule whose id another rule already holds
+    is an error, not a mix-up (the audit's batches and the m019 migration both write here)."""
+    for rid, rule in rules.items():
+        conn.execute("INSERT OR IGNORE INTO hit_rules (id, rule) VALUES (?, ?)", (rid, rule))
+        (stored,) = conn.execute("SELECT rule FROM hit_rules WHERE id = ?", (rid,)).fetchone()
+        if stored != rule:
+            raise StoreError(f"hit_rules id {rid} names both {stored!r} and {rule!r}")

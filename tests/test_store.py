@@ -136,3 +136,25 @@ def test_transcripts_are_numbered_once_whether_stored_or_repeated(tmp_path):
     assert s.transcript(make_chat("c3", text="third").transcript_hash)["messages"][1]["text"] == (
         "third"
     )
+
+
+def test_hit_rules_are_added_once_and_a_collision_is_an_error() -> None:
+    """The audit's batches and the m019 migration write hit rules through one function:
+    an id already holding another rule stops the write instead of mixing two rules up."""
+    import sqlite3
+
+    import pytest
+
+    from auditor.errors import StoreError
+    from auditor.store_rows import add_hit_rules
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE hit_rules (id INTEGER PRIMARY KEY, rule TEXT)")
+    add_hit_rules(conn, {1: "您好", 2: "再见"})
+    add_hit_rules(conn, {1: "您好"})  # the same rule again: nothing new
+    assert conn.execute("SELECT id, rule FROM hit_rules ORDER BY id").fetchall() == [
+        (1, "您好"),
+        (2, "再见"),
+    ]
+    with pytest.raises(StoreError, match="names both"):
+        add_hit_rules(conn, {2: "拜拜"})
