@@ -274,44 +274,13 @@ def run_audit(
     )
 
 
-async def _run_audit(
-    inputs: Sequence[str],
-    *,
-    store: Store,
-    grader: Grader,
-    rubric_spec: str,
-    ingest_options: IngestOptions,
-    dictionaries: Sequence[Path],
-    force: bool,
-    out: IO[bytes] | None,
-    batch_size: int,
-    concurrency: int,
-    workers: int,
-    command: str,
-    progress: Callable[[RunSummary], None] | None,
-    items: Iterable[Chat | Reject] | None = None,
-) -> RunSummary:
-    use_pool = workers > 1 and hasattr(grader, "grade_sync")
-    collector = _Collector(manual=concurrency == 1 or use_pool)
+async def _run_audit(inputs: Sequence[str], **options: Any) -> RunSummary:
+    """``_audit_loop`` with the run's collector set up and given back whatever happens
+    (``options`` are its keyword arguments but ``use_pool`` and ``collector``)."""
+    use_pool = options["workers"] > 1 and hasattr(options["grader"], "grade_sync")
+    collector = _Collector(manual=options["concurrency"] == 1 or use_pool)
     try:
-        return await _audit_loop(
-            inputs,
-            store=store,
-            grader=grader,
-            rubric_spec=rubric_spec,
-            ingest_options=ingest_options,
-            dictionaries=dictionaries,
-            force=force,
-            out=out,
-            batch_size=batch_size,
-            concurrency=concurrency,
-            workers=workers,
-            use_pool=use_pool,
-            collector=collector,
-            command=command,
-            progress=progress,
-            items=items,
-        )
+        return await _audit_loop(inputs, use_pool=use_pool, collector=collector, **options)
     finally:
         collector.restore()
 
