@@ -154,6 +154,9 @@ def test_hunspell_affixes_hand_made_dictionary() -> None:
         # a particle left as pinyin, the candidate never chosen (JDDC: 显示退款de)
         ("支持七天无理由退货de", 9, "de", "的"),
         ("好的ne亲", 2, "ne", "呢"),
+        # 以…为准 typed 已 (CSDS: 商品价格已商品页面显示为准), and 非常包装 for 非常抱歉
+        ("亲，商品价格已商品页面显示为准的哦", 6, "已", "以"),
+        ("查看不到 非常包装", 7, "包装", "抱歉"),
     ],
 )
 def test_real_looking_chinese_slips_are_counted(
@@ -184,6 +187,9 @@ def test_shape_slip_is_found(checker: TypoChecker) -> None:
         "这个您看可以吗",  # 这个 + 您, not 给您
         "您可以在app我的-客户服务中查看",  # a Latin word, not a particle
         "请在搜索框输入 de 再确认",  # spaced apart: typed on purpose
+        "具体以审核意见为准哦",
+        "订单已确认，时间以下单为准",  # 已 in another clause
+        "已经为准备好的订单发货",  # 已经, 为准备
     ],
 )
 def test_correct_chinese_is_not_counted(checker: TypoChecker, text: str) -> None:
