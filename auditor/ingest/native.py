@@ -276,60 +276,16 @@ def _ts(message: Message) -> datetime:
 def _plain_messages(raw: list[Any], zone: tzinfo) -> tuple[list[Message], int] | None:
     """The fast path for a chat whose messages are all well-formed, with distinct ids:
     the messages and how many timestamps were naive; None sends the chat to the general
-    loop (which gives the same messages, or the reasons for rejecting it).
-
-    :func:`_plain_fields` for each message, inlined (the loop every chat read takes)."""
+    loop (which gives the same messages, or the reasons for rejecting it)."""
     messages = []
     naive = 0
-    ids = set()
-    roles = _ROLE_SET
     for i, m in enumerate(raw):
-        if type(m) is not dict:
+        plain = _plain_message(m, i, zone)
+        if plain is None:
             return None
-        role = m.get("role")
-        text = m.get("text")
-        if type(role) is not str or role not in roles or type(text) is not str:
-            return None
-        message_id = m.get("id")
-        if message_id is None:
-            message_id = f"m{i + 1}"
-        elif type(message_id) is not str or not message_id or message_id != message_id.strip():
-            return None
-        author = m.get("author")
-        if author is not None and (
-            type(author) is not str or not author or author != author.strip()
-        ):
-            return None
-        auto = m.get("auto")
-        if auto is None:
-            auto = False
-        elif type(auto) is not bool:
-            return None
-        ts_value = m.get("ts")
-        ts = _plain_iso(ts_value) if type(ts_value) is str else None
-        if ts is None:
-            if ts_value is None or ts_value == "":
-                return None
-            try:
-                ts, was_naive = parse_timestamp(ts_value, zone)
-            except TimestampError:
-                return None
-            naive += was_naive
-        ids.add(message_id)
-        messages.append(
-            trusted(
-                Message,
-                {
-                    "id": message_id,
-                    "role": role,
-                    "ts": ts,
-                    "text": text,
-                    "author": author,
-                    "auto": auto,
-                },
-            )
-        )
-    if len(ids) != len(messages):
+        messages.append(plain[0])
+        naive += plain[1]
+    if len({m.id for m in messages}) != len(messages):
         return None  # a repeated id: the general loop says which
     return messages, naive
 
