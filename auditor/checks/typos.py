@@ -203,14 +203,9 @@ class TypoChecker:
         for m in chat.messages:
             if m.role != "agent":
                 continue
-            if terms is None:
-                if not self._candidates(m.text):
-                    found: list[Typo] = []
-                else:
-                    terms = ChatTerms(c.text for c in chat.messages if c.role == "customer")
-                    found = self.check_message(m, terms)
-            else:
-                found = self.check_message(m, terms)
+            if terms is None and self._candidates(m.text):
+                terms = ChatTerms(c.text for c in chat.messages if c.role == "customer")
+            found = [] if terms is None else self.check_message(m, terms)
             lang = self.skipped_language(m.text)
             if lang is not None:
                 report.skipped.append((m.id, lang))
