@@ -151,18 +151,25 @@ _STORED_KEY_SQL = (
 )
 
 
-def stored_key_reader(path: str) -> Callable[[str, str], StoredKey | None]:
-    """``Store.stored_key`` over a read-only connection of its own, for a process that only
-    looks (an ``audit --workers`` worker deciding whether a chat is already done; the
-    writer decides again before skipping). Raises ``sqlite3.Error`` if it cannot open."""
+def stored_keys_reader(path: str) -> Callable[[list[str]], dict[tuple[str, str], StoredKey]]:
+    """``Store.stored_key`` of several chats at once (one query for a chunk's chats), by
+    (chat id, rubric name), over a read-only connection of its own, for a process that only
+    looks (an ``audit --workers`` worker deciding whether a chat is already done; the writer
+    decides again before skipping). Raises ``sqlite3.Error`` if it cannot open."""
     con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
     con.execute("PRAGMA busy_timeout=10000")
 
-    def stored_key(chat_id: str, rubric_name: str) -> StoredKey | None:
-        row = con.execute(_STORED_KEY_SQL, (chat_id, rubric_name)).fetchone()
-        return StoredKey(*row) if row else None
+    def stored_keys(chat_ids: list[str]) -> dict[tuple[str, str], StoredKey]:
+        if not chat_ids:
+            return {}
+        rows = con.execute(
+            "SELECT chat_id, rubric_name, transcript_hash, rubric_hash, grader_key "
+            f"FROM results WHERE chat_id IN ({','.join('?' * len(chat_ids))})",
+            chat_ids,
+        )
+        return {(r[0], r[1]): StoredKey(r[2], r[3], r[4]) for r in rows}
 
-    return stored_key
+    return stored_keys
 
 
 @dataclass

@@ -33,7 +33,6 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult, Pool
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from .checks import ChatChecker
@@ -42,7 +41,7 @@ from .ingest.language import preload_language_model
 from .models import Chat, Message, Reject
 from .rubric import Rubric, RubricSet
 from .rules.similar import EMBEDDING_FALLBACK
-from .store import AuditedChat, StoredKey, now_iso
+from .store import AuditedChat, StoredKey, now_iso, stored_keys_reader
 from .store_rows import ChatRows, chat_rows
 
 #: What the writer hands a worker: a raw JSON line, a chat read by another reader, or a
@@ -187,26 +186,6 @@ def audit_records(records: list[Record]) -> list[Done]:
 
         freeze_heap()
     return out
-
-
-def stored_keys_reader(path: str) -> Callable[[list[str]], dict[tuple[str, str], StoredKey]]:
-    """The stored keys of several chats at once (``Store.stored_key``, one query for a
-    chunk's chats) over a read-only connection of its own. Raises ``sqlite3.Error`` if it
-    cannot open."""
-    con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
-    con.execute("PRAGMA busy_timeout=10000")
-
-    def stored_keys(chat_ids: list[str]) -> dict[tuple[str, str], StoredKey]:
-        if not chat_ids:
-            return {}
-        rows = con.execute(
-            "SELECT chat_id, rubric_name, transcript_hash, rubric_hash, grader_key "
-            f"FROM results WHERE chat_id IN ({','.join('?' * len(chat_ids))})",
-            chat_ids,
-        )
-        return {(r[0], r[1]): StoredKey(r[2], r[3], r[4]) for r in rows}
-
-    return stored_keys
 
 
 def audit_one(
