@@ -73,6 +73,11 @@ def rule_id(rule: str) -> int:
     return int.from_bytes(hashlib.blake2b(rule.encode("utf-8"), digest_size=5).digest(), "big")
 
 
+def _list(value: list[Any]) -> str:
+    """A list as stored (JSON); most are empty."""
+    return dumps(value) if value else "[]"
+
+
 #: rule_id of the (few) rules seen: a rubric's hits name the same rules all day
 _RULE_IDS: dict[str, int] = {}
 
@@ -96,16 +101,16 @@ def compact_finding_pairs(
     characters is its ``hit_rules`` id (added to ``rules``). auditor/result_rows.py gives
     both back as they were."""
     if not data:
-        return (dumps(pairs) if pairs else "[]"), None
+        return _list(pairs), None
     hits = data.get("hits")
     if not hits or not isinstance(hits, list) or not all(isinstance(h, dict) for h in hits):
-        return (dumps(pairs) if pairs else "[]"), dumps(data)
+        return _list(pairs), dumps(data)
     stored_evidence: str | None = None
     if not (
         all(h.get("text") for h in hits)
         and pairs == [[h.get("message_id"), h["text"]] for h in hits]
     ):
-        stored_evidence = dumps(pairs) if pairs else "[]"
+        stored_evidence = _list(pairs)
     out: list[dict[str, Any]] | None = None  # the hits with rules as ids, once one is
     for i, h in enumerate(hits):
         rule = h.get("rule")
@@ -170,11 +175,6 @@ class ChatRows(NamedTuple):
     queue: tuple[Any, ...] | None
     #: the ``hit_rules`` rows (id, rule) the findings' hits name by id (m019_compact_findings)
     rules: tuple[tuple[int, str], ...] = ()
-
-
-def _list(value: list[Any]) -> str:
-    """A list as stored (JSON); most are empty."""
-    return dumps(value) if value else "[]"
 
 
 def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
