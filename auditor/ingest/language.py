@@ -130,9 +130,8 @@ def _write_unpacked(path: Path, arrays: tuple[Any, ...]) -> None:
         ):
             np.save(f, a, allow_pickle=False)
 
-    write_atomically(
-        path, write, stem="py3langid"
-    )  # no copy where nothing can be written: unpacked again
+    # no copy where nothing can be written: unpacked again next time
+    write_atomically(path, write, stem="py3langid")
 
 
 def _read_unpacked(path: Path) -> tuple[Any, ...]:
