@@ -103,3 +103,30 @@ def test_no_false_flags_on_real_support_chats(shared_data: Path) -> None:
     assert len(seen) > 10_000  # the sets are there and were read
     flagged = [t for t in seen if detect_injection(make_chat(("customer", t)))]
     assert flagged == []
+
+
+def test_the_per_text_screen_finds_what_the_two_passes_find() -> None:
+    """detect_injection screens each message's text once (remembered per text) instead of
+    the joined chat; it must give exactly the evidence, in the order, of the plain pass
+    followed by the disguised pass, on every attack, each attack mixed into ordinary talk
+    and in other messages' company, and the benign set."""
+    from auditor.grading.injection import _disguised, _plain
+
+    chats = [make_chat(("customer", "你好"), *map(tuple, a["messages"])) for a in ATTACKS]
+    chats += [
+        make_chat(("agent", BENIGN[i]), *map(tuple, a["messages"]), ("customer", BENIGN[-i - 1]))
+        for i, a in enumerate(ATTACKS)
+    ]
+    every = [tuple(m) for a in ATTACKS for m in a["messages"]]
+    chats += [
+        make_chat(*every),
+        make_chat(*every[::-1]),
+        make_chat(*(("agent", t) for t in BENIGN)),
+    ]
+    flagged = 0
+    for chat in chats:
+        plain = _plain(chat)
+        expected = [(e.message_id, e.quote) for e in plain + _disguised(chat, plain)]
+        assert [(e.message_id, e.quote) for e in detect_injection(chat)] == expected
+        flagged += bool(expected)
+    assert flagged >= 2 * len(ATTACKS) + 2  # the check compared real hits, not empty lists

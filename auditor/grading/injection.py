@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import ahocorasick
 
@@ -171,10 +172,56 @@ def detect_injection(chat: Chat) -> list[Evidence]:
     Plain matches first (one evidence per matching stretch of a message's folded text),
     then disguised ones (``injection_views``) in messages without a plain match. An empty
     list means nothing suspicious.
+
+    What each pass first asks of a message's text alone (a plain match? base64 or a
+    right-to-left override? its compact view) is remembered per text (:func:`_screen`):
+    agents paste the same replies all day, and the answers for the chat are the answers
+    for its messages (:func:`_plain` and :func:`_disguised` ask the same of the joined
+    text, as a shortcut before the same per-message steps).
     """
-    joined = "\n".join([msg.text for msg in chat.messages])  # read by both passes
-    plain = _plain(chat, joined)
-    return plain + _disguised(chat, plain, joined)
+    msgs = chat.messages
+    screens = [_screen(msg.text) for msg in msgs]
+    plain: list[Evidence] = []
+    for msg, screen in zip(msgs, screens, strict=True):
+        if screen[0]:
+            plain += _plain_hits(msg.id, msg.text)
+    done = {e.message_id for e in plain}
+    found: list[Evidence] = []
+    if any(screen[1] for screen in screens):
+        for msg in msgs:
+            if msg.id in done:
+                continue
+            for start, end in views.decoded_hits(msg.text, plain_match):
+                found.append(evidence_of(msg.id, msg.text[start:end]))
+                done.add(msg.id)
+    compact = [screen[2] for screen in screens]
+    if views.may_match_compact("".join(compact)):
+        for i in views.view_hits(compact, [m.role for m in msgs]):
+            if msgs[i].id not in done:
+                found.append(evidence_of(msgs[i].id, msgs[i].text[:QUOTE_CHARS]))
+                done.add(msgs[i].id)
+    if len(found) >= 2:  # in message order (as _disguised orders them)
+        order = {m.id: i for i, m in enumerate(msgs)}
+        found.sort(key=lambda e: order[e.message_id])
+    return plain + found
+
+
+@lru_cache(maxsize=1 << 15)
+def _screen(text: str) -> tuple[bool, bool, str]:
+    """What the passes of :func:`detect_injection` ask first of one message's text: does a
+    plain pattern match it, may it hide text (``views.may_hide_text``), its compact view."""
+    return plain_match(text), views.may_hide_text(text), views.compact(text)
+
+
+def _plain_hits(message_id: str, text: str) -> list[Evidence]:
+    """The plain matches in one message (a text :func:`plain_match` matches)."""
+    folded, index = fold(text, drop_punctuation=False)
+    spans: list[tuple[int, int]] = []
+    for pattern in _PATTERNS:
+        for m in pattern.finditer(folded):
+            if m.end() > m.start():
+                spans.append((index[m.start()], index[m.end() - 1] + 1))
+    return [evidence_of(message_id, text[start:end]) for start, end in _merge(spans)]
 
 
 def _plain(chat: Chat, joined: str | None = None) -> list[Evidence]:
@@ -186,17 +233,8 @@ def _plain(chat: Chat, joined: str | None = None) -> list[Evidence]:
         return []
     found: list[Evidence] = []
     for msg in chat.messages:
-        screen = _folded(msg.text)
-        if not _may_match(screen) or _ANY.search(screen) is None:
-            continue
-        folded, index = fold(msg.text, drop_punctuation=False)
-        spans: list[tuple[int, int]] = []
-        for pattern in _PATTERNS:
-            for m in pattern.finditer(folded):
-                if m.end() > m.start():
-                    spans.append((index[m.start()], index[m.end() - 1] + 1))
-        for start, end in _merge(spans):
-            found.append(evidence_of(msg.id, msg.text[start:end]))
+        if plain_match(msg.text):
+            found += _plain_hits(msg.id, msg.text)
     return found
 
 

@@ -243,6 +243,11 @@ def compact_hits(texts: Sequence[str], roles: Sequence[str]) -> list[int]:
     views = [compact(t) for t in texts]
     if not may_match_compact("".join(views)):
         return []
+    return view_hits(views, roles)
+
+
+def view_hits(views: Sequence[str], roles: Sequence[str]) -> list[int]:
+    """:func:`compact_hits` of the messages' compact views."""
     hit: list[int] = []
     for start, end in runs(roles):
         joined = "".join(views[start:end])
