@@ -112,20 +112,40 @@ def queue_reasons(
     """Why this chat goes to the spot-check queue (empty: it does not), most urgent first."""
     policy = rubric.review
     reasons: set[str] = set()
-    if policy.queue_low_confidence and low_confidence_criteria(result, rubric):
+    # one pass over the grades for what low_confidence_criteria, the injection flag and
+    # _failed(result, "critical") each ask of them
+    want_low = policy.queue_low_confidence
+    low = flagged = critical = False
+    for g in result.grades:
+        flags = g.flags
+        if flags and INJECTION in flags:
+            flagged = True
+        if g.failed and g.severity == "critical":
+            critical = True
+        if (
+            want_low
+            and not low
+            and g.status != "unscored"
+            and g.confidence is not None
+            and ADVISORY not in flags
+            and g.confidence < review_threshold(rubric.criterion(g.criterion), rubric)
+        ):
+            low = True
+    if low:
         reasons.add(LOW_CONFIDENCE)
     if policy.queue_unscored and result.unscored_criteria:
         reasons.add(UNSCORED)
-    flagged = any(INJECTION in g.flags for g in result.grades)
     if policy.queue_injection and (injection or flagged):
         reasons.add(INJECTION)
     if policy.queue_fatal and result.fatal:
         reasons.add(FATAL)
-    if policy.queue_critical and _failed(result, "critical"):
+    if policy.queue_critical and (
+        critical or any(f.status == "fail" and f.severity == "critical" for f in result.findings)
+    ):
         reasons.add(CRITICAL)
     if in_random_sample(result.chat_id, policy.random_sample_rate, policy.random_seed):
         reasons.add(RANDOM)
-    return sort_reasons(reasons)
+    return sort_reasons(reasons) if reasons else []
 
 
 def sort_reasons(reasons: set[str] | list[str]) -> list[str]:
