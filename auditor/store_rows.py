@@ -131,13 +131,6 @@ def compact_evidence(evidence: list[dict[str, Any]]) -> str:
     return dumps([[e["message_id"], e["quote"]] for e in evidence])
 
 
-def _evidence_pairs(evidence: list[Any]) -> str:
-    """:func:`compact_evidence` of ``Evidence`` objects, without the dicts between."""
-    if not evidence:
-        return "[]"
-    return dumps([[e.message_id, e.quote] for e in evidence])
-
-
 #: grade_source_key of the (few) graders seen, by (grader, model, prompt version, flags)
 _SOURCE_KEYS: dict[tuple[Any, ...], str] = {}
 
@@ -189,8 +182,10 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     indexed = []
     for m, ts in zip(chat_messages, times, strict=True):
         text = m.text
-        messages.append((m.id, m.role, m.author, ts, text, int(m.auto)))
-        indexed.append(searchable_text(text))
+        messages.append((m.id, m.role, m.author, ts, text, 1 if m.auto else 0))
+        # Han runs are what searchable_text rewrites: ASCII text (str.isascii, a flag
+        # read) is indexed as it is, without the call
+        indexed.append(text if text.isascii() else searchable_text(text))
     header = (chat_id, chat.agent_id, chat.customer_id, chat.channel, chat.language, started)
     transcript = (res.transcript_hash, header, messages, indexed)
     # ``started`` is the first message's time as ISO text (None without timestamps)
@@ -249,11 +244,17 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
     failing: list[Failure] = []
     rules: dict[int, str] = {}
     for seq, f in enumerate(res.findings):
-        pairs = [[e.message_id, e.quote] for e in f.evidence]
+        quotes = f.evidence
+        data = f.data
+        pairs = [[e.message_id, e.quote] for e in quotes] if quotes else []
         if f.status == "fail":  # the evidence as dicts only for a failure's patterns
             evidence = [{"message_id": mid, "quote": quote} for mid, quote in pairs]
-            failing.append((f.criterion, f.check, evidence, f.data))
-        stored_evidence, stored_data = compact_finding_pairs(pairs, f.data, rules)
+            failing.append((f.criterion, f.check, evidence, data))
+        if not data or "hits" not in data:  # what compact_finding_pairs stores then
+            stored_evidence = dumps(pairs) if pairs else "[]"
+            stored_data = dumps(data) if data else None
+        else:
+            stored_evidence, stored_data = compact_finding_pairs(pairs, data, rules)
         findings.append(
             (
                 chat_id,
@@ -270,8 +271,10 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
             )
         )
     for seq, g in enumerate(res.grades):
-        if g.failed:
-            evidence = [{"message_id": e.message_id, "quote": e.quote} for e in g.evidence]
+        quotes = g.evidence
+        failed = g.failed
+        if failed:
+            evidence = [{"message_id": e.message_id, "quote": e.quote} for e in quotes]
             failing.append((g.criterion, None, evidence, None))
         grades.append(
             (
@@ -281,10 +284,10 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
                 g.status,
                 g.level,
                 g.points_lost,
-                int(g.failed),
+                1 if failed else 0,
                 g.severity,
                 g.confidence,
-                _evidence_pairs(g.evidence),
+                dumps([[e.message_id, e.quote] for e in quotes]) if quotes else "[]",
                 g.rationale,
                 _source_key(g.grader, g.model, g.prompt_version, g.flags),
                 g.error,
