@@ -250,6 +250,7 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
         if f.status == "fail":  # the evidence as dicts only for a failure's patterns
             evidence = [{"message_id": mid, "quote": quote} for mid, quote in pairs]
             failing.append((f.criterion, f.check, evidence, data))
+        stored_evidence: str | None
         if not data or "hits" not in data:  # what compact_finding_pairs stores then
             stored_evidence = dumps(pairs) if pairs else "[]"
             stored_data = dumps(data) if data else None
