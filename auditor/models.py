@@ -143,11 +143,30 @@ class Chat(BaseModel):
             # time orjson cannot write, take the ISO text
             native = _all_orjson_iso([m.ts for m in self.messages])
             try:
-                cached = orjson.dumps(self._transcript(not native), option=orjson.OPT_SORT_KEYS)
+                cached = orjson.dumps(
+                    self._native_transcript() if native else self._transcript(True),
+                    option=orjson.OPT_SORT_KEYS,
+                )
             except orjson.JSONEncodeError:
                 cached = orjson.dumps(self._transcript(True), option=orjson.OPT_SORT_KEYS)
             self.__dict__["_transcript_json"] = cached
         return cached
+
+    def _native_transcript(self) -> dict[str, Any]:
+        """``_transcript(False)``: a message's own ``__dict__`` is the dict that method
+        builds for it (the same six fields, written with sorted keys either way) when the
+        messages are plain :class:`Message` objects, whose ``__dict__`` holds their fields
+        and nothing else; it is not copied (orjson only reads it)."""
+        if not _MESSAGE_DICT_IS_TRANSCRIPT or set(map(type, self.messages)) != _JUST_MESSAGE:
+            return self._transcript(False)
+        return {
+            "chat_id": self.chat_id,
+            "agent_id": self.agent_id,
+            "customer_id": self.customer_id,
+            "channel": self.channel,
+            "language": self.language,
+            "messages": [m.__dict__ for m in self.messages],
+        } | ({"notes": [_message_dict(m) for m in self.notes]} if self.notes else {})
 
     @cached_property
     def transcript_hash(self) -> str:
@@ -159,6 +178,18 @@ class Chat(BaseModel):
         copy.__dict__.pop("_transcript_json", None)
         copy.__dict__.pop("transcript_hash", None)
         return copy
+
+
+#: A Message's fields are exactly the keys of a transcript's message (Chat._transcript)
+_MESSAGE_DICT_IS_TRANSCRIPT = tuple(Message.model_fields) == (
+    "id",
+    "role",
+    "ts",
+    "text",
+    "author",
+    "auto",
+)
+_JUST_MESSAGE = {Message}
 
 
 def _all_orjson_iso(stamps: list[datetime | None]) -> bool:

@@ -56,3 +56,42 @@ def test_transcript_json_is_the_iso_transcript_written_by_orjson(stamps) -> None
 def test_an_offset_with_seconds_is_written_with_its_seconds() -> None:
     chat = _chat(datetime(2026, 1, 1, tzinfo=timezone(timedelta(seconds=37))))
     assert b'"ts":"2026-01-01T00:00:00+00:00:37"' in chat.transcript_json()
+
+
+def test_ingested_chats_write_the_reference_bytes(tmp_path) -> None:
+    """The native path writes each message's own ``__dict__``: on ingested chats (the
+    example day, generated chats with authors and auto messages) the bytes are the
+    reference's, and a chat whose messages are not plain Messages takes the built dicts."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from auditor.ingest import IngestOptions, read_chats
+
+    root = Path(__file__).resolve().parent.parent
+    day = tmp_path / "day.jsonl"
+    subprocess.run(
+        [
+            sys.executable,
+            str(root / "examples" / "generate.py"),
+            "--chats",
+            "60",
+            "--out",
+            str(day),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    inputs = [str(day), str(root / "examples" / "sample-day.jsonl")]
+    chats = [c for c in read_chats(inputs, IngestOptions()) if isinstance(c, Chat)]
+    assert len(chats) > 60 and any(m.author for c in chats for m in c.messages)
+    for chat in chats:
+        assert chat.transcript_json() == _reference(chat)
+
+    class Tagged(Message):
+        tag: str = "x"
+
+    chat = _chat(datetime(2026, 11, 21, 8, 0, 1, tzinfo=UTC))
+    tagged = chat.model_copy(update={"messages": [Tagged(**chat.messages[0].__dict__)]})
+    assert "tag" in tagged.messages[0].__dict__
+    assert tagged.transcript_json() == _reference(tagged) == chat.transcript_json()
