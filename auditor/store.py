@@ -437,11 +437,19 @@ class Store:
             )
             new_rules = self._add_hit_rules(audited)
             sources = self._grade_source_ids({g[11] for g in grades})
+            # a grade's error is NULL but for a grader's failure: those rows write it as
+            # such (a None parameter costs the sqlite3 module an adapter look-up, ~0.3 µs)
+            conn.executemany(
+                "INSERT INTO grades (chat_id, rubric_name, criterion, status, level, points_lost, "
+                "failed, severity, confidence, evidence, rationale, source, seq, error) "
+                "VALUES (" + ",".join("?" * 13) + ", NULL)",
+                [(*g[:11], sources[g[11]], g[13]) for g in grades if g[12] is None],
+            )
             conn.executemany(
                 "INSERT INTO grades (chat_id, rubric_name, criterion, status, level, points_lost, "
                 "failed, severity, confidence, evidence, rationale, source, error, seq) "
                 "VALUES (" + ",".join("?" * 14) + ")",
-                [(*g[:11], sources[g[11]], g[12], g[13]) for g in grades],
+                [(*g[:11], sources[g[11]], g[12], g[13]) for g in grades if g[12] is not None],
             )
             conn.executemany(
                 "DELETE FROM failure_patterns WHERE chat_id = ? AND rubric_name = ?", stored
