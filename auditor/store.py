@@ -41,9 +41,10 @@ from .store_rows import (
 )
 from .transcript_rows import (
     HEADER_COLUMNS,
+    MAX_MESSAGES,
     MESSAGE_COLUMNS,
+    SEQ_BITS,
     message_id_range,
-    message_rows,
     transcript_dict,
 )
 
@@ -412,7 +413,15 @@ class Store:
                 "language, started_at) VALUES (?,?,?,?,?,?,?,?)",
                 new_transcripts,
             )
-            conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", new_messages)
+            # a message's transcript_id and seq are its id's parts (transcript_rows), and
+            # a missing author travels as 0, NULL again in SQL (no author is a number): a
+            # None or two fewer parameters bound, of ~13 rows a chat
+            conn.executemany(
+                "INSERT INTO messages (id, transcript_id, seq, message_id, role, author, ts, "
+                f"text, auto) VALUES (?1, ?1 >> {SEQ_BITS}, ?1 & {MAX_MESSAGES - 1}, ?2, ?3, "
+                "NULLIF(?4, 0), ?5, ?6, ?7)",
+                new_messages,
+            )
             conn.executemany("INSERT INTO messages_fts (rowid, text) VALUES (?, ?)", indexed_rows)
             conn.executemany(
                 "INSERT OR REPLACE INTO chats VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", chats
@@ -505,9 +514,17 @@ class Store:
             stored.add(transcript_hash)
             last += 1
             transcripts.append((last, transcript_hash, *header))
-            rows = message_rows(last, chat_messages)
-            messages += rows
-            indexed_rows += zip([r[0] for r in rows], indexed, strict=True)
+            if len(chat_messages) >= MAX_MESSAGES:
+                raise ValueError(
+                    f"a chat of {len(chat_messages)} messages is more than the store holds"
+                )
+            first = last << SEQ_BITS  # message ids as message_rows numbers them
+            ids = range(first, first + len(chat_messages))
+            messages += [
+                (i, mid, role, 0 if author is None else author, ts, text, auto)
+                for i, (mid, role, author, ts, text, auto) in zip(ids, chat_messages, strict=True)
+            ]
+            indexed_rows += zip(ids, indexed, strict=True)
         return transcripts, messages, indexed_rows
 
     def _add_hit_rules(self, audited: Sequence[ChatRows]) -> dict[int, str]:

@@ -158,3 +158,56 @@ def test_hit_rules_are_added_once_and_a_collision_is_an_error() -> None:
     ]
     with pytest.raises(StoreError, match="names both"):
         add_hit_rules(conn, {2: "拜拜"})
+
+
+def test_message_rows_as_written(tmp_path):
+    """save_rows numbers messages as message_rows does (id = transcript id << SEQ_BITS |
+    seq; transcript_id and seq its parts, computed in SQL) and writes a missing author as
+    NULL (it travels as 0): an author "0" or "" stays text, and a grade's error is written
+    whether it is NULL or not."""
+    from auditor.transcript_rows import SEQ_BITS, message_rows
+
+    t = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    authors = [None, "0", "", "agent 7", None]
+    chats = [
+        make_chat("c1"),
+        Chat(
+            chat_id="c2",
+            language="en",
+            agent_id="a1",
+            messages=[
+                Message(
+                    id=f"m{i}",
+                    role="customer" if i % 2 else "agent",
+                    ts=t + timedelta(seconds=i),
+                    author=a,
+                    text=f"t{i}",
+                )
+                for i, a in enumerate(authors)
+            ],
+        ),
+    ]
+    batch = [audited(c) for c in chats]
+    failed = batch[1].result.grades[0].model_copy(update={"error": "timeout"})
+    batch[1].result.grades.append(failed.model_copy(update={"criterion": "solution"}))
+    s = Store(tmp_path / "a.db")
+    s.save_batch(s.start_run({}), batch)
+    got = s.db.conn.execute(
+        "SELECT m.id, m.transcript_id, m.seq, m.message_id, m.role, m.author, m.ts, m.text, "
+        "m.auto FROM messages m JOIN transcripts t ON t.id = m.transcript_id "
+        "WHERE t.chat_id = 'c2' ORDER BY m.id"
+    ).fetchall()
+    (tid,) = s.db.conn.execute("SELECT id FROM transcripts WHERE chat_id = 'c2'").fetchone()
+    expected = message_rows(
+        tid,
+        [
+            (f"m{i}", "customer" if i % 2 else "agent", a, i * 1000, f"t{i}", 0)
+            for i, a in enumerate(authors)
+        ],
+    )
+    assert got == expected and got[0][0] == tid << SEQ_BITS
+    assert [type(r[5]) for r in got] == [type(None), str, str, str, type(None)]
+    errors = s.db.conn.execute(
+        "SELECT criterion, error FROM grades WHERE chat_id = 'c2' ORDER BY criterion"
+    ).fetchall()
+    assert errors == [("empathy", None), ("solution", "timeout")]
