@@ -225,6 +225,9 @@ def _plain_hits(message_id: str, text: str) -> list[Evidence]:
 
 
 def _plain(chat: Chat, joined: str | None = None) -> list[Evidence]:
+    """The plain pass over a whole chat, with the joined chat's screen first: what
+    :func:`detect_injection` gives first, worked out the way it was before it remembered
+    each text's screen (tests/test_injection_corpus.py compares the two)."""
     # Folding is per character, so folding the joined messages is joining their folds; no
     # trigger word spans a line break. No trigger anywhere in the chat: nothing can match.
     if joined is None:
@@ -250,7 +253,8 @@ QUOTE_CHARS = 300
 
 def _disguised(chat: Chat, plain: list[Evidence], joined: str | None = None) -> list[Evidence]:
     """Disguised injections in the messages without a plain match (``injection_views``);
-    ``joined``: the chat's texts joined by line breaks, when the caller has them."""
+    ``joined``: the chat's texts joined by line breaks, when the caller has them. With
+    :func:`_plain`, the reference :func:`detect_injection` is compared with."""
     done = {e.message_id for e in plain}
     msgs = chat.messages
     if joined is None:
