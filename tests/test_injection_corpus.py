@@ -105,12 +105,19 @@ def test_no_false_flags_on_real_support_chats(shared_data: Path) -> None:
     assert flagged == []
 
 
-def test_the_per_text_screen_finds_what_the_two_passes_find() -> None:
+@pytest.mark.parametrize("remembered", [None, 7])
+def test_the_per_text_screen_finds_what_the_two_passes_find(monkeypatch, remembered) -> None:
     """detect_injection screens each message's text once (remembered per text) instead of
     the joined chat; it must give exactly the evidence, in the order, of the plain pass
     followed by the disguised pass, on every attack, each attack mixed into ordinary talk
-    and in other messages' company, and the benign set."""
+    and in other messages' company, and the benign set — with texts new and seen, and
+    with the memory forgotten in the middle of chats (``remembered``: 7 texts at most)."""
+    from auditor.grading import injection
     from auditor.grading.injection import _disguised, _plain
+
+    monkeypatch.setattr(injection, "_SCREENED", {})
+    if remembered is not None:
+        monkeypatch.setattr(injection, "SCREENED_MAX", remembered)
 
     chats = [make_chat(("customer", "你好"), *map(tuple, a["messages"])) for a in ATTACKS]
     chats += [
@@ -124,9 +131,12 @@ def test_the_per_text_screen_finds_what_the_two_passes_find() -> None:
         make_chat(*(("agent", t) for t in BENIGN)),
     ]
     flagged = 0
-    for chat in chats:
+    for chat in chats + chats[::-1]:  # each text new, then seen
         plain = _plain(chat)
         expected = [(e.message_id, e.quote) for e in plain + _disguised(chat, plain)]
         assert [(e.message_id, e.quote) for e in detect_injection(chat)] == expected
         flagged += bool(expected)
-    assert flagged >= 2 * len(ATTACKS) + 2  # the check compared real hits, not empty lists
+    assert flagged >= 4 * len(ATTACKS) + 4  # the check compared real hits, not empty lists
+    # bounded: never more than the limit, or one chat's texts when a chat alone has more
+    largest = max(len({m.text for m in chat.messages}) for chat in chats)
+    assert len(injection._SCREENED) <= max(remembered or injection.SCREENED_MAX, largest)

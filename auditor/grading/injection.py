@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from typing import cast
 
 import ahocorasick
 
@@ -174,13 +174,12 @@ def detect_injection(chat: Chat) -> list[Evidence]:
     list means nothing suspicious.
 
     What each pass first asks of a message's text alone (a plain match? base64 or a
-    right-to-left override? its compact view) is remembered per text (:func:`_screen`):
-    agents paste the same replies all day, and the answers for the chat are the answers
-    for its messages (:func:`_plain` and :func:`_disguised` ask the same of the joined
-    text, as a shortcut before the same per-message steps).
+    right-to-left override? its compact view) is remembered per text (:func:`_screens`):
+    agents paste the same replies all day. The answers for the chat are the answers for
+    its messages, so a chat whose texts were all seen is screened from memory.
     """
     msgs = chat.messages
-    screens = [_screen(msg.text) for msg in msgs]
+    screens = _screens([msg.text for msg in msgs])
     plain: list[Evidence] = []
     for msg, screen in zip(msgs, screens, strict=True):
         if screen[0]:
@@ -206,11 +205,40 @@ def detect_injection(chat: Chat) -> list[Evidence]:
     return plain + found
 
 
-@lru_cache(maxsize=1 << 15)
-def _screen(text: str) -> tuple[bool, bool, str]:
-    """What the passes of :func:`detect_injection` ask first of one message's text: does a
-    plain pattern match it, may it hide text (``views.may_hide_text``), its compact view."""
-    return plain_match(text), views.may_hide_text(text), views.compact(text)
+#: per text screened: (a plain match?, may it hide text?, its compact view); see _screens
+_SCREENED: dict[str, tuple[bool, bool, str]] = {}
+#: texts remembered at most (then forgotten all at once: ~10 MB at most)
+SCREENED_MAX = 1 << 15
+
+
+def _screens(texts: list[str]) -> list[tuple[bool, bool, str]]:
+    """What the passes of :func:`detect_injection` ask first of each message's text: does a
+    plain pattern match it, may it hide text (``views.may_hide_text``), its compact view.
+
+    Texts not seen before are screened together first, as the joined chat was before
+    (:func:`_plain`, :func:`_disguised`): no trigger word and no hidden-text run in them
+    all, none in any one of them (folding is per character, and neither spans a line
+    break), so a new customer's messages cost one fold and one search, not one a message.
+    """
+    got = [_SCREENED.get(text) for text in texts]
+    if None not in got:
+        return cast("list[tuple[bool, bool, str]]", got)
+    new = dict.fromkeys(text for text, seen in zip(texts, got, strict=True) if seen is None)
+    joined = "\n".join(new)
+    may_plain = _may_match(_folded(joined))
+    may_hide = views.may_hide_text(joined)
+    if len(_SCREENED) + len(new) > SCREENED_MAX:
+        _SCREENED.clear()
+    fresh = {
+        text: (
+            may_plain and plain_match(text),
+            may_hide and views.may_hide_text(text),
+            views.compact(text),
+        )
+        for text in new
+    }
+    _SCREENED.update(fresh)
+    return [fresh[text] if seen is None else seen for text, seen in zip(texts, got, strict=True)]
 
 
 def _plain_hits(message_id: str, text: str) -> list[Evidence]:
