@@ -24,7 +24,7 @@ import orjson
 from ..models import ROLES, Chat, Language, Message, Reject, SourceRef, trusted
 from .language import detect_chat_language
 from .options import IngestOptions
-from .timestamps import TimestampError, parse_timestamp
+from .timestamps import TimestampError, parse_timestamp, shared_zone
 
 CHAT_KEYS = frozenset(
     {"chat_id", "agent_id", "customer_id", "channel", "language", "messages", "notes"}
@@ -349,7 +349,7 @@ def _plain_iso(text: str) -> datetime | None:
         ts = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return ts if ts.tzinfo is not None else None
+    return shared_zone(ts) if ts.tzinfo is not None else None
 
 
 def _plain_str(value: Any) -> bool:
