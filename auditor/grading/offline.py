@@ -123,6 +123,13 @@ def _is_word_char(c: str) -> bool:
     return c.isascii() and c.isalnum()
 
 
+#: One message's analysis: its normalised text, its cue hits ``(group, cue, start, end)``,
+#: and for an agent message whether it is over-long and its personal data spans.
+Analysed = tuple[str, tuple[tuple[str, str, int, int], ...], bool, tuple[tuple[int, int, str], ...]]
+#: How many texts each (language, role) remembers its analysis for.
+ANALYSED_MEMO = 16384
+
+
 class CueLibrary:
     """All cue groups, loaded and compiled once: one automaton per language."""
 
@@ -139,8 +146,10 @@ class CueLibrary:
                 key = (lang, role)
                 self._automata[key], self._whole[key] = self._compile(lang, role)
                 self._whole_re[key] = _whole_message_regex(self._whole[key])
-        # chats repeat messages (macros, greetings, "好的"): analyse each distinct one once
-        self.analyse = lru_cache(maxsize=16384)(self._analyse)
+        # chats repeat messages (macros, greetings, "好的"): analyse each distinct one once,
+        # remembered by its text in one dict per (language, role) (a plain dict lookup of the
+        # text, no key tuple built a message)
+        self._memos: dict[tuple[str, str], dict[str, Analysed]] = {}
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_CUES_DIR) -> CueLibrary:
@@ -205,12 +214,36 @@ class CueLibrary:
             automaton.make_automaton()
         return automaton, whole
 
-    def _analyse(
-        self, text: str, lang: str, role: str
-    ) -> tuple[str, tuple[tuple[str, str, int, int], ...]]:
-        """``(normalise(text, lang), match(...))`` of one message: a pure function, cached."""
+    def memo(self, lang: str, role: str) -> dict[str, Analysed]:
+        """The analyses of ``role``'s messages in ``lang`` remembered so far, by text (a
+        miss is :meth:`analysed`)."""
+        got = self._memos.get((lang, role))
+        if got is None:
+            got = self._memos[lang, role] = {}
+        return got
+
+    def analyse(self, text: str, lang: str, role: str) -> Analysed:
+        """:meth:`analysed`, remembered per text."""
+        got = self.memo(lang, role).get(text)
+        return self.analysed(text, lang, role) if got is None else got
+
+    def analysed(self, text: str, lang: str, role: str) -> Analysed:
+        """``(normalise(text, lang), match(...), over-long, personal data spans)`` of one
+        message (the last two for the agent's only): a pure function of its arguments,
+        remembered (:meth:`memo`)."""
         norm = normalise(text, lang)
-        return norm, tuple(self.match(text, norm, lang, role))
+        agent = role == "agent"
+        got = (
+            norm,
+            tuple(self.match(text, norm, lang, role)),
+            agent and _is_long(text, lang),
+            _pii_spans(text) if agent else (),
+        )
+        memo = self.memo(lang, role)
+        if len(memo) >= ANALYSED_MEMO:
+            memo.clear()
+        memo[text] = got
+        return got
 
     def match(self, text: str, norm: str, lang: str, role: str) -> list[tuple[str, str, int, int]]:
         """``(group, cue, start, end)`` of every cue of ``role`` in one message, vetoes applied."""
@@ -425,31 +458,39 @@ def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
     long_agent: list[int] = []
     pii: list[Hit] = []
     customer_text = ""
-    analyse = library.analyse
+    analysed = library.analysed
+    agent_memo = library.memo(lang, "agent")
+    customer_memo = library.memo(lang, "customer")
     for i, m in enumerate(chat.messages):
         text = m.text
         role = m.role
         if role == "agent" and not m.auto:  # m.is_agent_reply, inlined (hot loop)
             agent_indexes.append(i)
-            if _is_long(text, lang):
+            got = agent_memo.get(text)
+            if got is None:
+                got = analysed(text, lang, role)
+            if got[2]:
                 long_agent.append(i)
-            if _pii_spans(text):  # mostly none: no generator to start
+            if got[3]:  # mostly none: no generator to start
                 pii.extend(_pii_hits(m, i, customer_text))
         elif role == "customer":
             customer_text += "\n" + text
+            got = customer_memo.get(text)
+            if got is None:
+                got = analysed(text, lang, role)
         else:
             norms.append(None)
             continue  # bots, system lines and auto-messages are nobody's words
-        norm, found = analyse(text, lang, role)
+        norm, found = got[0], got[1]
         norms.append(norm)
         for group, cue, start, end in found:
             # Hit(group, cue, i, ...) without the NamedTuple's Python-level __new__
             hit = _new_tuple(Hit, (group, cue, i, m.id, role, start, end, text[start:end]))
-            got = hits.get(group)
-            if got is None:
+            listed = hits.get(group)
+            if listed is None:
                 hits[group] = [hit]
             else:
-                got.append(hit)
+                listed.append(hit)
     return Signals(
         hits=hits,
         message_ids=[m.id for m in chat.messages],
