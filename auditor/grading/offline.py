@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import ahocorasick
 import opencc
@@ -550,6 +550,17 @@ def level_for(criterion: Criterion, rank: int) -> str:
     return ordered[index].id
 
 
+class _Plan(NamedTuple):
+    """One ``llm`` criterion of a rubric as the offline grader grades it."""
+
+    criterion: Criterion
+    rule_set: str
+    prefix: str  # the rationale's "[rule set] " when it is not the criterion's own
+    na_allowed: bool
+    agent_only: bool  # evidence quotes the agent's messages only
+    templates: dict[int | None, dict[str, Any]]  # rank (None: n/a) -> _template's fields
+
+
 class OfflineGrader:
     """Grades a rubric's ``llm`` criteria with cue rules; no network, no model."""
 
@@ -561,6 +572,8 @@ class OfflineGrader:
         self.version = f"offline-rules-{RULES_VERSION}+cues-{self.library.digest[:12]}"
         #: (criterion object's id, status, level) -> (criterion, _template's fields)
         self._templates: dict[tuple[int, str, str | None], tuple[Criterion, dict[str, Any]]] = {}
+        #: rubric object's id -> (rubric, its criteria's plans)
+        self._plans: dict[int, tuple[Rubric, list[_Plan]]] = {}
 
     def settings_key(self) -> str:
         return f"offline:rules={RULES_VERSION}:cues={self.library.digest[:16]}"
@@ -576,9 +589,9 @@ class OfflineGrader:
         signals: Signals | None = None
         failure: str | None = None
         grades: list[Grade] = []
-        for criterion in rubric.llm_criteria:
-            rule_set = criterion.offline_rules or criterion.id
-            rule = RULES.get(rule_set)
+        for plan in self._plan(rubric):
+            criterion, rule_set = plan.criterion, plan.rule_set
+            rule = RULES.get(rule_set)  # looked up each time: the table may be patched
             if rule is None:
                 grades.append(
                     self._unscored(
@@ -605,8 +618,31 @@ class OfflineGrader:
                     )
                 )
                 continue
-            grades.append(self._to_grade(chat, criterion, rule_set, outcome))
+            grades.append(self._to_grade(chat, plan, outcome))
         return grades
+
+    def _plan(self, rubric: Rubric) -> list[_Plan]:
+        """What grading each ``llm`` criterion of ``rubric`` takes that no chat changes,
+        worked out once per rubric object (a loaded rubric is not edited)."""
+        got = self._plans.get(id(rubric))
+        if got is None or got[0] is not rubric:
+            plans = []
+            for criterion in rubric.llm_criteria:
+                rule_set = criterion.offline_rules or criterion.id
+                plans.append(
+                    _Plan(
+                        criterion,
+                        rule_set,
+                        f"[{rule_set}] " if rule_set != criterion.id else "",
+                        criterion.na_allowed,
+                        criterion.scope == "agent",
+                        {},
+                    )
+                )
+            got = (rubric, plans)  # the rubric kept: its id is never reused
+            if len(self._plans) < 256:
+                self._plans[id(rubric)] = got
+        return got[1]
 
     def _unscored(self, criterion: Criterion, error: str) -> Grade:
         return Grade(
@@ -617,25 +653,39 @@ class OfflineGrader:
             error=error,
         )
 
-    def _to_grade(self, chat: Chat, criterion: Criterion, rule_set: str, out: Outcome) -> Grade:
-        prefix = f"[{rule_set}] " if rule_set != criterion.id else ""
-        if out.rank is None and criterion.na_allowed:
-            values = dict(self._template(criterion, "na", None))
+    def _to_grade(self, chat: Chat, plan: _Plan, out: Outcome) -> Grade:
+        rank = out.rank
+        if rank is None and plan.na_allowed:
+            values = dict(self._ranked(plan, None))
             values["evidence"] = []
-            rationale = f"{prefix}n/a: {out.rationale}"
+            rationale = f"{plan.prefix}n/a: {out.rationale}"
         else:
-            rank = out.rank
             note = ""
             if rank is None:
                 rank = 2
                 note = " (n/a not allowed by the rubric: nothing to fault, top level)"
-            values = dict(self._template(criterion, "scored", level_for(criterion, rank)))
-            values["evidence"] = self._evidence(chat, criterion, out)
-            rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
+            values = dict(self._ranked(plan, rank))
+            values["evidence"] = (
+                self._evidence(chat, plan.agent_only, out) if out.hits or out.context else []
+            )
+            rationale = f"{plan.prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
         values["rationale"] = redact(rationale)  # as Grade's validator does
         values["confidence"] = float(out.confidence)
         values["flags"] = [ADVISORY]
         return trusted(Grade, values)
+
+    def _ranked(self, plan: _Plan, rank: int | None) -> dict[str, Any]:
+        """:meth:`_template` of the plan's criterion at ``rank`` (None: n/a), remembered in
+        the plan."""
+        got = plan.templates.get(rank)
+        if got is None:
+            criterion = plan.criterion
+            if rank is None:
+                got = self._template(criterion, "na", None)
+            else:
+                got = self._template(criterion, "scored", level_for(criterion, rank))
+            plan.templates[rank] = got
+        return got
 
     def _template(self, criterion: Criterion, status: str, level: str | None) -> dict[str, Any]:
         """The fields of this grader's grade of ``criterion`` at ``status`` and ``level``
@@ -669,7 +719,7 @@ class OfflineGrader:
                 self._templates[key] = got
         return got[1]
 
-    def _evidence(self, chat: Chat, criterion: Criterion, out: Outcome) -> list[Evidence]:
+    def _evidence(self, chat: Chat, agent_only: bool, out: Outcome) -> list[Evidence]:
         if not out.hits and not out.context:
             return []
         messages = chat.messages
@@ -677,7 +727,6 @@ class OfflineGrader:
         for index in out.context:
             text = messages[index].text
             cites.append((index, 0, min(len(text), MAX_QUOTE)))
-        agent_only = criterion.scope == "agent"
         evidence: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
         for pos, start, end in cites:
