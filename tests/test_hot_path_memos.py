@@ -137,3 +137,39 @@ def test_zone_sharing_keeps_times_apart_across_offsets() -> None:
     assert a is not None and b is not None
     assert b - a == timedelta(seconds=10)
     assert a.tzinfo is not b.tzinfo
+
+
+def test_plain_iso_reads_every_shape_as_fromisoformat_does() -> None:
+    """The offsets read before take a shortcut (wall clock + shared zone): same datetimes,
+    and the same texts refused (None sends them to the general parser)."""
+    from auditor.ingest.native import _plain_iso
+
+    shapes = [
+        "2026-11-21T08:00:05{}",
+        "2026-11-21T08:00:05.250{}",
+        "2026-11-21T08:00{}",
+        "2026-11-21T08{}",
+        "2026-11-21T25:00:05{}",
+        "2026-02-29T08:00:05{}",
+        "2026-11-21T08:00:05 {}",
+        "2026-11-21T08:00:05{} ",
+    ]
+    offsets = ["+08:00", "Z", "-05:30", "+0800", "+08", "+08:00:30", "+25:00", "z", ""]
+    for _ in range(2):  # the second round reads the offsets remembered by the first
+        for shape in shapes:
+            for offset in offsets:
+                text = shape.format(offset)
+                got = _plain_iso(text)
+                want: datetime | None = None  # what the shortcut-free reading gives
+                if len(text) >= 20 and text[10] == "T" and text[4] == "-":
+                    try:
+                        want = datetime.fromisoformat(text)
+                    except ValueError:
+                        want = None
+                if want is not None and want.tzinfo is None:
+                    want = None  # naive: the general parser reads it in --tz
+                if want is None:
+                    assert got is None, text
+                else:
+                    assert got == want and got.isoformat() == want.isoformat(), text
+                    assert got.utcoffset() == want.utcoffset(), text
