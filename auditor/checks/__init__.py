@@ -50,8 +50,21 @@ def language_na(language: str, rubric_language: str) -> str:
 
 
 def _s(seconds: float) -> str:
-    """Seconds for a detail line: whole seconds unless there is a fraction worth showing."""
-    return f"{seconds:.0f} s" if abs(seconds - round(seconds)) < 0.05 else f"{seconds:.1f} s"
+    """Seconds for a detail line: whole seconds unless there is a fraction worth showing.
+
+    Remembered per value (limits and whole-second gaps recur in every chat); zero is not
+    (0.0 and -0.0 are one key but print apart)."""
+    got = _S_MEMO.get(seconds)
+    if got is None:
+        got = f"{seconds:.0f} s" if abs(seconds - round(seconds)) < 0.05 else f"{seconds:.1f} s"
+        if seconds:
+            if len(_S_MEMO) >= 4096:
+                _S_MEMO.clear()
+            _S_MEMO[seconds] = got
+    return got
+
+
+_S_MEMO: dict[float, str] = {}
 
 
 def _ev(message: Message) -> Evidence:

@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..models import Chat, Message
 from ..rubric import TimingSettings
@@ -163,6 +164,7 @@ _EN_DURATION = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)  # a pure function of the text; hold messages are mostly macros
 def stated_duration_s(text: str) -> float | None:
     """The first wait duration a message states, in seconds, or None.
 
@@ -238,6 +240,10 @@ def normalise_ack(text: str) -> str:
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+#: How many texts an :class:`AckMatcher` remembers its answer for.
+_ACK_MEMO = 16384
+
+
 class AckMatcher:
     """Whether a customer message is only thanks/acknowledgement (from ``ack_phrases``).
 
@@ -254,8 +260,19 @@ class AckMatcher:
         self._by_first: dict[str, list[tuple[str, bool]]] = {}
         for p in self.phrases:
             self._by_first.setdefault(p[0], []).append((p, p[-1].isascii() and p[-1].isalnum()))
+        self._memo: dict[str, bool] = {}
 
     def is_ack(self, text: str) -> bool:
+        """Remembered per text (customers' "ok", "谢谢" recur all day)."""
+        got = self._memo.get(text)
+        if got is None:
+            got = self._is_ack(text)
+            if len(self._memo) >= _ACK_MEMO:
+                self._memo.clear()
+            self._memo[text] = got
+        return got
+
+    def _is_ack(self, text: str) -> bool:
         if "?" in text or "？" in text:
             return False
         s = normalise_ack(text)

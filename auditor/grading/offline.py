@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import ahocorasick
 import opencc
@@ -123,6 +123,13 @@ def _is_word_char(c: str) -> bool:
     return c.isascii() and c.isalnum()
 
 
+#: One message's analysis: its normalised text, its cue hits ``(group, cue, start, end)``,
+#: and for an agent message whether it is over-long and its personal data spans.
+Analysed = tuple[str, tuple[tuple[str, str, int, int], ...], bool, tuple[tuple[int, int, str], ...]]
+#: How many texts each (language, role) remembers its analysis for.
+ANALYSED_MEMO = 16384
+
+
 class CueLibrary:
     """All cue groups, loaded and compiled once: one automaton per language."""
 
@@ -139,8 +146,10 @@ class CueLibrary:
                 key = (lang, role)
                 self._automata[key], self._whole[key] = self._compile(lang, role)
                 self._whole_re[key] = _whole_message_regex(self._whole[key])
-        # chats repeat messages (macros, greetings, "好的"): analyse each distinct one once
-        self.analyse = lru_cache(maxsize=16384)(self._analyse)
+        # chats repeat messages (macros, greetings, "好的"): analyse each distinct one once,
+        # remembered by its text in one dict per (language, role) (a plain dict lookup of the
+        # text, no key tuple built a message)
+        self._memos: dict[tuple[str, str], dict[str, Analysed]] = {}
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_CUES_DIR) -> CueLibrary:
@@ -205,12 +214,36 @@ class CueLibrary:
             automaton.make_automaton()
         return automaton, whole
 
-    def _analyse(
-        self, text: str, lang: str, role: str
-    ) -> tuple[str, tuple[tuple[str, str, int, int], ...]]:
-        """``(normalise(text, lang), match(...))`` of one message: a pure function, cached."""
+    def memo(self, lang: str, role: str) -> dict[str, Analysed]:
+        """The analyses of ``role``'s messages in ``lang`` remembered so far, by text (a
+        miss is :meth:`analysed`)."""
+        got = self._memos.get((lang, role))
+        if got is None:
+            got = self._memos[lang, role] = {}
+        return got
+
+    def analyse(self, text: str, lang: str, role: str) -> Analysed:
+        """:meth:`analysed`, remembered per text."""
+        got = self.memo(lang, role).get(text)
+        return self.analysed(text, lang, role) if got is None else got
+
+    def analysed(self, text: str, lang: str, role: str) -> Analysed:
+        """``(normalise(text, lang), match(...), over-long, personal data spans)`` of one
+        message (the last two for the agent's only): a pure function of its arguments,
+        remembered (:meth:`memo`)."""
         norm = normalise(text, lang)
-        return norm, tuple(self.match(text, norm, lang, role))
+        agent = role == "agent"
+        got = (
+            norm,
+            tuple(self.match(text, norm, lang, role)),
+            agent and _is_long(text, lang),
+            _pii_spans(text) if agent else (),
+        )
+        memo = self.memo(lang, role)
+        if len(memo) >= ANALYSED_MEMO:
+            memo.clear()
+        memo[text] = got
+        return got
 
     def match(self, text: str, norm: str, lang: str, role: str) -> list[tuple[str, str, int, int]]:
         """``(group, cue, start, end)`` of every cue of ``role`` in one message, vetoes applied."""
@@ -425,31 +458,39 @@ def extract_signals(chat: Chat, library: CueLibrary) -> Signals:
     long_agent: list[int] = []
     pii: list[Hit] = []
     customer_text = ""
-    analyse = library.analyse
+    analysed = library.analysed
+    agent_memo = library.memo(lang, "agent")
+    customer_memo = library.memo(lang, "customer")
     for i, m in enumerate(chat.messages):
         text = m.text
         role = m.role
         if role == "agent" and not m.auto:  # m.is_agent_reply, inlined (hot loop)
             agent_indexes.append(i)
-            if _is_long(text, lang):
+            got = agent_memo.get(text)
+            if got is None:
+                got = analysed(text, lang, role)
+            if got[2]:
                 long_agent.append(i)
-            if _pii_spans(text):  # mostly none: no generator to start
+            if got[3]:  # mostly none: no generator to start
                 pii.extend(_pii_hits(m, i, customer_text))
         elif role == "customer":
             customer_text += "\n" + text
+            got = customer_memo.get(text)
+            if got is None:
+                got = analysed(text, lang, role)
         else:
             norms.append(None)
             continue  # bots, system lines and auto-messages are nobody's words
-        norm, found = analyse(text, lang, role)
+        norm, found = got[0], got[1]
         norms.append(norm)
         for group, cue, start, end in found:
             # Hit(group, cue, i, ...) without the NamedTuple's Python-level __new__
             hit = _new_tuple(Hit, (group, cue, i, m.id, role, start, end, text[start:end]))
-            got = hits.get(group)
-            if got is None:
+            listed = hits.get(group)
+            if listed is None:
                 hits[group] = [hit]
             else:
-                got.append(hit)
+                listed.append(hit)
     return Signals(
         hits=hits,
         message_ids=[m.id for m in chat.messages],
@@ -509,6 +550,17 @@ def level_for(criterion: Criterion, rank: int) -> str:
     return ordered[index].id
 
 
+class _Plan(NamedTuple):
+    """One ``llm`` criterion of a rubric as the offline grader grades it."""
+
+    criterion: Criterion
+    rule_set: str
+    prefix: str  # the rationale's "[rule set] " when it is not the criterion's own
+    na_allowed: bool
+    agent_only: bool  # evidence quotes the agent's messages only
+    templates: dict[int | None, dict[str, Any]]  # rank (None: n/a) -> _template's fields
+
+
 class OfflineGrader:
     """Grades a rubric's ``llm`` criteria with cue rules; no network, no model."""
 
@@ -520,6 +572,8 @@ class OfflineGrader:
         self.version = f"offline-rules-{RULES_VERSION}+cues-{self.library.digest[:12]}"
         #: (criterion object's id, status, level) -> (criterion, _template's fields)
         self._templates: dict[tuple[int, str, str | None], tuple[Criterion, dict[str, Any]]] = {}
+        #: rubric object's id -> (rubric, its criteria's plans)
+        self._plans: dict[int, tuple[Rubric, list[_Plan]]] = {}
 
     def settings_key(self) -> str:
         return f"offline:rules={RULES_VERSION}:cues={self.library.digest[:16]}"
@@ -535,9 +589,9 @@ class OfflineGrader:
         signals: Signals | None = None
         failure: str | None = None
         grades: list[Grade] = []
-        for criterion in rubric.llm_criteria:
-            rule_set = criterion.offline_rules or criterion.id
-            rule = RULES.get(rule_set)
+        for plan in self._plan(rubric):
+            criterion, rule_set = plan.criterion, plan.rule_set
+            rule = RULES.get(rule_set)  # looked up each time: the table may be patched
             if rule is None:
                 grades.append(
                     self._unscored(
@@ -564,8 +618,31 @@ class OfflineGrader:
                     )
                 )
                 continue
-            grades.append(self._to_grade(chat, criterion, rule_set, outcome))
+            grades.append(self._to_grade(chat, plan, outcome))
         return grades
+
+    def _plan(self, rubric: Rubric) -> list[_Plan]:
+        """What grading each ``llm`` criterion of ``rubric`` takes that no chat changes,
+        worked out once per rubric object (a loaded rubric is not edited)."""
+        got = self._plans.get(id(rubric))
+        if got is None or got[0] is not rubric:
+            plans = []
+            for criterion in rubric.llm_criteria:
+                rule_set = criterion.offline_rules or criterion.id
+                plans.append(
+                    _Plan(
+                        criterion,
+                        rule_set,
+                        f"[{rule_set}] " if rule_set != criterion.id else "",
+                        criterion.na_allowed,
+                        criterion.scope == "agent",
+                        {},
+                    )
+                )
+            got = (rubric, plans)  # the rubric kept: its id is never reused
+            if len(self._plans) < 256:
+                self._plans[id(rubric)] = got
+        return got[1]
 
     def _unscored(self, criterion: Criterion, error: str) -> Grade:
         return Grade(
@@ -576,25 +653,39 @@ class OfflineGrader:
             error=error,
         )
 
-    def _to_grade(self, chat: Chat, criterion: Criterion, rule_set: str, out: Outcome) -> Grade:
-        prefix = f"[{rule_set}] " if rule_set != criterion.id else ""
-        if out.rank is None and criterion.na_allowed:
-            values = dict(self._template(criterion, "na", None))
+    def _to_grade(self, chat: Chat, plan: _Plan, out: Outcome) -> Grade:
+        rank = out.rank
+        if rank is None and plan.na_allowed:
+            values = dict(self._ranked(plan, None))
             values["evidence"] = []
-            rationale = f"{prefix}n/a: {out.rationale}"
+            rationale = f"{plan.prefix}n/a: {out.rationale}"
         else:
-            rank = out.rank
             note = ""
             if rank is None:
                 rank = 2
                 note = " (n/a not allowed by the rubric: nothing to fault, top level)"
-            values = dict(self._template(criterion, "scored", level_for(criterion, rank)))
-            values["evidence"] = self._evidence(chat, criterion, out)
-            rationale = f"{prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
+            values = dict(self._ranked(plan, rank))
+            values["evidence"] = (
+                self._evidence(chat, plan.agent_only, out) if out.hits or out.context else []
+            )
+            rationale = f"{plan.prefix}{RANK_NAMES[rank]}: {out.rationale}{note}"
         values["rationale"] = redact(rationale)  # as Grade's validator does
         values["confidence"] = float(out.confidence)
         values["flags"] = [ADVISORY]
         return trusted(Grade, values)
+
+    def _ranked(self, plan: _Plan, rank: int | None) -> dict[str, Any]:
+        """:meth:`_template` of the plan's criterion at ``rank`` (None: n/a), remembered in
+        the plan."""
+        got = plan.templates.get(rank)
+        if got is None:
+            criterion = plan.criterion
+            if rank is None:
+                got = self._template(criterion, "na", None)
+            else:
+                got = self._template(criterion, "scored", level_for(criterion, rank))
+            plan.templates[rank] = got
+        return got
 
     def _template(self, criterion: Criterion, status: str, level: str | None) -> dict[str, Any]:
         """The fields of this grader's grade of ``criterion`` at ``status`` and ``level``
@@ -628,7 +719,7 @@ class OfflineGrader:
                 self._templates[key] = got
         return got[1]
 
-    def _evidence(self, chat: Chat, criterion: Criterion, out: Outcome) -> list[Evidence]:
+    def _evidence(self, chat: Chat, agent_only: bool, out: Outcome) -> list[Evidence]:
         if not out.hits and not out.context:
             return []
         messages = chat.messages
@@ -636,7 +727,6 @@ class OfflineGrader:
         for index in out.context:
             text = messages[index].text
             cites.append((index, 0, min(len(text), MAX_QUOTE)))
-        agent_only = criterion.scope == "agent"
         evidence: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
         for pos, start, end in cites:

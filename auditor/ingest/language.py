@@ -41,6 +41,7 @@ EN_STOPWORD_SHARE = 0.2
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u31f0-\u31ff\uff66-\uff9d]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e]")
+_KANA_OR_HANGUL = re.compile(f"{_KANA.pattern}|{_HANGUL.pattern}")
 _NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
@@ -171,11 +172,12 @@ def preload_language_model() -> None:
 
 def _shortcut(text: str) -> str | None:
     """The language when a cheap test settles it (see the module docstring), else None."""
-    if _KANA.search(text):
-        return "ja"
-    if _HANGUL.search(text):
-        return "ko"
-    cjk = len(_CJK.findall(text))
+    if _KANA_OR_HANGUL.search(text):  # one search rules both out (most texts)
+        if _KANA.search(text):
+            return "ja"
+        if _HANGUL.search(text):
+            return "ko"
+    cjk = _CJK.subn("", text)[1]  # how many ideographs (no list of them built)
     if cjk:
         latin = len(_LATIN_WORD.findall(text))
         if cjk / (cjk + latin) >= ZH_THRESHOLD:
@@ -184,7 +186,7 @@ def _shortcut(text: str) -> str | None:
     if text.isascii() or not _NON_ASCII_LETTER.search(text):  # emoji, "’", "�" don't count
         words = _ASCII_WORD.findall(text.lower())
         if words:
-            common = sum(w in _EN_WORDS for w in words)
+            common = sum(map(_EN_WORDS.__contains__, words))
             if common and common >= EN_STOPWORD_SHARE * len(words):
                 return "en"
     return None
