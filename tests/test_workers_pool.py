@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import sys
 import time
 from multiprocessing import pool as mp_pool
@@ -49,23 +48,24 @@ def test_the_pool_maintenance_thread_sleeps_while_answers_come_back(monkeypatch)
     assert len(turns) < 20, len(turns)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks, kills")
-def test_the_quiet_pool_still_replaces_a_worker_that_died() -> None:
-    """Waking only on a worker's exit still notices one: a worker killed is replaced."""
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks")
+def test_the_quiet_pool_still_replaces_a_worker_that_exits() -> None:
+    """Waking only on a worker's exit still notices one: a worker gone is replaced. (It ends
+    itself mid-task: a worker killed from outside may die holding the pool's queue lock,
+    which no pool survives.)"""
     pool = _QuietPool(2, context=multiprocessing.get_context("fork"))
     try:
         before = {p.pid for p in pool._pool}  # type: ignore[attr-defined]
-        victim = next(iter(before))
-        os.kill(victim, signal.SIGKILL)
+        pool.apply_async(os._exit, (3,))
         deadline = time.monotonic() + 30
         now = before
         while time.monotonic() < deadline:
             now = {p.pid for p in pool._pool}  # type: ignore[attr-defined]
-            if victim not in now and len(now) == 2:
+            if len(now) == 2 and len(now - before) == 1:
                 break
             time.sleep(0.05)
-        assert victim not in now and len(now) == 2
-        # and the pool still works on its new worker
+        assert len(now) == 2 and len(now - before) == 1, (before, now)
+        # and the pool still works, on the new worker too
         assert pool.apply_async(_square, (7,)).get(timeout=60) == 49
         assert set(pool.map(_pid, range(40), chunksize=1)) <= now
     finally:
