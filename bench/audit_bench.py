@@ -18,6 +18,12 @@ so peak RSS (ru_maxrss of that child) and CPU time belong to that run alone. "Me
 the input size" shows as the same peak RSS for 20k and 100k chats. Generated files and
 databases go to bench/out/ (git-ignored). The database size is taken after a WAL
 checkpoint (the file then holds every page written).
+
+``--against TREE`` (e.g. ``git archive main | tar -x -C /tmp/base``) measures this checkout and
+TREE **at the same time**, ``--rounds`` times for each size and worker count (start order
+swapped each round, nothing pinned): on a machine shared with other jobs its speed swings more
+between runs than a change moves the CPU, while two runs side by side meet the same machine.
+It prints each pair's CPU (the run's process tree) and the mean difference a chat.
 """
 
 from __future__ import annotations
@@ -62,12 +68,59 @@ print(json.dumps(out))
 """
 
 
-def run_child(mode: str, path: Path, db: Path, pin: bool) -> dict:
-    cmd = [sys.executable, "-c", CHILD.format(repo=str(REPO)), mode, str(path), str(db)]
+def child_cmd(mode: str, path: Path, db: Path, pin: bool, repo: Path = REPO) -> list[str]:
+    cmd = [sys.executable, "-c", CHILD.format(repo=str(repo)), mode, str(path), str(db)]
     if pin and shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return cmd
+
+
+def run_child(mode: str, path: Path, db: Path, pin: bool) -> dict:
+    res = subprocess.run(child_cmd(mode, path, db, pin), capture_output=True, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def fresh_db(name: str) -> Path:
+    db = OUT / name
+    for p in OUT.glob(name + "*"):
+        p.unlink()
+    return db
+
+
+def side_by_side(src: Path, size: int, workers: int, against: Path, rounds: int) -> None:
+    """This checkout and ``against`` auditing ``src`` at the same time, ``rounds`` times."""
+    trees = {"this": REPO, "against": against}
+    diffs = []
+    for r in range(rounds):
+        order = list(trees) if r % 2 == 0 else list(trees)[::-1]
+        procs = {
+            name: subprocess.Popen(
+                child_cmd(
+                    f"audit:{workers}", src, fresh_db(f"ab-{name}-{size}.db"), False, trees[name]
+                ),
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for name in order
+        }
+        got = {}
+        for name, proc in procs.items():
+            out, _ = proc.communicate()
+            if proc.returncode:
+                raise SystemExit(f"{name} failed ({proc.returncode})")
+            got[name] = json.loads(out.strip().splitlines()[-1])
+        diff = got["this"]["cpu_s"] - got["against"]["cpu_s"]
+        diffs.append(diff / got["this"]["chats"])
+        print(
+            f"{size:>8} {workers:>7} round {r + 1}: this {got['this']['cpu_s']:.2f} s "
+            f"(writer {got['this']['writer_cpu_s']:.2f}), against {got['against']['cpu_s']:.2f} s "
+            f"(writer {got['against']['writer_cpu_s']:.2f}): {diff:+.2f} s "
+            f"(load {os.getloadavg()[0]:.1f})"
+        )
+    print(
+        f"{size:>8} {workers:>7} this - against: {sum(diffs) / len(diffs) * 1e6:+.0f} µs CPU a chat "
+        f"(mean of {rounds}; rounds {min(diffs) * 1e6:+.0f} to {max(diffs) * 1e6:+.0f})"
+    )
 
 
 def main() -> None:
@@ -78,10 +131,14 @@ def main() -> None:
     ap.add_argument("--cores", type=int, default=1, help="1: pin one-worker runs to one core")
     ap.add_argument("--workers", default="1", help="comma-separated worker counts")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--against", type=Path, help="another tree, measured side by side")
+    ap.add_argument("--rounds", type=int, default=3, help="pairs side by side (--against)")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     print(
-        f"{'chats':>8} {'workers':>7} {'parse/s':>8} {'audit/s':>8} {'per CPU-s':>9} "
+        f"{'chats':>8} {'workers':>7} side by side with {args.against}"
+        if args.against is not None
+        else f"{'chats':>8} {'workers':>7} {'parse/s':>8} {'audit/s':>8} {'per CPU-s':>9} "
         f"{'writer CPU/chat':>15} {'RSS MB':>7} {'worker RSS':>10} {'DB KiB/chat':>11}"
     )
     seen: dict[tuple[int, int], dict] = {}
@@ -101,11 +158,13 @@ def main() -> None:
                 ],
                 check=True,
             )
+        if args.against is not None:
+            for workers in (int(w) for w in args.workers.split(",")):
+                side_by_side(src, size, workers, args.against.resolve(), args.rounds)
+            continue
         parse = run_child("parse", src, OUT / "unused.db", args.cores == 1)
         for workers in (int(w) for w in args.workers.split(",")):
-            db = OUT / f"audit-{size}-w{workers}.db"
-            for p in OUT.glob(f"audit-{size}-w{workers}.db*"):
-                p.unlink()
+            db = fresh_db(f"audit-{size}-w{workers}.db")
             audit = run_child(f"audit:{workers}", src, db, args.cores == 1 and workers == 1)
             con = sqlite3.connect(db)  # the WAL's pages into the file, so its size is all of it
             con.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -17,6 +17,7 @@ from auditor.ingest import IngestOptions, RawLine, read_chats, read_records
 from auditor.models import Chat, Reject
 from auditor.rubric import RubricSet
 from auditor.store import Store
+from auditor.store_rows import ChatRows
 
 VOLATILE = {"run_id", "audited_at", "queued_at", "updated_at", "created_at"}
 TABLES = (
@@ -226,6 +227,20 @@ def test_a_worker_parses_looks_up_and_audits_raw_lines(tmp_path) -> None:
     assert new.done[2].chat_id == "en-3" and new.done[1] is not None
     assert isinstance(bad, Reject) and str(bad.source) == "x.jsonl:3"
     assert bad.reason.startswith("not valid JSON")
+    # what travels back to the writer (workers.pack) is the same answers, types and all
+    answers = [stored, new, None, bad]
+    packed = workers.pack(answers)
+    assert isinstance(packed, bytes)
+    back = workers.unpack(packed)
+    assert back == answers and repr(back) == repr(answers)
+    assert type(back[1].done[2]) is ChatRows
+    # a value marshal refuses (a str subclass): the answers go as they are, for pickle
+    odd = new._replace(done=(new.done[0], new.done[1], new.done[2]._replace(chat_id=_Str("x"))))
+    assert workers.pack([odd]) == [odd] and workers.unpack([odd]) == [odd]
+
+
+class _Str(str):
+    pass
 
 
 def test_a_worker_that_cannot_look_audits_and_says_so(tmp_path, monkeypatch) -> None:
