@@ -370,6 +370,17 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "poor",
         "我问的是",
     ),
+    # the opening message complains about earlier contacts, not about an answer here (STC-3 en)
+    (
+        "understanding",
+        "en",
+        [
+            ("c", "How many times do I have to call about this bill? It is still wrong."),
+            ("a", "Hello, please send us your number via private message and we will check it."),
+        ],
+        "good",
+        "no repeated",
+    ),
     (
         "understanding",
         "en",
@@ -803,6 +814,101 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "na",
         "no commitment",
     ),
+    # how the specialist will handle it (fairly), not an outcome (CSDS csds-137)
+    (
+        "honesty",
+        "zh",
+        [("c", "你们京东想怎么处理"), ("a", "专员肯定会公正的给您处理的呢")],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "zh",
+        [("c", "能退吗"), ("a", "专员肯定会给您退款的呢")],
+        "poor",
+        "肯定会",
+    ),
+    # a promise of effort or priority (STC-3 en)
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "Any news on my complaint?"),
+            (
+                "a",
+                "Please rest assured that we will definitely follow it up and reply you in time.",
+            ),
+        ],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "When will my phone ship?"),
+            (
+                "a",
+                "Delivery may be postponed, but we promise to give the priority to deliver it "
+                "to you after the goods arrive.",
+            ),
+        ],
+        "na",
+        "no commitment",
+    ),
+    # info_security: a number to call, an example in instructions, a reminder with no value or
+    # a leak the customer suffered is not a disclosure (STC-3 en)
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "My phone number has a problem with the broadband order"),
+            ("a", "You can contact your manager Ou directly, whose contact number is 18927506623."),
+        ],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "How do I set call forwarding on my phone number?"),
+            ("a", "For example, to forward the call to 13810011234, input **21*13810011234#."),
+        ],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "Why was my number shut down? My balance was fine"),
+            ("a", "We inform you in advance when your balance is lower than a certain value."),
+        ],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "Cheaters keep calling my phone number"),
+            ("a", "We feel quite sorry that your phone number is disclosed."),
+        ],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "My broadband is slow"),
+            ("a", "We will call your number 18927506623 tomorrow."),
+        ],
+        "poor",
+        "disclosed",
+    ),
     # info_security: a question, a check or someone else's number is not a disclosure (CSDS,
     # STC-3 en, MAIA); self-service steps naming the CVV do not ask for it
     (
@@ -893,6 +999,37 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "average",
         "号送达",
     ),
+    # the opening question is the request, not a chase; a delivery date given "为您送达" is
+    # timing (STC-3 en, JDDC)
+    (
+        "proactiveness",
+        "en",
+        [
+            ("c", "Any news? The TV broke again two hours after the repair."),
+            ("a", "Hello! Your issue has been forwarded to the staff for handling. Thank you!"),
+        ],
+        "average",
+        "no next-step",
+    ),
+    (
+        "proactiveness",
+        "zh",
+        [("c", "我的快递什么时候能到?"), ("a", "亲亲预计12号为您送达哦")],
+        "average",
+        "号为您送达",
+    ),
+    (
+        "proactiveness",
+        "zh",
+        [
+            ("c", "我要退款"),
+            ("a", "好的，已经为您提交了"),
+            ("c", "那要等多久"),
+            ("a", "好的"),
+        ],
+        "poor",
+        "要等多久",
+    ),
     # attitude: "we will deal with it" takes the problem on
     (
         "attitude",
@@ -903,6 +1040,40 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         ],
         "good",
         "no blame-shifting, dismissive",
+    ),
+    # ... and so do "report and deal with it", "so that I can deal with it" (STC-3 en)
+    (
+        "attitude",
+        "en",
+        [
+            ("c", "My booking was cancelled!"),
+            (
+                "a",
+                "We have noted your problem and will report and deal with it as soon as possible.",
+            ),
+        ],
+        "good",
+        "no blame-shifting, dismissive",
+    ),
+    (
+        "attitude",
+        "en",
+        [
+            ("c", "Why was I charged twice?"),
+            ("a", "Please send me your number via private message so that I can deal with it~"),
+        ],
+        "good",
+        "no blame-shifting or cold cue",
+    ),
+    (
+        "attitude",
+        "en",
+        [
+            ("c", "The app keeps logging me out"),
+            ("a", "That's how it works, you'll have to deal with it."),
+        ],
+        "poor",
+        "deal with it",
     ),
     # 无法随意向您承诺 refuses to promise (JDDC)
     (

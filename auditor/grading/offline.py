@@ -337,6 +337,14 @@ _PII = re.compile(
 #: Cheap pre-check: every pattern above needs 11 digits in a row (\d\d{10}, not \d{11}: a
 #: leading single \d lets the regex engine skip to the next digit) or an "@".
 _PII_HINT = re.compile(r"\d\d{10}")
+#: A number or address offered to the customer (a number to call, a manager's, an example in
+#: instructions), not read out as theirs: an offer word in the 40 characters before it, with no
+#: "your"/您 between them (STC-3: "whose contact number is 189…", "if you want to forward the
+#: call to 138…"; "we will call your number 138…" stays a disclosure)
+_OFFERED = re.compile(
+    r"(?i)(?:\b(?:call|dial|ring|text|contact|reach|hotline|whose|example|e\.g\.|such as)\b"
+    r"|拨打|致电|热线|例如|比如|请联系)(?:(?!\byour\b|您)[^。！？!?；;\n]){0,40}$"
+)
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?:\s|$)")
 _ZH_SENTENCE_END = re.compile(r"[。！？!?；;\n\s]|\.(?:\s|$)")
 _WORD = re.compile(r"[A-Za-z0-9']+")
@@ -465,6 +473,8 @@ def _pii_hits(m: Message, index: int, customer_text: str) -> Iterable[Hit]:
     for start, end, found in _pii_spans(m.text):
         if found in customer_text:
             continue  # echoing back what the customer wrote leaks nothing
+        if _OFFERED.search(m.text, max(0, start - 60), start):
+            continue  # offered to call or given as an example, not the customer's own
         yield Hit("pii", "personal data", index, m.id, "agent", start, end, found)
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 POOR, AVERAGE, GOOD = 0, 1, 2
 RANK_NAMES = {POOR: "poor", AVERAGE: "average", GOOD: "good", None: "n/a"}
@@ -174,7 +174,9 @@ def proactiveness(s: Signals) -> Outcome:
                 f"agent refused {labels(refusal, 2)} and offered no alternative or next step",
                 refusal,
             )
-    chase = s.of("customer_asks_next")
+    # chasing is asking again after an answer: the opening question ("any news?", 什么时候能到)
+    # is the request itself (STC-3 en, JDDC), not a next step the agent failed to give
+    chase = [h for h in s.of("customer_asks_next") if s.agent_before(h.pos) is not None]
     if chase:
         last = chase[-1].pos
         answered = (
@@ -279,7 +281,9 @@ def _last_agent_before(s: Signals, index: int) -> list[int]:
 
 def understanding(s: Signals) -> Outcome:
     """ "That's not what I asked" / repeated questions / the agent asking again."""
-    missed = s.of("customer_misunderstood")
+    # only in reply to an answer of this chat's agent: "As I said" or "how many times" in the
+    # opening message is about earlier contacts (STC-3 en, MAIA), no answer here missed anything
+    missed = [h for h in s.of("customer_misunderstood") if s.agent_before(h.pos) is not None]
     reask = s.of("agent_reask")
     if missed:
         conf = STRONG if (s.repeats or _distinct(missed) >= 2) else CUE_PLUS
