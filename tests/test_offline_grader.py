@@ -999,6 +999,43 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "average",
         "号送达",
     ),
+    # the problem gone after a step is a confirmed fix (STC-3 en)
+    (
+        "solution",
+        "en",
+        [
+            ("c", "The keyboard keeps popping up."),
+            ("a", "Please try to switch the system language and then switch it back."),
+            ("c", "It didn't work."),
+            ("a", "Please back up the data and restart the phone."),
+            ("c", "I restarted the phone just now. It hasn't been any problem up to now."),
+        ],
+        "good",
+        "hasn't been any problem",
+    ),
+    # "solved"/好了 in the opening message is about the problem, not a fix the agent gave
+    # (STC-3: "it has not been solved for a week", "什么时候能好了")
+    (
+        "solution",
+        "en",
+        [
+            ("c", "My broadband has not been fixed for a week. When will it be solved?"),
+            ("a", "Hello, please send us your account via private message."),
+        ],
+        "average",
+        "no solution step and no confirmation",
+    ),
+    (
+        "solution",
+        "en",
+        [
+            ("c", "My broadband is down."),
+            ("a", "Hello, please restart the modem."),
+            ("c", "Thanks, it is normal now."),
+        ],
+        "good",
+        "normal now",
+    ),
     # the opening question is the request, not a chase; a delivery date given "为您送达" is
     # timing (STC-3 en, JDDC)
     (

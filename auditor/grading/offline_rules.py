@@ -219,9 +219,10 @@ def solution(s: Signals) -> Outcome:
     It cannot tell whether the answer is *correct* against the knowledge base.
     """
     steps = s.of("solution_steps")
-    resolved = s.of("customer_resolved")
-    # what the customer says before the agent's first reply describes the problem itself
+    # what the customer says before the agent's first reply describes the problem itself:
+    # neither "still not working" nor "...to get it back to normal" there is about an answer
     opened = s.agent_indexes[0] if s.agent_indexes else len(s.message_ids)
+    resolved = [h for h in s.of("customer_resolved") if h.pos > opened]
     unresolved = [h for h in s.of("customer_unresolved") if h.pos > opened]
     if steps:  # "it doesn't work" only counts once the agent has proposed something
         unresolved = sorted(
