@@ -566,3 +566,23 @@ def test_asking_the_customer_not_to_go_away_is_not_forbidden() -> None:
     f = findings(told)["forbidden_phrase"]
     assert f.status == "fail"
     assert [e.quote for e in f.evidence] == ["Go away"]
+
+
+@pytest.mark.parametrize(
+    "replies",
+    [
+        # who can help and how to reach them, in the same message (TWCS twcs-3981)
+        ["We're sorry we can't help, but their telephone number is 0344 493 0787 option 1."],
+        # an alternative in the agent's next message (MAIA)
+        [
+            "I really do not know which stores sell it in Austria.",
+            "Our nearest online store is for Italy. We also sell in some stores in Switzerland.",
+        ],
+    ],
+)
+def test_english_cant_help_with_a_way_forward_is_not_a_brush_off(replies: list[str]) -> None:
+    turns = [("customer", "Where can I buy it?")]
+    for reply in replies:
+        turns += [("agent", reply), ("customer", "hm")]
+    chat = make_chat(turns, language="en")
+    assert findings(chat)["forbidden_phrase"].status == "pass"
