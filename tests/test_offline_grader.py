@@ -1036,6 +1036,18 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "good",
         "normal now",
     ),
+    # an emotion after the agent's last reply: the agent had no turn to soothe it (STC-3 en)
+    (
+        "empathy",
+        "en",
+        [
+            ("c", "My bill is wrong."),
+            ("a", "Please send us your number via private message."),
+            ("c", "I called your complaint hotline already, this is ridiculous."),
+        ],
+        "na",
+        "only after the agent's last reply",
+    ),
     # the opening question is the request, not a chase; a delivery date given "为您送达" is
     # timing (STC-3 en, JDDC)
     (

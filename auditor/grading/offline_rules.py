@@ -127,8 +127,12 @@ def _distinct(hits: Iterable[Hit]) -> int:
 
 def empathy(s: Signals) -> Outcome:
     """No emotion -> n/a; soothing after the emotion -> good; only an apology -> average."""
-    emotion = s.of("customer_emotion")
+    # an emotion voiced after the agent's last reply (the thread ends there) gave the agent no
+    # turn to soothe it: not graded (STC-3 en: the customer's closing complaint)
+    emotion = [h for h in s.of("customer_emotion") if s.agent_after(h.pos) is not None]
     if not emotion:
+        if s.of("customer_emotion"):
+            return Outcome(None, ABSENCE, "customer emotion only after the agent's last reply")
         return Outcome(None, ABSENCE, "no customer-emotion cue in the chat")
     first = emotion[0].pos
     why = f"customer emotion {labels(emotion, 2)}"
