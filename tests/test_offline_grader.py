@@ -1048,6 +1048,39 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "na",
         "only after the agent's last reply",
     ),
+    # not knowing, but passing it on or pointing elsewhere is no dead end (JDDC); a double
+    # negative or the customer's phone that "can't answer" is no inability (CSDS, STC-3 en)
+    (
+        "solution",
+        "zh",
+        [("c", "可以赔付微信余额吗"), ("a", "这个小妹不清楚呢 小妹帮您转达专员给您回电告知您哦")],
+        "average",
+        "offered a way on",
+    ),
+    (
+        "solution",
+        "zh",
+        [("c", "供应商说不知道"), ("a", "不会不知道的哦，晒单活动都是厂家活动的哈")],
+        "average",
+        "no solution step",
+    ),
+    (
+        "solution",
+        "en",
+        [
+            ("c", "My phone keeps failing to receive calls."),
+            ("a", "Is there any reminder while you can't answer the phone?"),
+        ],
+        "average",
+        "no solution step",
+    ),
+    (
+        "solution",
+        "zh",
+        [("c", "为什么到青县了"), ("a", "亲亲小妹这边不清楚呢")],
+        "poor",
+        "could not answer",
+    ),
     # the opening question is the request, not a chase; a delivery date given "为您送达" is
     # timing (STC-3 en, JDDC)
     (

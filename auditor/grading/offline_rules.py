@@ -261,6 +261,18 @@ def solution(s: Signals) -> Outcome:
         )
     unknown = s.of("agent_unknown")
     if unknown and not steps:
+        # passed on or pointed elsewhere in the same message or the agent's next one
+        # (JDDC: 小妹不清楚呢 ... 小妹帮您转达专员给您回电; 建议您联系一下商家): not a dead end
+        near = {u.pos for u in unknown} | {s.agent_after(u.pos) for u in unknown}
+        onward = [h for h in s.of("followup") + s.of("alternative") if h.pos in near]
+        if onward:
+            return Outcome(
+                AVERAGE,
+                WEAK,
+                f"agent could not answer {labels(unknown, 2)} but offered a way on "
+                f"{labels(onward, 2)}",
+                unknown + onward,
+            )
         return Outcome(
             POOR, CUE, f"agent could not answer {labels(unknown, 2)} and gave no steps", unknown
         )
