@@ -1081,6 +1081,39 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "poor",
         "could not answer",
     ),
+    # order cards and product links for different orders are not a question asked again
+    # (CSDS, JDDC)
+    (
+        "understanding",
+        "zh",
+        [
+            ("c", "咨询订单号:[订单编号]商品ID:1263678"),
+            ("a", "帮您锁单[数字]天哦"),
+            ("c", "咨询订单号:[订单编号]商品ID:1189440129"),
+            ("a", "好的"),
+            ("c", "咨询订单号:[订单编号]商品ID:1039976"),
+            ("a", "也帮您锁单了"),
+            ("c", "http://item.jd.com/4116786.html"),
+            ("a", "好的"),
+            ("c", "http://item.jd.com/4533171.html"),
+        ],
+        "good",
+        "no repeated",
+    ),
+    # an e-mail address given with thanks, then thanks again: nothing asked twice (STC-3 en)
+    (
+        "understanding",
+        "en",
+        [
+            ("c", "What is the flow of remote assistance?"),
+            ("a", "Please send your email address to me."),
+            ("c", "85196069@qq.com. Thank you!"),
+            ("a", "I have sent the email."),
+            ("c", "OK, thank you!"),
+        ],
+        "good",
+        "no repeated",
+    ),
     # the opening question is the request, not a chase; a delivery date given "为您送达" is
     # timing (STC-3 en, JDDC)
     (
