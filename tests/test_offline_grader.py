@@ -1114,6 +1114,39 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "good",
         "no repeated",
     ),
+    # a refusal beside another channel or an alternative, or a condition, is not a bare
+    # refusal (TWCS, STC-3)
+    (
+        "proactiveness",
+        "en",
+        [
+            ("c", "Where is my delivery? Refund the charge."),
+            (
+                "a",
+                "Oh no! Please contact us via phone/chat here: https://example.com/help "
+                "We're unable to view order details via Twitter.",
+            ),
+        ],
+        "average",
+        "contact us via",
+    ),
+    (
+        "proactiveness",
+        "zh",
+        [("c", "我只需要应用商店能用"), ("a", "这个确实是做不到的.您可以考虑用第三方的应用商店")],
+        "average",
+        "您可以考虑",
+    ),
+    (
+        "proactiveness",
+        "en",
+        [
+            ("c", "We will file a lawsuit."),
+            ("a", "Please provide your order number, otherwise we can't help you to verify it."),
+        ],
+        "average",
+        "no next-step",
+    ),
     # the opening question is the request, not a chase; a delivery date given "为您送达" is
     # timing (STC-3 en, JDDC)
     (
