@@ -370,6 +370,17 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "poor",
         "我问的是",
     ),
+    # the opening message complains about earlier contacts, not about an answer here (STC-3 en)
+    (
+        "understanding",
+        "en",
+        [
+            ("c", "How many times do I have to call about this bill? It is still wrong."),
+            ("a", "Hello, please send us your number via private message and we will check it."),
+        ],
+        "good",
+        "no repeated",
+    ),
     (
         "understanding",
         "en",
@@ -803,6 +814,101 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "na",
         "no commitment",
     ),
+    # how the specialist will handle it (fairly), not an outcome (CSDS csds-137)
+    (
+        "honesty",
+        "zh",
+        [("c", "你们京东想怎么处理"), ("a", "专员肯定会公正的给您处理的呢")],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "zh",
+        [("c", "能退吗"), ("a", "专员肯定会给您退款的呢")],
+        "poor",
+        "肯定会",
+    ),
+    # a promise of effort or priority (STC-3 en)
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "Any news on my complaint?"),
+            (
+                "a",
+                "Please rest assured that we will definitely follow it up and reply you in time.",
+            ),
+        ],
+        "na",
+        "no commitment",
+    ),
+    (
+        "honesty",
+        "en",
+        [
+            ("c", "When will my phone ship?"),
+            (
+                "a",
+                "Delivery may be postponed, but we promise to give the priority to deliver it "
+                "to you after the goods arrive.",
+            ),
+        ],
+        "na",
+        "no commitment",
+    ),
+    # info_security: a number to call, an example in instructions, a reminder with no value or
+    # a leak the customer suffered is not a disclosure (STC-3 en)
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "My phone number has a problem with the broadband order"),
+            ("a", "You can contact your manager Ou directly, whose contact number is 18927506623."),
+        ],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "How do I set call forwarding on my phone number?"),
+            ("a", "For example, to forward the call to 13810011234, input **21*13810011234#."),
+        ],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "Why was my number shut down? My balance was fine"),
+            ("a", "We inform you in advance when your balance is lower than a certain value."),
+        ],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "Cheaters keep calling my phone number"),
+            ("a", "We feel quite sorry that your phone number is disclosed."),
+        ],
+        "good",
+        "disclosed nothing",
+    ),
+    (
+        "info_security",
+        "en",
+        [
+            ("c", "My broadband is slow"),
+            ("a", "We will call your number 18927506623 tomorrow."),
+        ],
+        "poor",
+        "disclosed",
+    ),
     # info_security: a question, a check or someone else's number is not a disclosure (CSDS,
     # STC-3 en, MAIA); self-service steps naming the CVV do not ask for it
     (
@@ -893,6 +999,185 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         "average",
         "号送达",
     ),
+    # the problem gone after a step is a confirmed fix (STC-3 en)
+    (
+        "solution",
+        "en",
+        [
+            ("c", "The keyboard keeps popping up."),
+            ("a", "Please try to switch the system language and then switch it back."),
+            ("c", "It didn't work."),
+            ("a", "Please back up the data and restart the phone."),
+            ("c", "I restarted the phone just now. It hasn't been any problem up to now."),
+        ],
+        "good",
+        "hasn't been any problem",
+    ),
+    # "solved"/好了 in the opening message is about the problem, not a fix the agent gave
+    # (STC-3: "it has not been solved for a week", "什么时候能好了")
+    (
+        "solution",
+        "en",
+        [
+            ("c", "My broadband has not been fixed for a week. When will it be solved?"),
+            ("a", "Hello, please send us your account via private message."),
+        ],
+        "average",
+        "no solution step and no confirmation",
+    ),
+    (
+        "solution",
+        "en",
+        [
+            ("c", "My broadband is down."),
+            ("a", "Hello, please restart the modem."),
+            ("c", "Thanks, it is normal now."),
+        ],
+        "good",
+        "normal now",
+    ),
+    # an emotion after the agent's last reply: the agent had no turn to soothe it (STC-3 en)
+    (
+        "empathy",
+        "en",
+        [
+            ("c", "My bill is wrong."),
+            ("a", "Please send us your number via private message."),
+            ("c", "I called your complaint hotline already, this is ridiculous."),
+        ],
+        "na",
+        "only after the agent's last reply",
+    ),
+    # not knowing, but passing it on or pointing elsewhere is no dead end (JDDC); a double
+    # negative or the customer's phone that "can't answer" is no inability (CSDS, STC-3 en)
+    (
+        "solution",
+        "zh",
+        [("c", "可以赔付微信余额吗"), ("a", "这个小妹不清楚呢 小妹帮您转达专员给您回电告知您哦")],
+        "average",
+        "offered a way on",
+    ),
+    (
+        "solution",
+        "zh",
+        [("c", "供应商说不知道"), ("a", "不会不知道的哦，晒单活动都是厂家活动的哈")],
+        "average",
+        "no solution step",
+    ),
+    (
+        "solution",
+        "en",
+        [
+            ("c", "My phone keeps failing to receive calls."),
+            ("a", "Is there any reminder while you can't answer the phone?"),
+        ],
+        "average",
+        "no solution step",
+    ),
+    (
+        "solution",
+        "zh",
+        [("c", "为什么到青县了"), ("a", "亲亲小妹这边不清楚呢")],
+        "poor",
+        "could not answer",
+    ),
+    # order cards and product links for different orders are not a question asked again
+    # (CSDS, JDDC)
+    (
+        "understanding",
+        "zh",
+        [
+            ("c", "咨询订单号:[订单编号]商品ID:1263678"),
+            ("a", "帮您锁单[数字]天哦"),
+            ("c", "咨询订单号:[订单编号]商品ID:1189440129"),
+            ("a", "好的"),
+            ("c", "咨询订单号:[订单编号]商品ID:1039976"),
+            ("a", "也帮您锁单了"),
+            ("c", "http://item.jd.com/4116786.html"),
+            ("a", "好的"),
+            ("c", "http://item.jd.com/4533171.html"),
+        ],
+        "good",
+        "no repeated",
+    ),
+    # an e-mail address given with thanks, then thanks again: nothing asked twice (STC-3 en)
+    (
+        "understanding",
+        "en",
+        [
+            ("c", "What is the flow of remote assistance?"),
+            ("a", "Please send your email address to me."),
+            ("c", "85196069@qq.com. Thank you!"),
+            ("a", "I have sent the email."),
+            ("c", "OK, thank you!"),
+        ],
+        "good",
+        "no repeated",
+    ),
+    # a refusal beside another channel or an alternative, or a condition, is not a bare
+    # refusal (TWCS, STC-3)
+    (
+        "proactiveness",
+        "en",
+        [
+            ("c", "Where is my delivery? Refund the charge."),
+            (
+                "a",
+                "Oh no! Please contact us via phone/chat here: https://example.com/help "
+                "We're unable to view order details via Twitter.",
+            ),
+        ],
+        "average",
+        "contact us via",
+    ),
+    (
+        "proactiveness",
+        "zh",
+        [("c", "我只需要应用商店能用"), ("a", "这个确实是做不到的.您可以考虑用第三方的应用商店")],
+        "average",
+        "您可以考虑",
+    ),
+    (
+        "proactiveness",
+        "en",
+        [
+            ("c", "We will file a lawsuit."),
+            ("a", "Please provide your order number, otherwise we can't help you to verify it."),
+        ],
+        "average",
+        "no next-step",
+    ),
+    # the opening question is the request, not a chase; a delivery date given "为您送达" is
+    # timing (STC-3 en, JDDC)
+    (
+        "proactiveness",
+        "en",
+        [
+            ("c", "Any news? The TV broke again two hours after the repair."),
+            ("a", "Hello! Your issue has been forwarded to the staff for handling. Thank you!"),
+        ],
+        "average",
+        "no next-step",
+    ),
+    (
+        "proactiveness",
+        "zh",
+        [("c", "我的快递什么时候能到?"), ("a", "亲亲预计12号为您送达哦")],
+        "average",
+        "号为您送达",
+    ),
+    (
+        "proactiveness",
+        "zh",
+        [
+            ("c", "我要退款"),
+            ("a", "好的，已经为您提交了"),
+            ("c", "那要等多久"),
+            ("a", "好的"),
+        ],
+        "poor",
+        "要等多久",
+    ),
     # attitude: "we will deal with it" takes the problem on
     (
         "attitude",
@@ -903,6 +1188,40 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str, str]] = [
         ],
         "good",
         "no blame-shifting, dismissive",
+    ),
+    # ... and so do "report and deal with it", "so that I can deal with it" (STC-3 en)
+    (
+        "attitude",
+        "en",
+        [
+            ("c", "My booking was cancelled!"),
+            (
+                "a",
+                "We have noted your problem and will report and deal with it as soon as possible.",
+            ),
+        ],
+        "good",
+        "no blame-shifting, dismissive",
+    ),
+    (
+        "attitude",
+        "en",
+        [
+            ("c", "Why was I charged twice?"),
+            ("a", "Please send me your number via private message so that I can deal with it~"),
+        ],
+        "good",
+        "no blame-shifting or cold cue",
+    ),
+    (
+        "attitude",
+        "en",
+        [
+            ("c", "The app keeps logging me out"),
+            ("a", "That's how it works, you'll have to deal with it."),
+        ],
+        "poor",
+        "deal with it",
     ),
     # 无法随意向您承诺 refuses to promise (JDDC)
     (

@@ -65,6 +65,7 @@ def findings(chat: Chat, rubric: str | None = None) -> dict[str, Finding]:
         "亲，我们不会不知道的，请您放心",  # double negative
         "不知道您是否方便提供一下订单号呢？",  # polite 不知道您是否
         "如有不清楚的地方，随时联系小妹哦",
+        "这个订单不是售后的呢，不会有运费",  # a fact about the order (CSDS csds-565)
     ],
 )
 def test_innocent_uses_of_forbidden_words_pass(reply: str) -> None:
@@ -78,6 +79,7 @@ def test_innocent_uses_of_forbidden_words_pass(reply: str) -> None:
     [
         ("这个我不太清楚的呢", "不太清楚"),  # nothing offered after it
         ("小妹不是售后的呢", "不是售后的"),
+        ("我不是售后人员的哦", "不是售后"),
         ("这边不知道呢", "不知道"),
     ],
 )
@@ -551,3 +553,36 @@ def test_candidate_spans_are_verbatim() -> None:
     text = "您好，很高兴为您服务。请问有什么可以帮您？"
     for span in candidate_spans(text):
         assert text[span.start : span.end] == span.text
+
+
+def test_asking_the_customer_not_to_go_away_is_not_forbidden() -> None:
+    # STC-3 en: "Do not go away from Little Wo, OK?" pleads with the customer to stay
+    reply = "Do not go away from Little Wo, OK? I suggest you learn about the local offers first."
+    chat = make_chat(
+        [("customer", "I will not renew the contract"), ("agent", reply)], language="en"
+    )
+    assert findings(chat)["forbidden_phrase"].status == "pass"
+    told = make_chat([("customer", "Hello?"), ("agent", "Go away, we are closed.")], language="en")
+    f = findings(told)["forbidden_phrase"]
+    assert f.status == "fail"
+    assert [e.quote for e in f.evidence] == ["Go away"]
+
+
+@pytest.mark.parametrize(
+    "replies",
+    [
+        # who can help and how to reach them, in the same message (TWCS twcs-3981)
+        ["We're sorry we can't help, but their telephone number is 0344 493 0787 option 1."],
+        # an alternative in the agent's next message (MAIA)
+        [
+            "I really do not know which stores sell it in Austria.",
+            "Our nearest online store is for Italy. We also sell in some stores in Switzerland.",
+        ],
+    ],
+)
+def test_english_cant_help_with_a_way_forward_is_not_a_brush_off(replies: list[str]) -> None:
+    turns = [("customer", "Where can I buy it?")]
+    for reply in replies:
+        turns += [("agent", reply), ("customer", "hm")]
+    chat = make_chat(turns, language="en")
+    assert findings(chat)["forbidden_phrase"].status == "pass"

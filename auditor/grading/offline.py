@@ -90,6 +90,17 @@ _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH.update({0x3000: 0x20, 0x2018: 0x27, 0x2019: 0x27, 0x201C: 0x22, 0x201D: 0x22})
 _PUNCT_SPACE = re.compile(r"[\s\W_]+", re.UNICODE)
 _NOT_WORDS = re.compile(r"[\s\W_\d]+", re.UNICODE)
+#: Parts of a customer message that are not words of theirs: links, e-mail addresses, @handles,
+#: masked or bracketed placeholders and the field labels of an order or product card (JD.com sends
+#: "咨询订单号:[订单编号]商品ID:1263678" when the customer clicks an order): two cards for two
+#: orders, or two product links, are not a question asked again (CSDS, JDDC)
+_NOT_SAID = re.compile(
+    r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@\w+|\[[^\]\n]{0,40}\]"
+    r"|(?:咨询|查询)?订单(?:编)?号|商品\s*(?:id|号|编码|编号)|订单金额|下单时间"
+    # and thanks: "85196069@qq.com. Thank you!" then "OK, thank you!" asks nothing twice
+    r"|thank(?:s| you)|\bok(?:ay)?\b|谢谢|多谢|感谢|好的",
+    re.UNICODE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -370,6 +381,14 @@ _PII = re.compile(
 #: Cheap pre-check: every pattern above needs 11 digits in a row (\d\d{10}, not \d{11}: a
 #: leading single \d lets the regex engine skip to the next digit) or an "@".
 _PII_HINT = re.compile(r"\d\d{10}")
+#: A number or address offered to the customer (a number to call, a manager's, an example in
+#: instructions), not read out as theirs: an offer word in the 40 characters before it, with no
+#: "your"/您 between them (STC-3: "whose contact number is 189…", "if you want to forward the
+#: call to 138…"; "we will call your number 138…" stays a disclosure)
+_OFFERED = re.compile(
+    r"(?i)(?:\b(?:call|dial|ring|text|contact|reach|hotline|whose|example|e\.g\.|such as)\b"
+    r"|拨打|致电|热线|例如|比如|请联系)(?:(?!\byour\b|您)[^。！？!?；;\n]){0,40}$"
+)
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?:\s|$)")
 _ZH_SENTENCE_END = re.compile(r"[。！？!?；;\n\s]|\.(?:\s|$)")
 _WORD = re.compile(r"[A-Za-z0-9']+")
@@ -413,7 +432,8 @@ def _repeat_grams(norm: str) -> frozenset[tuple[str, str]] | None:
     """Character bigrams of a normalised customer message, digits and punctuation out; None
     when it is too short to count as a repeat. Pairs of characters stand for the two-character
     strings one to one, so set sizes and overlaps are the same."""
-    bare = _NOT_WORDS.sub("", norm)  # digits out: re-sent order numbers aren't repeats
+    # digits, links and card fields out: re-sent order numbers and cards aren't repeats
+    bare = _NOT_WORDS.sub("", _NOT_SAID.sub("", norm))
     if len(bare) < REPEAT_MIN_CHARS:
         return None
     return frozenset(zip(bare, bare[1:], strict=False))
@@ -506,6 +526,8 @@ def _pii_hits(m: Message, index: int, customer_text: str) -> Iterable[Hit]:
     for start, end, found in _pii_spans(m.text):
         if found in customer_text:
             continue  # echoing back what the customer wrote leaks nothing
+        if _OFFERED.search(m.text, max(0, start - 60), start):
+            continue  # offered to call or given as an example, not the customer's own
         yield Hit("pii", "personal data", index, m.id, "agent", start, end, found)
 
 

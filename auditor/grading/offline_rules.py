@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 POOR, AVERAGE, GOOD = 0, 1, 2
 RANK_NAMES = {POOR: "poor", AVERAGE: "average", GOOD: "good", None: "n/a"}
@@ -127,8 +127,12 @@ def _distinct(hits: Iterable[Hit]) -> int:
 
 def empathy(s: Signals) -> Outcome:
     """No emotion -> n/a; soothing after the emotion -> good; only an apology -> average."""
-    emotion = s.of("customer_emotion")
+    # an emotion voiced after the agent's last reply (the thread ends there) gave the agent no
+    # turn to soothe it: not graded (STC-3 en: the customer's closing complaint)
+    emotion = [h for h in s.of("customer_emotion") if s.agent_after(h.pos) is not None]
     if not emotion:
+        if s.of("customer_emotion"):
+            return Outcome(None, ABSENCE, "customer emotion only after the agent's last reply")
         return Outcome(None, ABSENCE, "no customer-emotion cue in the chat")
     first = emotion[0].pos
     why = f"customer emotion {labels(emotion, 2)}"
@@ -174,7 +178,9 @@ def proactiveness(s: Signals) -> Outcome:
                 f"agent refused {labels(refusal, 2)} and offered no alternative or next step",
                 refusal,
             )
-    chase = s.of("customer_asks_next")
+    # chasing is asking again after an answer: the opening question ("any news?", 什么时候能到)
+    # is the request itself (STC-3 en, JDDC), not a next step the agent failed to give
+    chase = [h for h in s.of("customer_asks_next") if s.agent_before(h.pos) is not None]
     if chase:
         last = chase[-1].pos
         answered = (
@@ -217,9 +223,10 @@ def solution(s: Signals) -> Outcome:
     It cannot tell whether the answer is *correct* against the knowledge base.
     """
     steps = s.of("solution_steps")
-    resolved = s.of("customer_resolved")
-    # what the customer says before the agent's first reply describes the problem itself
+    # what the customer says before the agent's first reply describes the problem itself:
+    # neither "still not working" nor "...to get it back to normal" there is about an answer
     opened = s.agent_indexes[0] if s.agent_indexes else len(s.message_ids)
+    resolved = [h for h in s.of("customer_resolved") if h.pos > opened]
     unresolved = [h for h in s.of("customer_unresolved") if h.pos > opened]
     if steps:  # "it doesn't work" only counts once the agent has proposed something
         unresolved = sorted(
@@ -254,6 +261,18 @@ def solution(s: Signals) -> Outcome:
         )
     unknown = s.of("agent_unknown")
     if unknown and not steps:
+        # passed on or pointed elsewhere in the same message or the agent's next one
+        # (JDDC: 小妹不清楚呢 ... 小妹帮您转达专员给您回电; 建议您联系一下商家): not a dead end
+        near = {u.pos for u in unknown} | {s.agent_after(u.pos) for u in unknown}
+        onward = [h for h in s.of("followup") + s.of("alternative") if h.pos in near]
+        if onward:
+            return Outcome(
+                AVERAGE,
+                WEAK,
+                f"agent could not answer {labels(unknown, 2)} but offered a way on "
+                f"{labels(onward, 2)}",
+                unknown + onward,
+            )
         return Outcome(
             POOR, CUE, f"agent could not answer {labels(unknown, 2)} and gave no steps", unknown
         )
@@ -279,7 +298,9 @@ def _last_agent_before(s: Signals, index: int) -> list[int]:
 
 def understanding(s: Signals) -> Outcome:
     """ "That's not what I asked" / repeated questions / the agent asking again."""
-    missed = s.of("customer_misunderstood")
+    # only in reply to an answer of this chat's agent: "As I said" or "how many times" in the
+    # opening message is about earlier contacts (STC-3 en, MAIA), no answer here missed anything
+    missed = [h for h in s.of("customer_misunderstood") if s.agent_before(h.pos) is not None]
     reask = s.of("agent_reask")
     if missed:
         conf = STRONG if (s.repeats or _distinct(missed) >= 2) else CUE_PLUS
