@@ -115,13 +115,8 @@ class Chat(BaseModel):
     def _transcript(self, iso_times: bool) -> dict[str, Any]:
         """:meth:`transcript_dict`; with ``iso_times`` false, the messages' ``ts`` stay
         datetimes (for orjson to write: see :meth:`transcript_json`)."""
-        return {
-            "chat_id": self.chat_id,
-            "agent_id": self.agent_id,
-            "customer_id": self.customer_id,
-            "channel": self.channel,
-            "language": self.language,
-            "messages": [
+        return self._transcript_of(
+            [
                 {
                     "id": m.id,
                     "role": m.role,
@@ -131,7 +126,18 @@ class Chat(BaseModel):
                     "auto": m.auto,
                 }
                 for m in self.messages
-            ],
+            ]
+        )
+
+    def _transcript_of(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """The transcript's fields around ``messages`` (its messages as dicts)."""
+        return {
+            "chat_id": self.chat_id,
+            "agent_id": self.agent_id,
+            "customer_id": self.customer_id,
+            "channel": self.channel,
+            "language": self.language,
+            "messages": messages,
         } | ({"notes": [_message_dict(m) for m in self.notes]} if self.notes else {})
 
     def transcript_json(self) -> bytes:
@@ -159,14 +165,7 @@ class Chat(BaseModel):
         and nothing else; it is not copied (orjson only reads it)."""
         if not _MESSAGE_DICT_IS_TRANSCRIPT or set(map(type, self.messages)) != _JUST_MESSAGE:
             return self._transcript(False)
-        return {
-            "chat_id": self.chat_id,
-            "agent_id": self.agent_id,
-            "customer_id": self.customer_id,
-            "channel": self.channel,
-            "language": self.language,
-            "messages": [m.__dict__ for m in self.messages],
-        } | ({"notes": [_message_dict(m) for m in self.notes]} if self.notes else {})
+        return self._transcript_of([m.__dict__ for m in self.messages])
 
     @cached_property
     def transcript_hash(self) -> str:
