@@ -88,6 +88,13 @@ class Signals:
         """Hits of ``group`` in messages after message ``index``."""
         return [h for h in self.of(group) if h.pos > index]
 
+    def answered(self, group: str) -> list[Hit]:
+        """Hits of ``group`` after the agent's first reply (none without one): what the
+        customer says before it is the request itself, not a reaction to an answer."""
+        if not self.agent_indexes:
+            return []
+        return self.after(group, self.agent_indexes[0])
+
     def agent_before(self, index: int) -> int | None:
         """The last agent message before ``index`` (the reply a customer reacts to)."""
         prev = [i for i in self.agent_indexes if i < index]
@@ -180,7 +187,7 @@ def proactiveness(s: Signals) -> Outcome:
             )
     # chasing is asking again after an answer: the opening question ("any news?", 什么时候能到)
     # is the request itself (STC-3 en, JDDC), not a next step the agent failed to give
-    chase = [h for h in s.of("customer_asks_next") if s.agent_before(h.pos) is not None]
+    chase = s.answered("customer_asks_next")
     if chase:
         last = chase[-1].pos
         answered = (
@@ -225,9 +232,8 @@ def solution(s: Signals) -> Outcome:
     steps = s.of("solution_steps")
     # what the customer says before the agent's first reply describes the problem itself:
     # neither "still not working" nor "...to get it back to normal" there is about an answer
-    opened = s.agent_indexes[0] if s.agent_indexes else len(s.message_ids)
-    resolved = [h for h in s.of("customer_resolved") if h.pos > opened]
-    unresolved = [h for h in s.of("customer_unresolved") if h.pos > opened]
+    resolved = s.answered("customer_resolved")
+    unresolved = s.answered("customer_unresolved")
     if steps:  # "it doesn't work" only counts once the agent has proposed something
         unresolved = sorted(
             unresolved + s.after("customer_problem_persists", steps[0].pos),
@@ -300,7 +306,7 @@ def understanding(s: Signals) -> Outcome:
     """ "That's not what I asked" / repeated questions / the agent asking again."""
     # only in reply to an answer of this chat's agent: "As I said" or "how many times" in the
     # opening message is about earlier contacts (STC-3 en, MAIA), no answer here missed anything
-    missed = [h for h in s.of("customer_misunderstood") if s.agent_before(h.pos) is not None]
+    missed = s.answered("customer_misunderstood")
     reask = s.of("agent_reask")
     if missed:
         conf = STRONG if (s.repeats or _distinct(missed) >= 2) else CUE_PLUS
