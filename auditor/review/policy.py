@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ..models import ChatResult, Evidence
+from ..models import ChatResult, Evidence, Grade
 from ..reasons import (
     ADVISORY,
     AGENT_QUOTA,
@@ -75,14 +75,17 @@ def review_threshold(criterion: Criterion | None, rubric: Rubric) -> float:
 def low_confidence_criteria(result: ChatResult, rubric: Rubric) -> list[str]:
     """Criteria whose grade is under its review threshold — measured confidences only: an
     advisory grade (the offline grader's, flagged ``advisory``) is never "low confidence"."""
-    return [
-        g.criterion
-        for g in result.grades
-        if g.status != "unscored"
+    return [g.criterion for g in result.grades if _low(g, rubric)]
+
+
+def _low(g: Grade, rubric: Rubric) -> bool:
+    """A measured confidence (not an advisory grade's) under the criterion's threshold."""
+    return (
+        g.status != "unscored"
         and g.confidence is not None
         and ADVISORY not in g.flags
         and g.confidence < review_threshold(rubric.criterion(g.criterion), rubric)
-    ]
+    )
 
 
 def lowest_confidence(result: ChatResult) -> float | None:
@@ -122,14 +125,7 @@ def queue_reasons(
             flagged = True
         if g.failed and g.severity == "critical":
             critical = True
-        if (
-            want_low
-            and not low
-            and g.status != "unscored"
-            and g.confidence is not None
-            and ADVISORY not in flags
-            and g.confidence < review_threshold(rubric.criterion(g.criterion), rubric)
-        ):
+        if want_low and not low and _low(g, rubric):
             low = True
     if low:
         reasons.add(LOW_CONFIDENCE)
