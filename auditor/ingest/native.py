@@ -280,10 +280,10 @@ def _plain_messages(raw: list[Any], zone: tzinfo) -> tuple[list[Message], int] |
     messages = []
     naive = 0
     for i, m in enumerate(raw):
-        plain = _plain_fields(m, i, zone)  # _plain_message, inlined (a call a message)
+        plain = _plain_message(m, i, zone)
         if plain is None:
             return None
-        messages.append(trusted(Message, plain[0]))
+        messages.append(plain[0])
         naive += plain[1]
     if len({m.id for m in messages}) != len(messages):
         return None  # a repeated id: the general loop says which
@@ -318,15 +318,7 @@ def _plain_fields(m: Any, index: int, zone: tzinfo) -> tuple[dict[str, Any], boo
     message_id = m.get("id")
     author = m.get("author")
     auto = m.get("auto")
-    # _plain_str(message_id) and _plain_str(author), inlined (two calls a message)
-    if not (
-        (
-            message_id is None
-            or (type(message_id) is str and message_id != "" and message_id == message_id.strip())
-        )
-        and (author is None or (type(author) is str and author != "" and author == author.strip()))
-        and (auto is None or type(auto) is bool)
-    ):
+    if not (_plain_str(message_id) and _plain_str(author) and (auto is None or type(auto) is bool)):
         return None
     if type(ts_value) is str and (ts := _plain_iso(ts_value)) is not None:
         naive = False
