@@ -45,6 +45,7 @@ from .transcript_rows import (
     MESSAGE_COLUMNS,
     SEQ_BITS,
     message_id_range,
+    message_ids,
     transcript_dict,
 )
 
@@ -514,12 +515,7 @@ class Store:
             stored.add(transcript_hash)
             last += 1
             transcripts.append((last, transcript_hash, *header))
-            if len(chat_messages) >= MAX_MESSAGES:
-                raise ValueError(
-                    f"a chat of {len(chat_messages)} messages is more than the store holds"
-                )
-            first = last << SEQ_BITS  # message ids as message_rows numbers them
-            ids = range(first, first + len(chat_messages))
+            ids = message_ids(last, len(chat_messages))
             messages += [
                 (i, mid, role, 0 if author is None else author, ts, text, auto)
                 for i, (mid, role, author, ts, text, auto) in zip(ids, chat_messages, strict=True)

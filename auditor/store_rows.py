@@ -250,12 +250,7 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
         if f.status == "fail":  # the evidence as dicts only for a failure's patterns
             evidence = [{"message_id": mid, "quote": quote} for mid, quote in pairs]
             failing.append((f.criterion, f.check, evidence, data))
-        stored_evidence: str | None
-        if not data or "hits" not in data:  # what compact_finding_pairs stores then
-            stored_evidence = dumps(pairs) if pairs else "[]"
-            stored_data = dumps(data) if data else None
-        else:
-            stored_evidence, stored_data = compact_finding_pairs(pairs, data, rules)
+        stored_evidence, stored_data = compact_finding_pairs(pairs, data, rules)
         findings.append(
             (
                 chat_id,
@@ -288,7 +283,7 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
                 1 if failed else 0,
                 g.severity,
                 g.confidence,
-                dumps([[e.message_id, e.quote] for e in quotes]) if quotes else "[]",
+                _list([[e.message_id, e.quote] for e in quotes]),
                 g.rationale,
                 _source_key(g.grader, g.model, g.prompt_version, g.flags),
                 g.error,

@@ -100,13 +100,20 @@ def message_tuples(body: dict[str, Any]) -> list[tuple[Any, ...]]:
     ]
 
 
+def message_ids(transcript_id: int, count: int) -> range:
+    """The ``messages.id`` of a transcript's ``count`` messages, in order (an id's high bits
+    are the transcript's, its low bits the message's seq)."""
+    if count >= MAX_MESSAGES:
+        raise ValueError(f"a chat of {count} messages is more than the store holds")
+    first = transcript_id << SEQ_BITS
+    return range(first, first + count)
+
+
 def message_rows(transcript_id: int, messages: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """``messages`` rows (id, transcript_id, seq, MESSAGE_COLUMNS) of a transcript's
     ``message_tuples``."""
-    if len(messages) >= MAX_MESSAGES:
-        raise ValueError(f"a chat of {len(messages)} messages is more than the store holds")
-    first = transcript_id << SEQ_BITS
-    return [(first + i, transcript_id, i, *m) for i, m in enumerate(messages)]
+    first = message_ids(transcript_id, len(messages)).start
+    return [(first + seq, transcript_id, seq, *m) for seq, m in enumerate(messages)]
 
 
 def transcript_dict(header: Sequence[Any], messages: Sequence[Sequence[Any]]) -> dict[str, Any]:
