@@ -64,6 +64,7 @@ import sys  # noqa: E402
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from injection_reference import disguised  # noqa: E402 (tests/ is on sys.path)
 
 from auditor.grading import injection  # noqa: E402
 from auditor.grading.evidence import fold  # noqa: E402
@@ -85,7 +86,7 @@ def _reference(chat) -> list[Evidence]:
             Evidence(message_id=msg.id, quote=msg.text[s:e]) for s, e in injection._merge(spans)
         ]
     # the disguised-text scan (injection_views) is not screened: it runs on every chat
-    return found + injection._disguised(chat, found)
+    return found + disguised(chat, found)
 
 
 def test_folded_equals_fold_for_every_bmp_character():

@@ -112,8 +112,9 @@ def test_the_per_text_screen_finds_what_the_two_passes_find(monkeypatch, remembe
     followed by the disguised pass, on every attack, each attack mixed into ordinary talk
     and in other messages' company, and the benign set — with texts new and seen, and
     with the memory forgotten in the middle of chats (``remembered``: 7 texts at most)."""
+    from injection_reference import disguised, plain  # tests/ is on sys.path
+
     from auditor.grading import injection
-    from auditor.grading.injection import _disguised, _plain
 
     monkeypatch.setattr(injection, "_SCREENED", {})
     if remembered is not None:
@@ -132,8 +133,8 @@ def test_the_per_text_screen_finds_what_the_two_passes_find(monkeypatch, remembe
     ]
     flagged = 0
     for chat in chats + chats[::-1]:  # each text new, then seen
-        plain = _plain(chat)
-        expected = [(e.message_id, e.quote) for e in plain + _disguised(chat, plain)]
+        found = plain(chat)
+        expected = [(e.message_id, e.quote) for e in found + disguised(chat, found)]
         assert [(e.message_id, e.quote) for e in detect_injection(chat)] == expected
         flagged += bool(expected)
     assert flagged >= 4 * len(ATTACKS) + 4  # the check compared real hits, not empty lists

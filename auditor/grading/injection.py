@@ -199,7 +199,7 @@ def detect_injection(chat: Chat) -> list[Evidence]:
             if msgs[i].id not in done:
                 found.append(evidence_of(msgs[i].id, msgs[i].text[:QUOTE_CHARS]))
                 done.add(msgs[i].id)
-    if len(found) >= 2:  # in message order (as _disguised orders them)
+    if len(found) >= 2:  # in message order
         order = {m.id: i for i, m in enumerate(msgs)}
         found.sort(key=lambda e: order[e.message_id])
     return plain + found
@@ -215,10 +215,12 @@ def _screens(texts: list[str]) -> list[tuple[bool, bool, str]]:
     """What the passes of :func:`detect_injection` ask first of each message's text: does a
     plain pattern match it, may it hide text (``views.may_hide_text``), its compact view.
 
-    Texts not seen before are screened together first, as the joined chat was before
-    (:func:`_plain`, :func:`_disguised`): no trigger word and no hidden-text run in them
+    Texts not seen before are screened together first, as the joined chat was before: no
+    trigger word and no hidden-text run in them
     all, none in any one of them (folding is per character, and neither spans a line
     break), so a new customer's messages cost one fold and one search, not one a message.
+    (tests/injection_reference.py keeps the two passes over the joined chat it is
+    compared with.)
     """
     got = [_SCREENED.get(text) for text in texts]
     if None not in got:
@@ -252,23 +254,6 @@ def _plain_hits(message_id: str, text: str) -> list[Evidence]:
     return [evidence_of(message_id, text[start:end]) for start, end in _merge(spans)]
 
 
-def _plain(chat: Chat, joined: str | None = None) -> list[Evidence]:
-    """The plain pass over a whole chat, with the joined chat's screen first: what
-    :func:`detect_injection` gives first, worked out the way it was before it remembered
-    each text's screen (tests/test_injection_corpus.py compares the two)."""
-    # Folding is per character, so folding the joined messages is joining their folds; no
-    # trigger word spans a line break. No trigger anywhere in the chat: nothing can match.
-    if joined is None:
-        joined = "\n".join([msg.text for msg in chat.messages])
-    if not _may_match(_folded(joined)):
-        return []
-    found: list[Evidence] = []
-    for msg in chat.messages:
-        if plain_match(msg.text):
-            found += _plain_hits(msg.id, msg.text)
-    return found
-
-
 def plain_match(text: str) -> bool:
     """Does any plain pattern match ``text`` (folded)?"""
     screen = _folded(text)
@@ -277,31 +262,6 @@ def plain_match(text: str) -> bool:
 
 #: A compact hit quotes its message whole, up to this many characters.
 QUOTE_CHARS = 300
-
-
-def _disguised(chat: Chat, plain: list[Evidence], joined: str | None = None) -> list[Evidence]:
-    """Disguised injections in the messages without a plain match (``injection_views``);
-    ``joined``: the chat's texts joined by line breaks, when the caller has them. With
-    :func:`_plain`, the reference :func:`detect_injection` is compared with."""
-    done = {e.message_id for e in plain}
-    msgs = chat.messages
-    if joined is None:
-        joined = "\n".join([m.text for m in msgs])
-    found: list[Evidence] = []
-    for msg in msgs if views.may_hide_text(joined) else ():
-        if msg.id in done:
-            continue
-        for start, end in views.decoded_hits(msg.text, plain_match):
-            found.append(evidence_of(msg.id, msg.text[start:end]))
-            done.add(msg.id)
-    for i in views.compact_hits([m.text for m in msgs], [m.role for m in msgs]):
-        if msgs[i].id not in done:
-            found.append(evidence_of(msgs[i].id, msgs[i].text[:QUOTE_CHARS]))
-            done.add(msgs[i].id)
-    if len(found) < 2:
-        return found  # nothing to order (the common case: nothing found)
-    order = {m.id: i for i, m in enumerate(msgs)}
-    return sorted(found, key=lambda e: order[e.message_id])
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
