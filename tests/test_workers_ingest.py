@@ -142,6 +142,35 @@ def test_two_workers_decide_every_case_as_one_process(tmp_path, pool_early) -> N
     assert _tables(tmp_path / "w2.db") == _tables(tmp_path / "w1.db")
 
 
+def test_a_large_input_forks_the_pool_before_its_first_chat(tmp_path, monkeypatch) -> None:
+    """Input files of ``POOL_AT_ONCE_BYTES`` or more go to the workers from the first chat
+    (no ``POOL_AFTER`` chats audited here first), with the same results as one process."""
+    inputs = _messy_day(tmp_path)
+    one = _run(inputs, tmp_path / "w1.db", 1, tmp_path / "w1.jsonl")
+    forked_after: list[int] = []
+    real_pool = workers.WorkerPool
+
+    def counting_pool(*args, **kwargs):
+        forked_after.append(counted["audited"])
+        return real_pool(*args, **kwargs)
+
+    counted = {"audited": 0}
+    real_audit = pipeline.audit_chat_sync
+
+    def counting_audit(chat, *args, **kwargs):
+        counted["audited"] += chat.chat_id != "warm-up"  # (workers.warm_up's made-up chat)
+        return real_audit(chat, *args, **kwargs)
+
+    monkeypatch.setattr(workers, "WorkerPool", counting_pool)
+    monkeypatch.setattr(pipeline, "audit_chat_sync", counting_audit)
+    monkeypatch.setattr(pipeline, "POOL_AT_ONCE_BYTES", 1)
+    two = _run(inputs, tmp_path / "w2.db", 2, tmp_path / "w2.jsonl")
+    assert forked_after == [0]  # forked before any chat was audited in this process
+    assert two == one
+    assert (tmp_path / "w2.jsonl").read_bytes() == (tmp_path / "w1.jsonl").read_bytes()
+    assert _tables(tmp_path / "w2.db") == _tables(tmp_path / "w1.db")
+
+
 def _rerun_both(tmp_path: Path, inputs: list[str], tag: str, **kw) -> dict:
     """Re-run the audit over copies of the database with one process and with two workers;
     both must give the same summary, --out and tables. Returns the summary."""
