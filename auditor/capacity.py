@@ -57,14 +57,21 @@ def standard_capacity(agent_volumes: list[int], settings: ReviewSettings) -> int
     return sum(max(1, math.ceil(round(n * rate, 9))) for n in agent_volumes if n > 0)
 
 
-def day_capacity(store: Store, day: str) -> int:
-    """The day's capacity: each rubric's ``daily_capacity``, else its standards' rule."""
+def day_capacity(store: Store, day: str, newest: dict[str, ReviewSettings] | None = None) -> int:
+    """The day's capacity: each rubric's ``daily_capacity``, else its standards' rule.
+
+    ``newest``: the review settings of each rubric's newest version, as found so far in
+    this step (filled in here): finding them reads every result of the rubric, once a
+    step rather than once a day."""
     volumes: dict[str, list[int]] = defaultdict(list)
     for row in store.day_volumes(day):
         volumes[row["rubric_name"]].append(row["chats"])
+    newest = {} if newest is None else newest
     total = 0
     for rubric_name, agent_volumes in volumes.items():
-        settings = store.stored_rubric(store.newest_rubric_hash(rubric_name)).review
+        if rubric_name not in newest:
+            newest[rubric_name] = store.stored_rubric(store.newest_rubric_hash(rubric_name)).review
+        settings = newest[rubric_name]
         if settings.daily_capacity is not None:
             total += settings.daily_capacity
         else:
@@ -76,8 +83,9 @@ def apply_capacity(store: Store, run_id: str) -> CapacityReport:
     """Trim the queue of every chat day the run audited to the day's capacity."""
     report = CapacityReport(days=[])
     drops: list[tuple[str, str]] = []
+    newest: dict[str, ReviewSettings] = {}
     for day in store.run_days(run_id):
-        capacity = day_capacity(store, day)
+        capacity = day_capacity(store, day, newest)
         kept = 0
         decision = DayCapacity(day=day, capacity=capacity, kept=0)
         for item in store.day_queue(day):  # in QUEUE_ORDER

@@ -1025,19 +1025,41 @@ class Store:
         )
 
     def agent_results(
-        self, rubric_name: str, agent_id: str, *, until: str | None = None
+        self,
+        rubric_name: str,
+        agent_id: str,
+        *,
+        since: str | None = None,
+        until: str | None = None,
     ) -> list[dict[str, Any]]:
-        """An agent's audited chats under a rubric up to a day: chat id, day, model verdict."""
+        """An agent's audited chats under a rubric from a day up to a day: chat id, day, model
+        verdict."""
         # chats exported without timestamps have no day: per-day quotas cannot count them
         sql = (
             "SELECT chat_id, day, passed FROM results "
             "WHERE rubric_name = ? AND agent_id = ? AND day IS NOT NULL"
         )
         params: list[Any] = [rubric_name, agent_id]
+        if since:
+            sql += " AND day >= ?"
+            params.append(since)
         if until:
             sql += " AND day <= ?"
             params.append(until)
         return self.query(sql + " ORDER BY day, chat_id", params)
+
+    def agent_first_day(
+        self, rubric_name: str, agent_id: str, *, until: str | None = None
+    ) -> str | None:
+        """The first day the agent has an audited chat under the rubric (up to a day), or None
+        (the results' index by agent and day answers it without reading the history)."""
+        sql = "SELECT min(day) FROM results WHERE rubric_name = ? AND agent_id = ?"
+        params: list[Any] = [rubric_name, agent_id]
+        if until:
+            sql += " AND day <= ?"
+            params.append(until)
+        (day,) = self.db.conn.execute(sql, params).fetchone()
+        return None if day is None else str(day)
 
     def run_days(self, run_id: str) -> list[str]:
         """The chat days a run audited (chats without a day are left out)."""

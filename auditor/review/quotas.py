@@ -110,9 +110,12 @@ def apply_quotas(
     last_day: dict[str, str] = {}
     for ra in agents:
         last_day[ra["rubric_name"]] = max(ra["last_day"], last_day.get(ra["rubric_name"], ""))
+    policies: dict[str, ReviewSettings] = {}  # by rubric: found once, not once an agent
     for ra in agents:
         rubric_name, agent_id = ra["rubric_name"], ra["agent_id"]
-        policy = _settings_for(store, rubric_name, settings)
+        if rubric_name not in policies:
+            policies[rubric_name] = _settings_for(store, rubric_name, settings)
+        policy = policies[rubric_name]
         if not policy.quotas:
             continue
         end = as_of or date.fromisoformat(last_day[rubric_name])
@@ -144,11 +147,17 @@ def _decide(
     store: Store, rubric_name: str, agent_id: str, end: date, policy: ReviewSettings
 ) -> tuple[AgentQuota, list[str], dict[str, list[str]]]:
     """The agent's quota, the chats to add, and its queued chats in the window."""
-    history = store.agent_results(rubric_name, agent_id, until=end.isoformat())
-    first_day = history[0]["day"] if history else end.isoformat()
     window = window_start(end, policy.quota_window_days).isoformat()
     fail_since = window_start(end, policy.failure_window_days).isoformat()
     clean_since = window_start(end, policy.clean_days).isoformat()
+    # the chats of the windows the decision counts, not the agent's whole history (a year
+    # of it in a long-kept database, read again for every agent at the end of every run);
+    # of the days before, only the first matters (a new agent)
+    history = store.agent_results(
+        rubric_name, agent_id, since=min(window, fail_since, clean_since), until=end.isoformat()
+    )
+    first_day = store.agent_first_day(rubric_name, agent_id, until=end.isoformat())
+    first_day = first_day or end.isoformat()
     in_window = [h["chat_id"] for h in history if h["day"] >= window]
     failures = sum(1 for h in history if h["day"] >= fail_since and not h["passed"])
     new = first_day >= window_start(end, policy.new_agent_days).isoformat()
