@@ -7,7 +7,9 @@ store) on generated chat files, next to the time it takes only to read and parse
     python bench/audit_bench.py --sizes 2000,20000 --workers 1,2   # issue #12 figures
 
 ``--workers 1,2`` audits each size once per worker count (``audit --workers N``; the run
-with one worker is pinned to one core, the others are not pinned). CPU is the writer's own
+with one worker is pinned to one core, the others are not pinned); ``--repeat N`` N times,
+the order of the counts swapped each time, and prints each wall ratio and their median (on
+a shared machine one pair of runs says little). CPU is the writer's own
 (``process_time``) plus its workers' (``RUSAGE_CHILDREN``); "writer CPU/chat" is the
 writer's alone over the chats — what a machine with many cores is left waiting on. With
 two sizes, "marginal" is the CPU of the extra chats only: (cpu_big - cpu_small) /
@@ -33,6 +35,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -123,6 +126,26 @@ def side_by_side(src: Path, size: int, workers: int, against: Path, rounds: int)
     )
 
 
+def audit_once(src: Path, size: int, workers: int, parse: dict, cores: int) -> dict:
+    """One audit of ``src`` with ``workers`` in a fresh subprocess and database; prints its
+    line of the table."""
+    db = fresh_db(f"audit-{size}-w{workers}.db")
+    audit = run_child(f"audit:{workers}", src, db, cores == 1 and workers == 1)
+    con = sqlite3.connect(db)  # the WAL's pages into the file, so its size is all of it
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    assert audit["audited"] + audit["rejected"] == audit["chats"] == parse["chats"]
+    print(
+        f"{size:>8} {workers:>7} {parse['chats'] / parse['wall_s']:>8,.0f} "
+        f"{audit['chats'] / audit['wall_s']:>8,.0f} "
+        f"{audit['chats'] / audit['cpu_s']:>9,.0f} "
+        f"{audit['writer_cpu_s'] / audit['chats'] * 1e3:>12.3f} ms "
+        f"{audit['peak_rss_mb']:>7.0f} {audit['worker_rss_mb']:>10.0f} "
+        f"{db.stat().st_size / 1024 / audit['chats']:>11.1f}"
+    )
+    return audit
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -133,6 +156,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--against", type=Path, help="another tree, measured side by side")
     ap.add_argument("--rounds", type=int, default=3, help="pairs side by side (--against)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="audit each size this many times per worker count, the counts' order swapped "
+        "each time; prints each time's wall ratio of --workers 2 to one worker and the median",
+    )
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     print(
@@ -142,6 +172,7 @@ def main() -> None:
         f"{'writer CPU/chat':>15} {'RSS MB':>7} {'worker RSS':>10} {'DB KiB/chat':>11}"
     )
     seen: dict[tuple[int, int], dict] = {}
+    walls: dict[tuple[int, int], list[float]] = {}
     for size in (int(s) for s in args.sizes.split(",")):
         src = OUT / f"day-{size}.jsonl.gz"
         if not src.exists():
@@ -163,22 +194,11 @@ def main() -> None:
                 side_by_side(src, size, workers, args.against.resolve(), args.rounds)
             continue
         parse = run_child("parse", src, OUT / "unused.db", args.cores == 1)
-        for workers in (int(w) for w in args.workers.split(",")):
-            db = fresh_db(f"audit-{size}-w{workers}.db")
-            audit = run_child(f"audit:{workers}", src, db, args.cores == 1 and workers == 1)
-            con = sqlite3.connect(db)  # the WAL's pages into the file, so its size is all of it
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            con.close()
-            assert audit["audited"] + audit["rejected"] == audit["chats"] == parse["chats"]
-            seen[(size, workers)] = audit
-            print(
-                f"{size:>8} {workers:>7} {parse['chats'] / parse['wall_s']:>8,.0f} "
-                f"{audit['chats'] / audit['wall_s']:>8,.0f} "
-                f"{audit['chats'] / audit['cpu_s']:>9,.0f} "
-                f"{audit['writer_cpu_s'] / audit['chats'] * 1e3:>12.3f} ms "
-                f"{audit['peak_rss_mb']:>7.0f} {audit['worker_rss_mb']:>10.0f} "
-                f"{db.stat().st_size / 1024 / audit['chats']:>11.1f}"
-            )
+        counts = [int(w) for w in args.workers.split(",")]
+        for rep in range(args.repeat):  # 1,2 then 2,1 ...: neither count always runs first
+            for workers in counts if rep % 2 == 0 else counts[::-1]:
+                seen[(size, workers)] = audit_once(src, size, workers, parse, args.cores)
+                walls.setdefault((size, workers), []).append(seen[(size, workers)]["wall_s"])
     sizes = sorted({s for s, _ in seen})
     marginal: dict[int, tuple[float, float]] = {}
     for workers in sorted({w for _, w in seen}):
@@ -209,9 +229,17 @@ def main() -> None:
             f"{one_cpu / wall:.2f}x one worker"
         )
     for size in sizes:
-        if (size, 1) in seen and (size, 2) in seen:
-            one, two = seen[(size, 1)], seen[(size, 2)]
-            print(f"{size}: --workers 2 is {one['wall_s'] / two['wall_s']:.2f}x one worker (wall)")
+        if (size, 1) in walls and (size, 2) in walls:
+            ratios = [a / b for a, b in zip(walls[(size, 1)], walls[(size, 2)], strict=True)]
+            print(
+                f"{size}: --workers 2 is {statistics.median(ratios):.2f}x one worker (wall"
+                + (
+                    f", median of {len(ratios)}: " + ", ".join(f"{r:.2f}" for r in ratios)
+                    if len(ratios) > 1
+                    else ""
+                )
+                + ")"
+            )
     print(
         f"(load average {os.getloadavg()[0]:.1f}; "
         f"{time.strftime('%Y-%m-%d')}; python {sys.version.split()[0]})"
