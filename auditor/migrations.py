@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database, Migrations
+from .sqlitedb import Database, Migrations
 
 migrations = Migrations("auditor")
 

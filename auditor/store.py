@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlite_utils import Database
 
 from . import report_rollups
 from .errors import StoreError
@@ -31,6 +30,7 @@ from .redact import redact, redact_json
 from .result_rows import FINDING_COLUMNS, GRADE_COLUMNS, RESULT_COLUMNS, result_dict
 from .rollups import CriterionDelta, DayDelta, OldResult, batch_deltas, removal_deltas
 from .rubric import Rubric
+from .sqlitedb import open_database
 from .store_rows import (
     QUEUE_COLUMNS,
     ChatRows,
@@ -210,7 +210,7 @@ class Store:
                 f"no audit database at {self.path}: run `auditor audit` first, or pass --db"
             )
         try:
-            self.db = Database(self.path)
+            self.db = open_database(self.path)
             # wait for a concurrent writer (e.g. `auditor watch`) before anything else
             self.db.conn.execute("PRAGMA busy_timeout=10000")
             if self.path != ":memory:":

@@ -185,3 +185,46 @@ def test_a_new_derivation_replaces_the_old_ones(tmp_path, monkeypatch) -> None:
     names = sorted(p.name for p in tmp_path.iterdir())
     assert first.name not in names
     assert names == sorted([f"thing-{datacache.digest(b'v2')}.bin", "other-1234.bin"])
+
+
+def test_the_gzip_tables_are_unpacked_once(tmp_path, monkeypatch) -> None:
+    """The English correction index and the Chinese character model, kept decompressed the
+    first time: the same tables as from the shipped files, then read back without gunzip."""
+    import gzip
+
+    from auditor.typos import en_index, zhchars
+
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path))
+    packed = en_index.INDEX_FILE.read_bytes()
+    ref_index = en_index.load(packed, None)
+    model_file = Path(zhchars.__file__).with_name("data") / "zh_char_ngrams.bin.gz"
+    ref_model = zhchars.read_tables(gzip.decompress(model_file.read_bytes()))
+    assert ref_index is not None
+
+    def tables() -> tuple[Any, Any]:
+        en_index.suggest_index.cache_clear()
+        zhchars.char_model.cache_clear()
+        try:
+            return en_index.suggest_index(), zhchars.char_model()
+        finally:
+            en_index.suggest_index.cache_clear()
+            zhchars.char_model.cache_clear()
+
+    for round_ in ("written", "read back"):
+        index, model = tables()
+        assert index.source == "shipped"
+        assert (index.words, index.keys, index.starts, index.postings) == (
+            ref_index.words,
+            ref_index.keys,
+            ref_index.starts,
+            ref_index.postings,
+        )
+        assert list(index.freq.items()) == list(ref_index.freq.items())
+        assert vars(model) == vars(ref_model)
+        names = sorted(p.name.split("-")[0] for p in tmp_path.iterdir())
+        assert names == ["en_suggest", "zh_char_ngrams"], round_
+
+        def no_gunzip(data: bytes) -> bytes:
+            raise AssertionError("decompressed again")
+
+        monkeypatch.setattr(gzip, "decompress", no_gunzip)

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 from rich.console import Console
 from rich.table import Table
-from sqlite_utils import Database
 
 from ..errors import EvalGateFailed, UsageError
+from ..sqlitedb import Database
 from .harness import EvalReport
 from .report import fmt
 
