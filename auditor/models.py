@@ -338,7 +338,13 @@ class ChatResult(BaseModel):
 
 
 _new = object.__new__
-_set_attr = object.__setattr__
+# BaseModel's four slots, set through their descriptors: ``object.__setattr__(obj, name,
+# value)`` looks the name up on the type for each of them, and these calls skip that (a
+# trusted Grade ~0.43 µs instead of ~0.60, ~47 model objects a generated chat: ~8 µs a chat)
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 _FIELDS_SET: dict[type[BaseModel], set[str]] = {}
 
 
@@ -354,22 +360,32 @@ def trusted(cls: type[_M], values: dict[str, Any]) -> _M:
     user's script) goes through the model's constructor as before.
     """
     obj = _new(cls)
-    _set_attr(obj, "__dict__", values)
+    _set_dict(obj, values)
     fields_set = _FIELDS_SET.get(cls)
     if fields_set is None:
         fields_set = _FIELDS_SET[cls] = set(cls.model_fields)
     # one set shared by the class's trusted instances (one fewer object a message for the
     # garbage collector): it holds every field, so pydantic's ``add`` on assignment never
     # changes it, and model_copy copies it before an update adds to it
-    _set_attr(obj, "__pydantic_fields_set__", fields_set)
-    _set_attr(obj, "__pydantic_extra__", None)
-    _set_attr(obj, "__pydantic_private__", None)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
+#: every field of Evidence: the fields set of each evidence_of (see trusted)
+_EVIDENCE_FIELDS = _FIELDS_SET[Evidence] = set(Evidence.model_fields)
+
+
 def evidence_of(message_id: str, quote: str) -> Evidence:
-    """``Evidence(message_id=..., quote=...)`` of two strings (:func:`trusted`)."""
-    return trusted(Evidence, {"message_id": message_id, "quote": quote})
+    """``Evidence(message_id=..., quote=...)`` of two strings: :func:`trusted`'s body for
+    Evidence, inlined (~11 a generated chat; 0.44 µs each instead of 0.67 through it)."""
+    obj = _new(Evidence)
+    _set_dict(obj, {"message_id": message_id, "quote": quote})
+    _set_fields_set(obj, _EVIDENCE_FIELDS)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
 
 
 def content_hash(data: bytes | str) -> str:

@@ -86,6 +86,31 @@ _MAYBE = re.compile(
     r"sk-|AKIA|AIza|gh[pousr]_|github_pat_|xox|hf_|bearer|basic|token|://|key|secret|passw|=",
     re.IGNORECASE,
 )
+#: :data:`_MAYBE`'s alternatives spelt out in lower case, as :func:`_fold` writes text
+_MAYBE_WORDS = (
+    *("=", "key", "token", "://", "sk-", "akia", "aiza", "xox", "hf_", "bearer", "basic"),
+    *("secret", "passw", "github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+)
+
+
+def _fold(text: str) -> str:
+    """``text`` with every character that :data:`_MAYBE` (``IGNORECASE``) equates with an
+    ASCII letter written as that letter, and nothing else made one: ``str.lower`` does it
+    for every character but three (checked over all of Unicode in tests/test_redact.py):
+    ``İ``, which it writes as two, and ``ı`` and ``ſ``, which it leaves; the length stays."""
+    if text.isascii():
+        return text.lower()
+    return text.replace("İ", "i").lower().replace("ı", "i").replace("ſ", "s")
+
+
+def _may_hold_secret(text: str) -> bool:
+    """``_MAYBE.search(text) is not None``: each alternative is a run of single characters,
+    each matched case-insensitively, so it matches where its lower-case spelling stands in
+    :func:`_fold`'s text. A substring search each instead of the regex, which tries its 15
+    case-insensitive alternatives at every character: ~2 µs instead of ~14 for a 140-character
+    rationale, whose quotes of the chat make most of them new to the memo."""
+    folded = _fold(text)
+    return any(w in folded for w in _MAYBE_WORDS)
 
 
 #: Shorter values are not registered: self-hosted servers take placeholders such as
@@ -124,7 +149,7 @@ def redact(text: str) -> str:
 def _redact(text: str, known: re.Pattern[str] | None) -> str:
     if known is not None:
         text = known.sub(MASK, text)
-    if _MAYBE.search(text) is None:
+    if not _may_hold_secret(text):
         return text
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)

@@ -13,11 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.errors import InputError, UsageError
 from auditor.ingest import (
     IngestOptions,
     detect_language,
+    language,
     parse_chat_obj,
     parse_column_mapping,
     parse_timestamp,
@@ -287,6 +290,22 @@ def test_language_without_letters_defaults_to_en_with_warning():
     assert isinstance(result, Chat)
     assert result.language == "en"
     assert result.warnings == ["no letters to detect the language from; assumed 'en'"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab 1，。丁㐀\uf900\ufaff\U00020000\U0002ffff\u4dbfあ한é", max_size=40))
+def test_ideographs_are_counted_as_the_regex_counts_them(text: str) -> None:
+    assert language._ideographs(text) == language._CJK.subn("", text)[1]
+
+
+def test_kana_or_hangul_is_either_class() -> None:
+    for x in range(0x3000, 0x10000):  # both classes lie in the BMP above U+1100
+        ch = chr(x)
+        either = bool(language._KANA.fullmatch(ch) or language._HANGUL.fullmatch(ch))
+        assert bool(language._KANA_OR_HANGUL.fullmatch(ch)) == either, hex(x)
+    assert language._KANA_OR_HANGUL.fullmatch("\u1100") and not language._KANA_OR_HANGUL.search(
+        "丁a"
+    )
 
 
 def test_language_given_wins_over_detection():

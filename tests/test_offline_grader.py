@@ -1575,3 +1575,25 @@ def test_cached_message_analysis_gives_the_same_grades(grader: OfflineGrader) ->
     )
     first = [g.model_dump_json() for g in grader.grade_sync(chat, rubric)]
     assert [g.model_dump_json() for g in grader.grade_sync(chat, rubric)] == first
+
+
+#: pieces of what _NOT_SAID drops (links, cards, thanks), and text around them
+_SAID_PIECES = st.lists(
+    st.sampled_from(
+        [
+            *("http://", "https://x.cn/a", "www.", "[订单编号]", "[", "]", "咨询订单号", "订单号"),
+            *("商品 id", "商品编号", "订单金额", "下单时间", "thanks", "thank you", "OK", "okay"),
+            *("谢谢", "好的", "ok?", "a.b", "x+y", "-", "_", " ", "\n", "快递", "where", "9"),
+        ]
+    ),
+    max_size=10,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SAID_PIECES)
+def test_not_said_without_its_at_alternatives_drops_the_same_from_text_without_an_at(
+    text: str,
+) -> None:
+    assert "@" not in text
+    assert offline._NOT_SAID_WITHOUT_AT.sub("", text) == offline._NOT_SAID.sub("", text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -14,7 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.models import Grade
-from auditor.redact import MASK, redact, redact_json, register_secret
+from auditor.redact import (
+    _MAYBE,
+    _MAYBE_WORDS,
+    MASK,
+    _fold,
+    _may_hold_secret,
+    redact,
+    redact_json,
+    register_secret,
+)
 from cli import main
 
 KEY = "sk-proj-Zx81Kq0LrT5vW2mN9yB4"  # a key of OpenAI's shape, never a real one
@@ -137,3 +147,76 @@ def test_a_registered_key_never_survives_redaction_and_redaction_is_stable(a: st
     out = redact(a + KEY + b)
     assert KEY not in out
     assert redact(out) == out
+
+
+# ---- the pre-check: _may_hold_secret is _MAYBE.search, without the regex
+
+#: the characters _MAYBE spells its alternatives with
+_MAYBE_CHARS = sorted(set("".join(_MAYBE_WORDS)))
+
+
+def test_fold_writes_as_a_letter_exactly_what_the_regex_equates_with_it() -> None:
+    """Over all of Unicode: a character folds to one character, and to one of _MAYBE's
+    (ASCII letters, ``-_:/=``) exactly when IGNORECASE matches it to that one."""
+    anyone = re.compile("[a-z\\-_:/=]", re.IGNORECASE)  # holds every letter's case variants
+    each = {c: re.compile(re.escape(c), re.IGNORECASE) for c in _MAYBE_CHARS}
+    looked = 0
+    for x in range(0x110000):
+        ch = chr(x)
+        folded = _fold(ch)
+        assert len(folded) == 1, hex(x)
+        if folded in each or anyone.fullmatch(ch):
+            looked += 1
+            for c, pattern in each.items():
+                assert (folded == c) == (pattern.fullmatch(ch) is not None), (hex(x), c)
+    # the ASCII letters and signs, and the four that fold into them: K (Kelvin), ſ, ı, İ
+    assert looked == 26 * 2 + 5 + 4
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "plain words, nothing to see",
+        "退款已经处理，请您放心",
+        "SK-abc",
+        "ſk-abc",  # long s
+        "s\u212a-",  # Kelvin sign
+        "AKİA",  # dotted capital I
+        "aıza",  # dotless i
+        "GHO_x",
+        "ghq_x",
+        "GitHub_PAT_",
+        "Bearer",
+        "BASİC",
+        "tokEN",
+        "http://h",
+        "KEY",
+        "SECRET",
+        "PAẞW",  # capital sharp s is not "ss"
+        "paſſw",
+        "a=b",
+        "ｋｅｙ",  # fullwidth letters are other letters
+        "passw",
+        "xOx",
+        "hF_",
+        "İ" * 3 + "key",
+    ],
+)
+def test_the_pre_check_says_what_the_regex_says(text: str) -> None:
+    assert _may_hold_secret(text) == (_MAYBE.search(text) is not None)
+
+
+#: the letters of _MAYBE's words in both cases, the four that fold into them, signs, Chinese
+_MIX = (
+    "skaiztgpoursthubxfbecnyw"
+    + "SKAIZTGPOURSTHUBXFBECNYW"
+    + "\u212a\u017f\u0131\u0130"
+    + "-_:/= 退款"
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=_MIX, max_size=30))
+def test_the_pre_check_says_what_the_regex_says_on_any_mix(text: str) -> None:
+    assert _may_hold_secret(text) == (_MAYBE.search(text) is not None)

@@ -94,13 +94,20 @@ _NOT_WORDS = re.compile(r"[\s\W_\d]+", re.UNICODE)
 #: masked or bracketed placeholders and the field labels of an order or product card (JD.com sends
 #: "咨询订单号:[订单编号]商品ID:1263678" when the customer clicks an order): two cards for two
 #: orders, or two product links, are not a question asked again (CSDS, JDDC)
-_NOT_SAID = re.compile(
-    r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@\w+|\[[^\]\n]{0,40}\]"
+_LINKS = r"https?://\S+|www\.\S+"
+_AT = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@\w+"  # e-mail addresses and @handles
+_CARDS_AND_THANKS = (
+    r"\[[^\]\n]{0,40}\]"
     r"|(?:咨询|查询)?订单(?:编)?号|商品\s*(?:id|号|编码|编号)|订单金额|下单时间"
     # and thanks: "85196069@qq.com. Thank you!" then "OK, thank you!" asks nothing twice
-    r"|thank(?:s| you)|\bok(?:ay)?\b|谢谢|多谢|感谢|好的",
-    re.UNICODE,
+    r"|thank(?:s| you)|\bok(?:ay)?\b|谢谢|多谢|感谢|好的"
 )
+_NOT_SAID = re.compile(f"{_LINKS}|{_AT}|{_CARDS_AND_THANKS}", re.UNICODE)
+#: _NOT_SAID for a text without "@", where its e-mail and @handle alternatives cannot match
+#: (the others keep their order, so every match is the same): the e-mail one tries each run
+#: of word characters to its end and back in search of an "@", at every character of the
+#: run, and costs more than all the rest (a 40-character Chinese message 8.5 µs, 3.2 without)
+_NOT_SAID_WITHOUT_AT = re.compile(f"{_LINKS}|{_CARDS_AND_THANKS}", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
@@ -433,7 +440,8 @@ def _repeat_grams(norm: str) -> frozenset[tuple[str, str]] | None:
     when it is too short to count as a repeat. Pairs of characters stand for the two-character
     strings one to one, so set sizes and overlaps are the same."""
     # digits, links and card fields out: re-sent order numbers and cards aren't repeats
-    bare = _NOT_WORDS.sub("", _NOT_SAID.sub("", norm))
+    said = _NOT_SAID if "@" in norm else _NOT_SAID_WITHOUT_AT
+    bare = _NOT_WORDS.sub("", said.sub("", norm))
     if len(bare) < REPEAT_MIN_CHARS:
         return None
     return frozenset(zip(bare, bare[1:], strict=False))
