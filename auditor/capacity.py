@@ -57,21 +57,27 @@ def standard_capacity(agent_volumes: list[int], settings: ReviewSettings) -> int
     return sum(max(1, math.ceil(round(n * rate, 9))) for n in agent_volumes if n > 0)
 
 
-def day_capacity(store: Store, day: str, newest: dict[str, ReviewSettings] | None = None) -> int:
-    """The day's capacity: each rubric's ``daily_capacity``, else its standards' rule.
+def newest_review(
+    store: Store, rubric_name: str, found: dict[str, ReviewSettings]
+) -> ReviewSettings:
+    """The ``review`` section of the rubric's newest version stored, kept in ``found`` (by
+    rubric name) for the rest of the step: finding it reads every result of the rubric, so
+    once a step, not once an agent or a day."""
+    if rubric_name not in found:
+        found[rubric_name] = store.stored_rubric(store.newest_rubric_hash(rubric_name)).review
+    return found[rubric_name]
 
-    ``newest``: the review settings of each rubric's newest version, as found so far in
-    this step (filled in here): finding them reads every result of the rubric, once a
-    step rather than once a day."""
+
+def day_capacity(store: Store, day: str, found: dict[str, ReviewSettings] | None = None) -> int:
+    """The day's capacity: each rubric's ``daily_capacity``, else its standards' rule
+    (``found``: see :func:`newest_review`)."""
     volumes: dict[str, list[int]] = defaultdict(list)
     for row in store.day_volumes(day):
         volumes[row["rubric_name"]].append(row["chats"])
-    newest = {} if newest is None else newest
+    found = {} if found is None else found
     total = 0
     for rubric_name, agent_volumes in volumes.items():
-        if rubric_name not in newest:
-            newest[rubric_name] = store.stored_rubric(store.newest_rubric_hash(rubric_name)).review
-        settings = newest[rubric_name]
+        settings = newest_review(store, rubric_name, found)
         if settings.daily_capacity is not None:
             total += settings.daily_capacity
         else:
@@ -79,13 +85,16 @@ def day_capacity(store: Store, day: str, newest: dict[str, ReviewSettings] | Non
     return total
 
 
-def apply_capacity(store: Store, run_id: str) -> CapacityReport:
-    """Trim the queue of every chat day the run audited to the day's capacity."""
+def apply_capacity(
+    store: Store, run_id: str, found: dict[str, ReviewSettings] | None = None
+) -> CapacityReport:
+    """Trim the queue of every chat day the run audited to the day's capacity (``found``:
+    see :func:`newest_review`)."""
     report = CapacityReport(days=[])
     drops: list[tuple[str, str]] = []
-    newest: dict[str, ReviewSettings] = {}
+    found = {} if found is None else found
     for day in store.run_days(run_id):
-        capacity = day_capacity(store, day, newest)
+        capacity = day_capacity(store, day, found)
         kept = 0
         decision = DayCapacity(day=day, capacity=capacity, kept=0)
         for item in store.day_queue(day):  # in QUEUE_ORDER

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from ..capacity import apply_capacity
+from ..capacity import apply_capacity, newest_review
 from ..models import ChatResult
 from ..rubric import ReviewSettings
 from .policy import AGENT_QUOTA, SAMPLE_REASONS, queue_item_row, seeded_fraction
@@ -110,12 +110,10 @@ def apply_quotas(
     last_day: dict[str, str] = {}
     for ra in agents:
         last_day[ra["rubric_name"]] = max(ra["last_day"], last_day.get(ra["rubric_name"], ""))
-    policies: dict[str, ReviewSettings] = {}  # by rubric: found once, not once an agent
+    found: dict[str, ReviewSettings] = {}  # newest stored settings (capacity.newest_review)
     for ra in agents:
         rubric_name, agent_id = ra["rubric_name"], ra["agent_id"]
-        if rubric_name not in policies:
-            policies[rubric_name] = _settings_for(store, rubric_name, settings)
-        policy = policies[rubric_name]
+        policy = _settings_for(store, rubric_name, settings, found)
         if not policy.quotas:
             continue
         end = as_of or date.fromisoformat(last_day[rubric_name])
@@ -127,7 +125,7 @@ def apply_quotas(
             decision.added.append(chat_id)
     store.upsert_queue_rows(rows_to_write)
     # the queue sized to the team: each day the run touched, trimmed to its capacity
-    report.over_capacity = apply_capacity(store, run_id).dropped
+    report.over_capacity = apply_capacity(store, run_id, found).dropped
     return report
 
 
@@ -135,12 +133,13 @@ def _settings_for(
     store: Store,
     rubric_name: str,
     settings: ReviewSettings | Mapping[str, ReviewSettings] | None,
+    found: dict[str, ReviewSettings],
 ) -> ReviewSettings:
     if isinstance(settings, ReviewSettings):
         return settings
     if settings is not None and rubric_name in settings:
         return settings[rubric_name]
-    return store.stored_rubric(store.newest_rubric_hash(rubric_name)).review
+    return newest_review(store, rubric_name, found)
 
 
 def _decide(
