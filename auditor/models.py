@@ -373,19 +373,9 @@ def trusted(cls: type[_M], values: dict[str, Any]) -> _M:
     return obj
 
 
-#: every field of Evidence: the fields set of each evidence_of (see trusted)
-_EVIDENCE_FIELDS = _FIELDS_SET[Evidence] = set(Evidence.model_fields)
-
-
 def evidence_of(message_id: str, quote: str) -> Evidence:
-    """``Evidence(message_id=..., quote=...)`` of two strings: :func:`trusted`'s body for
-    Evidence, inlined (~11 a generated chat; 0.44 µs each instead of 0.67 through it)."""
-    obj = _new(Evidence)
-    _set_dict(obj, {"message_id": message_id, "quote": quote})
-    _set_fields_set(obj, _EVIDENCE_FIELDS)
-    _set_extra(obj, None)
-    _set_private(obj, None)
-    return obj
+    """``Evidence(message_id=..., quote=...)`` of two strings (:func:`trusted`)."""
+    return trusted(Evidence, {"message_id": message_id, "quote": quote})
 
 
 def content_hash(data: bytes | str) -> str:

@@ -297,7 +297,7 @@ def chat_rows(a: Any, run_id: str, now: str) -> ChatRows:
                 1 if failed else 0,
                 gd["severity"],
                 gd["confidence"],
-                _list([[e.message_id, e.quote] for e in quotes]) if quotes else "[]",
+                _list([[e.message_id, e.quote] for e in quotes]),
                 gd["rationale"],
                 source_key,
                 gd["error"],
