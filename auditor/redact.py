@@ -81,12 +81,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile("|".join(_KEY_SHAPES)), MASK),
 )
-#: A cheap pre-check: text without any of these cannot match a pattern above.
-_MAYBE = re.compile(
-    r"sk-|AKIA|AIza|gh[pousr]_|github_pat_|xox|hf_|bearer|basic|token|://|key|secret|passw|=",
-    re.IGNORECASE,
-)
-#: :data:`_MAYBE`'s alternatives spelt out in lower case, as :func:`_fold` writes text
+#: A cheap pre-check: text without any of these, in any case (:func:`_may_hold_secret`),
+#: cannot match a pattern above. Spelt out in lower case, as :func:`_fold` writes text; they
+#: are the alternatives of the case-insensitive regex the pre-check was (``_MAYBE`` in
+#: tests/test_redact.py, which checks that the two agree)
 _MAYBE_WORDS = (
     *("=", "key", "token", "://", "sk-", "akia", "aiza", "xox", "hf_", "bearer", "basic"),
     *("secret", "passw", "github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
@@ -94,8 +92,8 @@ _MAYBE_WORDS = (
 
 
 def _fold(text: str) -> str:
-    """``text`` with every character that :data:`_MAYBE` (``IGNORECASE``) equates with an
-    ASCII letter written as that letter, and nothing else made one: ``str.lower`` does it
+    """``text`` with every character that a case-insensitive regex (``IGNORECASE``) equates
+    with an ASCII letter written as that letter, and nothing else made one: ``str.lower`` does it
     for every character but three (checked over all of Unicode in tests/test_redact.py):
     ``İ``, which it writes as two, and ``ı`` and ``ſ``, which it leaves; the length stays."""
     if text.isascii():
@@ -104,8 +102,9 @@ def _fold(text: str) -> str:
 
 
 def _may_hold_secret(text: str) -> bool:
-    """``_MAYBE.search(text) is not None``: each alternative is a run of single characters,
-    each matched case-insensitively, so it matches where its lower-case spelling stands in
+    """Whether one of :data:`_MAYBE_WORDS` stands in ``text`` in any case, as the
+    case-insensitive regex of them would find it: each is a run of single characters, each
+    matched case-insensitively, so it matches where its lower-case spelling stands in
     :func:`_fold`'s text. A substring search each instead of the regex, which tries its 15
     case-insensitive alternatives at every character: ~2 µs instead of ~14 for a 140-character
     rationale, whose quotes of the chat make most of them new to the memo."""
